@@ -1,0 +1,52 @@
+"""Bayesian digit recogniser: variational networks on MNIST with honest uncertainty.
+
+    import bnn
+    model = bnn.load_model("bayesian")                 # or "deterministic"
+    x = bnn.preprocess_image(image)                    # -> (28, 28) float32 in [0, 1]
+    pred = model.predict(x[None], num_samples=100)     # -> bnn.Prediction
+
+Names are imported on first use, so ``import bnn`` stays fast and TensorFlow loads only when a
+model does.
+"""
+
+import importlib
+import os
+
+# TensorFlow Probability's layers need Keras 2 (tf-keras); this must be set before TensorFlow loads.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_EXPORTS = {
+    "load_model": "bnn.predict",
+    "DigitModel": "bnn.predict",
+    "Prediction": "bnn.predict",
+    "preprocess_image": "bnn.preprocess",
+    "preprocess_steps": "bnn.preprocess",
+    "BlankImageError": "bnn.preprocess",
+    "InvalidImageError": "bnn.preprocess",
+    "load_mnist": "bnn.data",
+    "load_fashion_mnist_test": "bnn.data",
+    "DataNotFoundError": "bnn.data",
+    "WeightsError": "bnn.assets",
+    "Config": "bnn.config",
+}
+__all__ = [
+    "BlankImageError",
+    "Config",
+    "DataNotFoundError",
+    "DigitModel",
+    "InvalidImageError",
+    "Prediction",
+    "WeightsError",
+    "load_fashion_mnist_test",
+    "load_mnist",
+    "load_model",
+    "preprocess_image",
+    "preprocess_steps",
+]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'bnn' has no attribute {name!r}")
