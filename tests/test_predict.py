@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bnn import models, predict
+from bnn.config import Config
+
+
+def _model(arch="mlp", kind="bayesian", init_scale=0.05, seed=0):
+    config = Config(arch=arch, kind=kind, posterior_init_scale=init_scale, seed=seed)
+    return predict.DigitModel(models.build_network(config, num_train=1000), {"architecture": config.architecture()})
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
+
+
+def test_prediction_fields_have_documented_shapes(images):
+    prediction = _model().predict(images, num_samples=7, seed=0)
+    assert prediction.samples.shape == (7, 4, 10) and prediction.num_samples == 7 and len(prediction) == 4
+    assert prediction.mean_probs.shape == (4, 10)
+    np.testing.assert_allclose(prediction.mean_probs.sum(axis=1), 1.0, atol=1e-5)
+    assert prediction.label.shape == (4,) and prediction.votes.shape == (4, 10)
+    np.testing.assert_array_equal(prediction.votes.sum(axis=1), 7)
+    for field in (prediction.predictive_entropy, prediction.aleatoric, prediction.epistemic):
+        assert field.shape == (4,) and np.all(field >= 0)
+    np.testing.assert_allclose(prediction.predictive_entropy, prediction.aleatoric + prediction.epistemic, atol=1e-6)
+    one = prediction[2]
+    assert one.samples.shape == (7, 1, 10) and one.label[0] == prediction.label[2]
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_batched_predictive_agrees_with_the_naive_loop(arch, images):
+    model = _model(arch, init_scale=0.08)
+    fast = model.predict(images, num_samples=2000, seed=1).samples
+    naive = predict.sample_naively(model.network, images, num_samples=400)
+    assert fast.std(axis=0).max() > 0.02  # the weights really are random, so the check below means something
+    standard_error = np.sqrt(fast.var(axis=0) / len(fast) + naive.var(axis=0) / len(naive))
+    assert np.all(np.abs(fast.mean(axis=0) - naive.mean(axis=0)) < 5 * standard_error + 1e-4)
+    # The spread across weight samples agrees too (within 25 %), not just the mean.
+    spread_ratio = fast.std(axis=0).mean() / naive.std(axis=0).mean()
+    assert 0.75 < spread_ratio < 1.25
+
+
+def test_batched_convolution_equals_one_convolution_per_sampled_kernel():
+    model = _model("conv")
+    layer = model.network.get_layer("conv_2")
+    rng = np.random.default_rng(0)
+    hidden = tf.constant(rng.random((1, 3, 14, 14, 6)), tf.float32)
+    kernels = tf.constant(rng.normal(size=(5, 5, 5, 6, 16)), tf.float32)
+    batched = predict._batched_conv(hidden, kernels, layer).numpy()
+    assert batched.shape == (5, 3, 10, 10, 16)
+    for t in range(5):
+        expected = tf.nn.conv2d(hidden[0], kernels[t], strides=1, padding="VALID").numpy()
+        np.testing.assert_allclose(batched[t], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_same_seed_same_samples_and_fresh_seeds_differ(images):
+    model = _model()
+    first = model.predict(images, num_samples=5, seed=42).samples
+    np.testing.assert_array_equal(first, model.predict(images, num_samples=5, seed=42).samples)
+    assert not np.array_equal(first, model.predict(images, num_samples=5, seed=43).samples)
+    assert not np.array_equal(model.predict(images, 5).samples, model.predict(images, 5).samples)
+
+
+def test_one_trace_serves_every_batch_size_and_sample_count(images):
+    model = _model()
+    for count, num_samples in [(1, 1), (4, 10), (3, 1000), (2, 37)]:
+        model.predict(images[:count], num_samples=num_samples)
+    assert model._sample_probs.experimental_get_tracing_count() == 1
+
+
+def test_large_requests_are_split_into_chunks_with_independent_noise(images, monkeypatch):
+    monkeypatch.setattr(predict, "_ACTIVATION_BUDGET", 3 * 256 * 10)  # 3 images per chunk at T = 10
+    model = _model()
+    repeated = np.repeat(images[:1], 7, axis=0)
+    prediction = model.predict(repeated, num_samples=10, seed=0)
+    assert prediction.samples.shape == (10, 7, 10)
+    assert not np.array_equal(prediction.samples[:, 0], prediction.samples[:, 3])  # chunks got their own noise
+
+
+def test_deterministic_model_gives_one_sample_and_no_epistemic_uncertainty(images):
+    model = _model(kind="deterministic")
+    prediction = model.predict(images, num_samples=100)
+    assert prediction.num_samples == 1
+    np.testing.assert_array_equal(prediction.epistemic, 0.0)
+    expected = tf.nn.softmax(model.network(images)).numpy()
+    np.testing.assert_allclose(prediction.mean_probs, expected, atol=1e-6)
+
+
+def test_flat_inputs_are_accepted(images):
+    model = _model()
+    flat = model.predict(images.reshape(4, 784), num_samples=3, seed=0)
+    np.testing.assert_array_equal(flat.samples, model.predict(images, num_samples=3, seed=0).samples)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((28, 28), np.float32), "shape"),
+        (np.zeros((2, 32, 32), np.float32), "shape"),
+        (np.full((1, 28, 28), 255.0, np.float32), r"\[0, 1\]"),
+        (np.full((1, 28, 28), np.nan, np.float32), "finite"),
+        (np.array([["a"] * 28] * 28)[None], "numeric"),
+    ],
+)
+def test_bad_images_are_refused_with_a_hint(bad, message):
+    with pytest.raises(ValueError, match=message):
+        _model().predict(bad, num_samples=2)
+
+
+@pytest.mark.parametrize("num_samples", [0, -1, 10**6, 2.5, True])
+def test_bad_sample_counts_are_refused(num_samples, images):
+    with pytest.raises(ValueError, match="num_samples"):
+        _model().predict(images, num_samples=num_samples)
