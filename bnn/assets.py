@@ -1,0 +1,96 @@
+"""Shipped weights on disk: a NumPy ``.npz`` of named arrays (never pickle) beside a JSON model card.
+
+The card records the sha256 of the weights file; :func:`read_weights` refuses a file that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+WEIGHTS_SUFFIX = ".weights.npz"
+CARD_SUFFIX = ".json"
+
+
+class WeightsError(RuntimeError):
+    """Shipped weights are missing, truncated or altered; the message names the file and the fix."""
+
+
+def card_path(assets_dir: Path, name: str) -> Path:
+    return Path(assets_dir) / f"{name}{CARD_SUFFIX}"
+
+
+def weights_path(assets_dir: Path, name: str) -> Path:
+    return Path(assets_dir) / f"{name}{WEIGHTS_SUFFIX}"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _restore_hint(name: str) -> str:
+    kind = name.split("-", 1)[-1]
+    arch = name.split("-", 1)[0]
+    return (
+        "Restore the shipped files with `git checkout -- assets/`, "
+        f"or retrain them with `python -m bnn train --kind {kind} --arch {arch}`."
+    )
+
+
+def write_weights(arrays: dict[str, np.ndarray], card: dict, assets_dir: Path, name: str) -> dict:
+    """Write ``name.weights.npz`` and ``name.json``; returns the card with the file's sha256 added."""
+    assets_dir = Path(assets_dir)
+    assets_dir.mkdir(parents=True, exist_ok=True)
+    path = weights_path(assets_dir, name)
+    np.savez(path, **{key: np.asarray(value, dtype=np.float32) for key, value in arrays.items()})
+    card = {
+        **card,
+        "files": {"weights": {"path": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size}},
+    }
+    card_path(assets_dir, name).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    return card
+
+
+def read_card(assets_dir: Path, name: str) -> dict:
+    path = card_path(assets_dir, name)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"Model card {path} is missing. {_restore_hint(name)}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise WeightsError(f"Model card {path} is not valid JSON ({error}). {_restore_hint(name)}") from None
+
+
+def read_weights(assets_dir: Path, name: str) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and model card of ``name``, after checking the weights' sha256 against the card."""
+    card = read_card(assets_dir, name)
+    try:
+        recorded = card["files"]["weights"]
+        path = Path(assets_dir) / recorded["path"]
+        expected_sha256 = recorded["sha256"]
+    except (KeyError, TypeError):
+        raise WeightsError(
+            f"Model card {card_path(assets_dir, name)} does not record its weights file. {_restore_hint(name)}"
+        ) from None
+    if not path.is_file():
+        raise WeightsError(f"Weights file {path} is missing. {_restore_hint(name)}")
+    actual = sha256_of(path)
+    if actual != expected_sha256:
+        raise WeightsError(
+            f"Weights file {path} is damaged or altered: its sha256 is {actual}, "
+            f"the model card records {expected_sha256}. {_restore_hint(name)}"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as archive:  # never unpickle: a weights file runs no code
+            arrays = {key: archive[key] for key in archive.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise WeightsError(f"Weights file {path} cannot be read ({error}). {_restore_hint(name)}") from None
+    return arrays, card

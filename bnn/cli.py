@@ -1,0 +1,169 @@
+"""Command line: ``python -m bnn train | evaluate | predict``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from bnn import config as config_module
+from bnn.config import Config
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One ``--option`` per field of :class:`Config`, so defaults are written only once."""
+    for field in dataclasses.fields(Config):
+        flag = "--" + field.name.replace("_", "-")
+        if field.name == "kind":
+            parser.add_argument(
+                flag,
+                choices=[*config_module.KINDS, "both"],
+                default="both",
+                help="which network to train (default: both)",
+            )
+        elif field.name == "arch":
+            parser.add_argument(flag, choices=config_module.ARCHITECTURES, default=field.default)
+        elif field.name == "variational_layer":
+            parser.add_argument(flag, choices=config_module.VARIATIONAL_LAYERS, default=field.default)
+        elif field.name == "hidden_units":
+            parser.add_argument(flag, type=int, nargs="+", default=list(field.default), help="MLP widths")
+        else:
+            parser.add_argument(
+                flag, type=type(field.default), default=field.default, help=f"(default: {field.default})"
+            )
+
+
+def _add_data_options(parser: argparse.ArgumentParser, ood: bool = False) -> None:
+    parser.add_argument(
+        "--data-dir", help=f"MNIST folder (default: ${config_module.DATA_DIR_ENV}, then the Keras cache)"
+    )
+    parser.add_argument("--download", action="store_true", help="download MNIST into the Keras cache if missing")
+    if ood:
+        parser.add_argument(
+            "--ood-dir",
+            help="Fashion-MNIST folder (default: $BNN_OOD_DIR, then "
+            f"{config_module.FASHION_MNIST_SYSTEM_DIR}, then the Keras cache)",
+        )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bnn", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train networks and write weights + model cards")
+    _add_config_options(train)
+    _add_data_options(train)
+    train.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help=f"where weights and cards go (default: ${config_module.ASSETS_DIR_ENV} or assets/)",
+    )
+    train.add_argument("--checkpoint-dir", type=Path, default=Path("runs"), help="best-epoch checkpoints")
+
+    evaluate = commands.add_parser("evaluate", help="evaluate the shipped networks on MNIST test and Fashion-MNIST")
+    _add_data_options(evaluate, ood=True)
+    evaluate.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
+    evaluate.add_argument("--num-samples", type=int, default=Config.evaluation_samples)
+    evaluate.add_argument("--seed", type=int, default=Config.seed)
+    evaluate.add_argument("--assets-dir", type=Path, default=None)
+    evaluate.add_argument("--output", type=Path, default=None, help="write the report as JSON here")
+    evaluate.add_argument(
+        "--figures-dir",
+        type=Path,
+        default=None,
+        help="write the reliability diagram and weight-posterior histograms (HTML) here",
+    )
+
+    predict = commands.add_parser("predict", help="predict digits in image files with both networks")
+    predict.add_argument("files", nargs="+", type=Path)
+    predict.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
+    predict.add_argument("--num-samples", type=int, default=Config.evaluation_samples)
+    predict.add_argument("--seed", type=int, default=None)
+    predict.add_argument("--assets-dir", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    from bnn.data import load_mnist
+    from bnn.train import train
+
+    data = load_mnist(args.data_dir, download=args.download)
+    output_dir = args.output_dir or config_module.assets_dir()
+    kinds = config_module.KINDS if args.kind == "both" else (args.kind,)
+    settings = {field.name: getattr(args, field.name) for field in dataclasses.fields(Config)}
+    settings["hidden_units"] = tuple(settings["hidden_units"])
+    for kind in kinds:
+        config = Config(**{**settings, "kind": kind})
+        print(f"== training {config.name} on {len(data.train)} images ({data.source})")
+        result = train(config, data, output_dir=output_dir, checkpoint_dir=args.checkpoint_dir)
+        print(f"== {config.name}: wrote {output_dir}/{config.name}.json")
+        print(json.dumps(result.card["metrics"], indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from bnn import plots
+    from bnn.data import load_fashion_mnist_test, load_mnist
+    from bnn.evaluate import build_report, format_table
+    from bnn.models import posterior_parameters
+    from bnn.predict import load_model
+
+    test = load_mnist(args.data_dir, download=args.download).test
+    ood = load_fashion_mnist_test(args.ood_dir)
+    models = [load_model(kind, args.arch, args.assets_dir) for kind in config_module.KINDS]
+    report = build_report(models, test, ood, args.num_samples, args.seed)
+    print(format_table(report))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.output}")
+    if args.figures_dir:
+        args.figures_dir.mkdir(parents=True, exist_ok=True)
+        figures = {"reliability": plots.reliability_figure(report)}
+        for model in models:
+            figures[f"{model.name}-weights"] = plots.weight_posterior_figure(
+                posterior_parameters(model.network), title=f"{model.name}: kernel means and standard deviations"
+            )
+        for name, figure in figures.items():
+            path = args.figures_dir / f"{name}.html"
+            figure.write_html(path, include_plotlyjs=True)  # self-contained: opens offline
+            print(f"wrote {path}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from bnn.predict import load_model
+    from bnn.preprocess import preprocess_image
+
+    models = [load_model(kind, args.arch, args.assets_dir) for kind in config_module.KINDS]
+    status = 0
+    for path in args.files:
+        print(f"{path}:")
+        try:
+            image = preprocess_image(path.read_bytes())
+        except (OSError, ValueError) as error:
+            print(f"  cannot use this file: {error}")
+            status = 1
+            continue
+        for model in models:
+            prediction = model.predict(image[None], num_samples=args.num_samples, seed=args.seed)
+            votes = " ".join(f"{digit}:{count}" for digit, count in enumerate(prediction.votes[0]) if count)
+            print(
+                f"  {model.name:<18} digit {prediction.label[0]}  p={prediction.probability[0]:.3f}  "
+                f"T={prediction.num_samples}  votes [{votes}]  "
+                f"total={prediction.predictive_entropy[0]:.3f} aleatoric={prediction.aleatoric[0]:.3f} "
+                f"epistemic={prediction.epistemic[0]:.3f} nats"
+            )
+    return status

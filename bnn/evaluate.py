@@ -1,0 +1,118 @@
+"""The evaluation report: calibration on MNIST test, out-of-distribution detection on Fashion-MNIST."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bnn import uncertainty
+from bnn.data import Dataset
+from bnn.predict import DigitModel, Prediction
+
+ECE_BINS = 15
+COVERAGE = 0.95
+FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag
+
+
+def prediction_metrics(prediction: Prediction, labels: np.ndarray) -> dict[str, float]:
+    """Accuracy, NLL (nats), Brier score, ECE and accuracy on the 95 % most certain images."""
+    probs = prediction.mean_probs
+    return {
+        "accuracy": uncertainty.accuracy(probs, labels),
+        "nll": uncertainty.negative_log_likelihood(probs, labels),
+        "brier": uncertainty.brier_score(probs, labels),
+        "ece": uncertainty.expected_calibration_error(probs, labels, ECE_BINS),
+        "accuracy_at_95_coverage": uncertainty.accuracy_at_coverage(
+            probs, labels, prediction.predictive_entropy, COVERAGE
+        ),
+    }
+
+
+def ood_metrics(in_distribution: Prediction, out_of_distribution: Prediction, bayesian: bool) -> dict:
+    """AUROC of telling OOD images from test digits by each uncertainty score (higher = more OOD)."""
+    scores = {
+        "entropy": lambda p: p.predictive_entropy,
+        "max_probability": lambda p: -p.probability,
+    }
+    if bayesian:  # a deterministic network's mutual information is identically zero
+        scores["mutual_information"] = lambda p: p.epistemic
+    result = {
+        f"ood_auroc_{name}": uncertainty.auroc(score(in_distribution), score(out_of_distribution))
+        for name, score in scores.items()
+    }
+    if not bayesian:
+        result["ood_auroc_mutual_information"] = None
+    return result
+
+
+def uncertainty_thresholds(prediction: Prediction, labels: np.ndarray) -> dict:
+    """Thresholds above which the app says "not sure", chosen on validation images.
+
+    Each threshold is the (1 - FLAGGED_FRACTION) quantile of a score on validation digits, so it
+    flags the 5 % least certain validation digits; we record how many of the errors that catches.
+    """
+    wrong = prediction.label != labels
+    result = {
+        "rule": f"{1 - FLAGGED_FRACTION:.2f} quantile on the validation set",
+        "flagged_fraction": FLAGGED_FRACTION,
+    }
+    scores = {"predictive_entropy": prediction.predictive_entropy}
+    if prediction.num_samples > 1:
+        scores["epistemic"] = prediction.epistemic
+    for name, score in scores.items():
+        threshold = float(np.quantile(score, 1 - FLAGGED_FRACTION))
+        result[name] = threshold
+        result[f"{name}_errors_caught"] = float(np.mean(score[wrong] > threshold)) if wrong.any() else None
+    return result
+
+
+def evaluate_model(model: DigitModel, test: Dataset, ood: Dataset | None, num_samples: int, seed: int = 0) -> dict:
+    """All metrics of one model on the test set (and the OOD set when given), plus its reliability bins."""
+    prediction = model.predict(test.images, num_samples=num_samples, seed=seed)
+    report = {"num_samples": prediction.num_samples, **prediction_metrics(prediction, test.labels)}
+    if ood is not None:
+        ood_prediction = model.predict(ood.images, num_samples=num_samples, seed=seed + 1)
+        report.update(ood_metrics(prediction, ood_prediction, bayesian=model.is_bayesian))
+    bins = uncertainty.reliability_bins(prediction.mean_probs, test.labels, ECE_BINS)
+    report["reliability"] = {key: value.tolist() for key, value in bins.items()}
+    return report
+
+
+def build_report(models: list[DigitModel], test: Dataset, ood: Dataset | None, num_samples: int, seed: int = 0) -> dict:
+    """The side-by-side report of ``models`` (keyed by kind), shaped as documented in the README."""
+    return {
+        "num_samples": num_samples,
+        "seed": seed,
+        "test_size": len(test),
+        "ood_set": "Fashion-MNIST test" if ood is not None else None,
+        "ood_size": len(ood) if ood is not None else 0,
+        "models": {
+            model.kind: {"name": model.name, **evaluate_model(model, test, ood, num_samples, seed)} for model in models
+        },
+    }
+
+
+TABLE_ROWS = (
+    ("accuracy", "test accuracy", "{:.4f}"),
+    ("nll", "test NLL (nats)", "{:.4f}"),
+    ("brier", "Brier score", "{:.4f}"),
+    ("ece", "ECE (15 bins)", "{:.4f}"),
+    ("accuracy_at_95_coverage", "accuracy, 95 % most certain", "{:.4f}"),
+    ("ood_auroc_entropy", "OOD AUROC, entropy", "{:.4f}"),
+    ("ood_auroc_mutual_information", "OOD AUROC, mutual information", "{:.4f}"),
+    ("ood_auroc_max_probability", "OOD AUROC, max probability", "{:.4f}"),
+    ("num_samples", "weight samples T", "{}"),
+)
+
+
+def format_table(report: dict) -> str:
+    """The report's metrics as a plain-text table, one column per model."""
+    names = list(report["models"])
+    lines = [f"{'':<32}" + "".join(f"{name:>15}" for name in names)]
+    for key, label, fmt in TABLE_ROWS:
+        cells = []
+        for name in names:
+            value = report["models"][name].get(key)
+            cells.append(f"{'-' if value is None else fmt.format(value):>15}")
+        if any(cell.strip() != "-" for cell in cells):
+            lines.append(f"{label:<32}" + "".join(cells))
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from bnn import evaluate, models, plots
+from bnn.config import Config
+from bnn.data import Dataset
+from bnn.predict import DigitModel, Prediction
+
+
+def _prediction(samples):
+    return Prediction(np.asarray(samples, dtype=np.float32))
+
+
+def test_prediction_metrics_on_a_known_prediction():
+    # (T=2, N=2, K=2): image 0 is right and sure (mean 0.9), image 1 wrong and unsure (mean [0.4, 0.6]).
+    samples = [[[0.9, 0.1], [0.6, 0.4]], [[0.9, 0.1], [0.2, 0.8]]]
+    metrics = evaluate.prediction_metrics(_prediction(samples), np.array([0, 0]))
+    assert metrics["accuracy"] == 0.5
+    assert metrics["nll"] == pytest.approx(-(np.log(0.9) + np.log(0.4)) / 2)
+    assert metrics["accuracy_at_95_coverage"] == 0.5  # ceil(0.95 * 2) = 2 images kept
+    assert set(metrics) == {"accuracy", "nll", "brier", "ece", "accuracy_at_95_coverage"}
+
+
+def test_ood_metrics_separate_sure_from_unsure_inputs():
+    sure = _prediction([[[0.99, 0.01]] * 3, [[0.98, 0.02]] * 3])
+    disagreeing = _prediction([[[0.9, 0.1]] * 3, [[0.1, 0.9]] * 3])
+    result = evaluate.ood_metrics(sure, disagreeing, bayesian=True)
+    assert result["ood_auroc_entropy"] == 1.0 and result["ood_auroc_mutual_information"] == 1.0
+    assert evaluate.ood_metrics(sure, disagreeing, bayesian=False)["ood_auroc_mutual_information"] is None
+
+
+def test_thresholds_flag_five_percent_of_validation_digits():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.full(10, 0.3), size=(20, 1000)).astype(np.float32)
+    prediction = _prediction(probs)
+    labels = rng.integers(0, 10, 1000)
+    thresholds = evaluate.uncertainty_thresholds(prediction, labels)
+    for name, score in (("predictive_entropy", prediction.predictive_entropy), ("epistemic", prediction.epistemic)):
+        assert np.mean(score > thresholds[name]) == pytest.approx(0.05, abs=0.002)
+        assert 0 <= thresholds[f"{name}_errors_caught"] <= 1
+
+
+def test_report_has_the_documented_shape_and_prints_a_table():
+    rng = np.random.default_rng(0)
+    test = Dataset(rng.random((50, 28, 28)).astype(np.float32), rng.integers(0, 10, 50))
+    ood = Dataset(rng.random((30, 28, 28)).astype(np.float32), rng.integers(0, 10, 30))
+    twins = []
+    for kind in ("bayesian", "deterministic"):
+        config = Config(kind=kind, hidden_units=(16,))
+        twins.append(DigitModel(models.build_network(config, 100), {"architecture": config.architecture()}))
+    report = evaluate.build_report(twins, test, ood, num_samples=4)
+    assert report["num_samples"] == 4 and report["test_size"] == 50
+    assert set(report["models"]) == {"bayesian", "deterministic"}
+    keys = {
+        "accuracy",
+        "nll",
+        "brier",
+        "ece",
+        "ood_auroc_entropy",
+        "ood_auroc_mutual_information",
+        "accuracy_at_95_coverage",
+        "ood_auroc_max_probability",
+        "reliability",
+    }
+    assert keys <= set(report["models"]["bayesian"]) and keys <= set(report["models"]["deterministic"])
+    assert report["models"]["deterministic"]["num_samples"] == 1
+    table = evaluate.format_table(report)
+    assert "bayesian" in table and "OOD AUROC, mutual information" in table
+    figure = plots.reliability_figure(report)
+    assert len(figure.data) == 3  # the diagonal and one curve per model
+    weights = plots.weight_posterior_figure(models.posterior_parameters(twins[0].network))
+    assert len(weights.data) == 2 * 2  # means and stds of two layers
