@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import numpy as np
 
 from bnn import uncertainty
@@ -77,17 +80,29 @@ def evaluate_model(model: DigitModel, test: Dataset, ood: Dataset | None, num_sa
     return report
 
 
-def build_report(models: list[DigitModel], test: Dataset, ood: Dataset | None, num_samples: int, seed: int = 0) -> dict:
+def build_report(
+    models: list[DigitModel],
+    test: Dataset,
+    ood: Dataset | None,
+    num_samples: int,
+    seed: int = 0,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict:
     """The side-by-side report of ``models`` (keyed by kind), shaped as documented in the README."""
+    results = {}
+    for model in models:
+        images = len(test) + (len(ood) if ood is not None else 0)
+        log(f"{model.name}: predicting {images:,} images at T = {num_samples if model.is_bayesian else 1} ...")
+        started = time.perf_counter()
+        results[model.kind] = {"name": model.name, **evaluate_model(model, test, ood, num_samples, seed)}
+        log(f"{model.name}: done in {time.perf_counter() - started:.1f} s")
     return {
         "num_samples": num_samples,
         "seed": seed,
         "test_size": len(test),
         "ood_set": "Fashion-MNIST test" if ood is not None else None,
         "ood_size": len(ood) if ood is not None else 0,
-        "models": {
-            model.kind: {"name": model.name, **evaluate_model(model, test, ood, num_samples, seed)} for model in models
-        },
+        "models": results,
     }
 
 
