@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bnn.config import ARCHITECTURES, KINDS
+from bnn.config import assets_dir as default_assets_dir
+
 WEIGHTS_SUFFIX = ".weights.npz"
 CARD_SUFFIX = ".json"
 
@@ -26,6 +29,14 @@ def card_path(assets_dir: Path, name: str) -> Path:
 
 def weights_path(assets_dir: Path, name: str) -> Path:
     return Path(assets_dir) / f"{name}{WEIGHTS_SUFFIX}"
+
+
+def shipped_architectures(assets_dir: Path | None = None) -> tuple[str, ...]:
+    """The architectures (of ``config.ARCHITECTURES``) whose Bayesian and deterministic model cards are both here."""
+    directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
+    return tuple(
+        arch for arch in ARCHITECTURES if all(card_path(directory, f"{arch}-{kind}").is_file() for kind in KINDS)
+    )
 
 
 def sha256_of(path: Path) -> str:
