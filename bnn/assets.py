@@ -31,7 +31,7 @@ def weights_path(assets_dir: Path, name: str) -> Path:
     return Path(assets_dir) / f"{name}{WEIGHTS_SUFFIX}"
 
 
-def shipped_architectures(assets_dir: Path | None = None) -> tuple[str, ...]:
+def shipped_architectures(assets_dir: str | Path | None = None) -> tuple[str, ...]:
     """The architectures (of ``config.ARCHITECTURES``) whose Bayesian and deterministic model cards are both here."""
     directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
     return tuple(

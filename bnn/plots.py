@@ -2,11 +2,165 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bnn.config import NUM_CLASSES
+
+if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
+    from bnn.predict import Prediction
+    from bnn.summary import Thresholds
+
 MODEL_COLOURS = {"bayesian": "#1f77b4", "deterministic": "#ff7f0e"}
+UNCERTAINTY_COLOURS = {"aleatoric": "#9467bd", "epistemic": "#d62728", "threshold": "#222222"}
+DIGITS = list(range(NUM_CLASSES))
+INTERVAL = (5, 95)  # percentiles of the sampled probabilities drawn as error bars on the Bayesian mean
+_COMPACT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "height": 300}
+_DIGIT_AXIS = {"title": "digit", "tickmode": "array", "tickvals": DIGITS, "range": [-0.6, NUM_CLASSES - 0.4]}
+
+
+def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
+    """Histogram of sampled predictions: for each digit, how many of the T weight samples voted for it."""
+    votes = prediction.votes[index]
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=votes,
+            text=[str(count) if count else "" for count in votes],
+            textposition="outside",
+            marker_color=MODEL_COLOURS["bayesian"],
+            hovertemplate="digit %{x}: %{y} votes<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"Votes of the T = {prediction.num_samples} sampled networks",
+        xaxis=_DIGIT_AXIS,
+        yaxis={"title": "votes", "range": [0, prediction.num_samples * 1.15]},
+        **_COMPACT,
+    )
+    return figure
+
+
+def sampled_probabilities_figure(prediction: Prediction, index: int = 0) -> go.Figure:
+    """Per digit, the distribution of its probability over the T weight samples, as box plots.
+
+    The boxes are computed here (quartiles, whiskers at the smallest and largest sample), so the figure
+    sent to the browser has the same small size for T = 10 and T = 1000.
+    """
+    probabilities = prediction.samples[:, index, :].astype(np.float64)  # (T, 10)
+    low, q1, median, q3, high = np.percentile(probabilities, [0, 25, 50, 75, 100], axis=0)
+    figure = go.Figure(
+        go.Box(
+            x=DIGITS,
+            q1=q1,
+            median=median,
+            q3=q3,
+            lowerfence=low,
+            upperfence=high,
+            mean=probabilities.mean(axis=0),
+            marker_color=MODEL_COLOURS["bayesian"],
+            name="sampled probabilities",
+            showlegend=False,
+        )
+    )
+    figure.update_layout(
+        title="Probability of each digit across the weight samples",
+        xaxis=_DIGIT_AXIS,
+        yaxis={"title": "probability", "range": [-0.02, 1.02]},
+        **_COMPACT,
+    )
+    return figure
+
+
+def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = None, index: int = 0) -> go.Figure:
+    """The uncertainty split: predictive entropy = aleatoric (expected entropy) + epistemic (mutual information).
+
+    The total bar is stacked from its two parts; markers show the model card's thresholds, when given.
+    """
+    aleatoric = float(prediction.aleatoric[index])
+    epistemic = max(float(prediction.epistemic[index]), 0.0)
+    rows = ["epistemic", "aleatoric", "total"]
+    figure = go.Figure()
+    for part, value in (("aleatoric", aleatoric), ("epistemic", epistemic)):
+        figure.add_trace(
+            go.Bar(
+                y=[part, "total"],
+                x=[value, value],
+                orientation="h",
+                name=f"{part} ({'expected entropy' if part == 'aleatoric' else 'mutual information'})",
+                marker_color=UNCERTAINTY_COLOURS[part],
+                hovertemplate=f"{part}: %{{x:.3f}} nats<extra></extra>",
+            )
+        )
+    marks = (
+        [] if thresholds is None else [("total", thresholds.predictive_entropy), ("epistemic", thresholds.epistemic)]
+    )
+    marks = [(row, value) for row, value in marks if value is not None]
+    if marks:
+        figure.add_trace(
+            go.Scatter(
+                y=[row for row, _ in marks],
+                x=[value for _, value in marks],
+                mode="markers",
+                marker={"symbol": "line-ns-open", "size": 28, "line": {"width": 3}},
+                marker_color=UNCERTAINTY_COLOURS["threshold"],
+                name="threshold (validation set)",
+                hovertemplate="threshold %{x:.3f} nats<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        title=f"Uncertainty split: total {aleatoric + epistemic:.3f} nats",
+        barmode="stack",
+        xaxis={"title": "nats", "range": [0, np.log(NUM_CLASSES) * 1.02]},
+        yaxis={"categoryorder": "array", "categoryarray": rows},
+        legend={"orientation": "h", "y": -0.35},
+        **{**_COMPACT, "height": 320},
+    )
+    return figure
+
+
+def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, index: int = 0) -> go.Figure:
+    """The deterministic network's softmax beside the Bayesian mean (error bars: 5-95 % of the samples)."""
+    samples = bayesian.samples[:, index, :].astype(np.float64)
+    mean = bayesian.mean_probs[index].astype(np.float64)
+    lower, upper = np.percentile(samples, INTERVAL, axis=0)
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=DIGITS,
+            y=mean,
+            name=f"Bayesian mean (T = {bayesian.num_samples})",
+            marker_color=MODEL_COLOURS["bayesian"],
+            error_y={
+                "type": "data",
+                "array": np.maximum(upper - mean, 0),
+                "arrayminus": np.maximum(mean - lower, 0),
+                "thickness": 1,
+            },
+            hovertemplate="digit %{x}: %{y:.3f}<extra>Bayesian mean</extra>",
+        )
+    )
+    figure.add_trace(
+        go.Bar(
+            x=DIGITS,
+            y=deterministic.mean_probs[index],
+            name="deterministic softmax",
+            marker_color=MODEL_COLOURS["deterministic"],
+            hovertemplate="digit %{x}: %{y:.3f}<extra>deterministic</extra>",
+        )
+    )
+    figure.update_layout(
+        title="Deterministic softmax beside the Bayesian mean",
+        barmode="group",
+        xaxis=_DIGIT_AXIS,
+        yaxis={"title": "probability", "range": [0, 1.05]},
+        legend={"orientation": "h", "y": -0.3},
+        **{**_COMPACT, "height": 330},
+    )
+    return figure
 
 
 def reliability_figure(report: dict) -> go.Figure:

@@ -1,0 +1,273 @@
+"""What the page says about one prediction: a :class:`Verdict` in plain data and plain words.
+
+Turns a Bayesian and a deterministic :class:`~bnn.predict.Prediction` of the same image, and the
+uncertainty thresholds recorded in their model cards, into the digit, its probability, an uncertainty
+level in words and, when a threshold is exceeded, an honest "not sure" with the reason. The app only
+lays this out; everything here is unit-tested without Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from bnn.config import NUM_CLASSES
+
+if TYPE_CHECKING:  # the type only: importing bnn.predict loads TensorFlow
+    from bnn.predict import Prediction
+    from bnn.preprocess import PreprocessSteps
+
+MAX_ENTROPY = math.log(NUM_CLASSES)  # nats: entropy of the uniform distribution over 10 digits
+# Uncertainty in words, by the larger of (measure / its threshold): below 1 nothing is flagged.
+LEVELS = ((0.1, "very low"), (0.4, "low"), (1.0, "moderate"), (2.0, "high"))
+TOP_LEVEL = "very high"
+OVERCONFIDENCE_GAP = 0.2  # the deterministic answer is "more confident" when its probability is this much higher
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Uncertainty (nats) above which a prediction is flagged; chosen on the validation set (model card)."""
+
+    predictive_entropy: float | None = None
+    epistemic: float | None = None
+    rule: str = ""
+
+    @classmethod
+    def from_card(cls, card: dict) -> Thresholds:
+        """The card's ``uncertainty_thresholds``; a card without them gives thresholds that flag nothing."""
+        recorded = card.get("uncertainty_thresholds") or {}
+        return cls(
+            predictive_entropy=_positive_or_none(recorded.get("predictive_entropy")),
+            epistemic=_positive_or_none(recorded.get("epistemic")),
+            rule=str(recorded.get("rule", "")),
+        )
+
+
+def _positive_or_none(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The page's reading of one image: Bayesian answer, its uncertainty, and the deterministic answer."""
+
+    digit: int  # most probable digit under the posterior predictive
+    probability: float  # its posterior predictive probability
+    votes: int  # how many of the weight samples voted for ``digit``
+    num_samples: int  # T
+    predictive_entropy: float  # nats; = aleatoric + epistemic
+    aleatoric: float  # nats: expected entropy
+    epistemic: float  # nats: mutual information
+    level: str  # uncertainty in words, from "very low" to "very high"
+    not_sure: bool  # a threshold from the model card is exceeded
+    reasons: tuple[str, ...]  # one sentence per exceeded threshold
+    deterministic_digit: int
+    deterministic_probability: float
+    deterministic_entropy: float  # nats
+    deterministic_flagged: bool  # above the deterministic network's own entropy threshold
+    true_label: int | None = None  # known for MNIST test digits
+
+    @property
+    def agree(self) -> bool:
+        return self.digit == self.deterministic_digit
+
+    def headline(self) -> str:
+        """One Markdown line: both answers, with "not sure" when the Bayesian network is."""
+        bayesian = f"**Bayesian: {self.digit}** with probability {self.probability:.2f}, uncertainty {self.level}"
+        if self.not_sure:
+            bayesian += " (**not sure**)"
+        deterministic = f"**Deterministic: {self.deterministic_digit}** with probability "
+        deterministic += f"{self.deterministic_probability:.2f}"
+        return f"{bayesian} · {deterministic}"
+
+    def explanation(self) -> str:
+        """Why the verdict is what it is, in one or two sentences."""
+        if self.not_sure:
+            return "The network is not sure about this image: " + " ".join(self.reasons)
+        return (
+            f"The network is fairly sure: {self.votes} of {self.num_samples} weight samples voted for "
+            f"{self.digit}, and its uncertainty is below both thresholds chosen on the validation set."
+        )
+
+    def deterministic_note(self) -> str:
+        """How the deterministic network's answer compares, when there is something worth saying."""
+        if self.deterministic_probability >= self.probability + OVERCONFIDENCE_GAP:
+            return (
+                f"The deterministic network is much more confident ({self.deterministic_probability:.2f} for "
+                f"{self.deterministic_digit}) than the Bayesian average ({self.probability:.2f} for {self.digit}): "
+                "a single set of weights cannot tell what it has never seen."
+            )
+        if not self.agree:
+            return f"The two networks disagree: {self.digit} (Bayesian) against {self.deterministic_digit}."
+        if self.deterministic_flagged:
+            return "The deterministic network's own entropy threshold flags this image too."
+        return ""
+
+    def truth_note(self) -> str:
+        """For an image with a known label: which network got it right."""
+        if self.true_label is None:
+            return ""
+        marks = {name: "right" if digit == self.true_label else "wrong" for name, digit in self._answers()}
+        return (
+            f"True label: **{self.true_label}**. Bayesian {marks['Bayesian']}, deterministic {marks['Deterministic']}."
+        )
+
+    def _answers(self) -> tuple[tuple[str, int], ...]:
+        return (("Bayesian", self.digit), ("Deterministic", self.deterministic_digit))
+
+    def uncertainty_sentences(self) -> dict[str, str]:
+        """One sentence each on the total uncertainty and its two parts, with this image's numbers."""
+        return {
+            "total": (
+                f"Total uncertainty (predictive entropy) is {self.predictive_entropy:.3f} nats out of at most "
+                f"{MAX_ENTROPY:.2f}: how spread out the averaged answer is over the ten digits."
+            ),
+            "aleatoric": (
+                f"Aleatoric uncertainty (expected entropy) is {self.aleatoric:.3f} nats: the doubt each sampled "
+                "network has on its own, from an image that is ambiguous in itself; more training would not remove it."
+            ),
+            "epistemic": (
+                f"Epistemic uncertainty (mutual information) is {self.epistemic:.3f} nats: how much the sampled "
+                "networks disagree with each other, the model's own ignorance; it grows on things unlike the training "
+                "digits."
+            ),
+        }
+
+    def votes_sentence(self) -> str:
+        return f"{self.votes} of the {self.num_samples} weight samples voted for {self.digit}."
+
+    def row(self, name: str) -> dict:
+        """A row of the results table shown for several uploads."""
+        return {
+            "file": name,
+            "Bayesian": self.digit,
+            "probability": round(self.probability, 3),
+            "uncertainty": self.level,
+            "not sure": "yes" if self.not_sure else "no",
+            "Deterministic": self.deterministic_digit,
+            "det. probability": round(self.deterministic_probability, 3),
+        }
+
+
+def uncertainty_level(predictive_entropy: float, epistemic: float, thresholds: Thresholds) -> str:
+    """Uncertainty in words, from the larger of each measure divided by its threshold."""
+    ratio = _threshold_ratio(predictive_entropy, epistemic, thresholds)
+    if ratio is None:  # no thresholds recorded: fall back to the share of the largest possible entropy
+        ratio = predictive_entropy / (0.25 * MAX_ENTROPY)
+    for upper, words in LEVELS:
+        if ratio <= upper:  # a measure exactly at its threshold is not flagged, so at most "moderate"
+            return words
+    return TOP_LEVEL
+
+
+def _threshold_ratio(predictive_entropy: float, epistemic: float, thresholds: Thresholds) -> float | None:
+    ratios = [
+        value / threshold
+        for value, threshold in ((predictive_entropy, thresholds.predictive_entropy), (epistemic, thresholds.epistemic))
+        if threshold is not None
+    ]
+    return max(ratios) if ratios else None
+
+
+def not_sure_reasons(predictive_entropy: float, epistemic: float, thresholds: Thresholds) -> tuple[str, ...]:
+    """One sentence per threshold exceeded; empty when the network may call itself sure."""
+    reasons = []
+    if thresholds.epistemic is not None and epistemic > thresholds.epistemic:
+        reasons.append(
+            f"its weight samples disagree (epistemic uncertainty {epistemic:.2f} nats, above the threshold "
+            f"{thresholds.epistemic:.2f}), so the image is probably unlike anything it was trained on."
+        )
+    if thresholds.predictive_entropy is not None and predictive_entropy > thresholds.predictive_entropy:
+        reasons.append(
+            f"its averaged answer is spread over several digits (total uncertainty {predictive_entropy:.2f} nats, "
+            f"above the threshold {thresholds.predictive_entropy:.2f})."
+        )
+    if len(reasons) == 2:
+        reasons[0] = reasons[0][:-1] + ";"
+        reasons[1] = "and " + reasons[1]
+    return tuple(reasons)
+
+
+def summarise(
+    bayesian: Prediction,
+    deterministic: Prediction,
+    thresholds: Thresholds,
+    deterministic_thresholds: Thresholds | None = None,
+    index: int = 0,
+    true_label: int | None = None,
+) -> Verdict:
+    """The :class:`Verdict` on image ``index`` of two predictions of the same images."""
+    digit = int(bayesian.label[index])
+    predictive_entropy = float(bayesian.predictive_entropy[index])
+    epistemic = max(float(bayesian.epistemic[index]), 0.0)  # rounding can leave -1e-8
+    reasons = not_sure_reasons(predictive_entropy, epistemic, thresholds)
+    deterministic_entropy = float(deterministic.predictive_entropy[index])
+    deterministic_limit = (deterministic_thresholds or Thresholds()).predictive_entropy
+    return Verdict(
+        digit=digit,
+        probability=float(bayesian.probability[index]),
+        votes=int(bayesian.votes[index, digit]),
+        num_samples=bayesian.num_samples,
+        predictive_entropy=predictive_entropy,
+        aleatoric=float(bayesian.aleatoric[index]),
+        epistemic=epistemic,
+        level=uncertainty_level(predictive_entropy, epistemic, thresholds),
+        not_sure=bool(reasons),
+        reasons=reasons,
+        deterministic_digit=int(deterministic.label[index]),
+        deterministic_probability=float(deterministic.probability[index]),
+        deterministic_entropy=deterministic_entropy,
+        deterministic_flagged=deterministic_limit is not None and deterministic_entropy > deterministic_limit,
+        true_label=None if true_label is None else int(true_label),
+    )
+
+
+def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:
+    """(H, W) floats in [0, 1] -> a grayscale PIL image about ``size`` px wide with crisp (nearest) pixels."""
+    pixels = np.clip(np.asarray(image, np.float32), 0, 1)
+    picture = Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L")
+    scale = max(1, round(size / max(picture.size)))
+    return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+
+
+def preprocessing_panels(steps: PreprocessSteps) -> list[tuple[str, np.ndarray]]:
+    """(caption, (H, W) image in [0, 1]) for each stage of preprocessing, in order, for display."""
+    flipped = "flipped: dark ink on light paper" if steps.inverted else "not flipped: already light ink on dark"
+    return [
+        ("1. grayscale", steps.grayscale),
+        (f"2. white ink on black ({flipped}), contrast stretched", steps.normalised),
+        ("3. cropped to the ink", steps.cropped),
+        ("4. longest side 20 px", steps.resized),
+        ("5. centred by mass in 28 x 28", steps.final),
+    ]
+
+
+HOW_TO_READ = """
+**A deterministic network** has one fixed set of weights and gives one answer with one probability. It says
+"99 %" on a digit it has seen a thousand times and, often, just as loudly on a scribble it has never seen.
+
+**A Bayesian network** keeps a *distribution* over its weights, learned from the data. Every time we look, we
+draw **T** different weight settings from it (the slider on the left) and ask each one. Where the training data
+pinned the weights down, the samples agree; on strange inputs they disagree, and that disagreement is the
+network telling you it does not know.
+
+- **Votes**: how many of the T sampled networks picked each digit. All in one bar: they agree.
+- **Sampled probabilities**: the spread of each digit's probability across the samples. Long boxes: they disagree.
+- **Uncertainty split**: total uncertainty (predictive entropy) is the sum of *aleatoric* uncertainty (the image
+  itself is ambiguous, e.g. a 4 that looks like a 9) and *epistemic* uncertainty (the network lacks knowledge;
+  the samples disagree). Both are in nats; the largest possible value, for a uniform guess over ten digits, is 2.30.
+- **"Not sure"** appears when either uncertainty is above a threshold chosen on 5,000 validation images: the
+  level that only the 5 % most uncertain validation digits exceed.
+- **Deterministic vs Bayesian**: the orange bars are the deterministic network, the blue bars the Bayesian average.
+"""
+
+MNIST_MISSING = """
+The MNIST test digits are not on this machine, so this tab has nothing to show; the other tabs work without them.
+To get them, either start the app with `BNN_DATA_DIR` pointing at a folder holding the four original files
+(`t10k-images-idx3-ubyte.gz` and the three others), or fetch Keras's copy into `~/.keras/datasets` once with
+`python -c "import bnn; bnn.load_mnist(download=True)"`, then reload this page.
+"""

@@ -1,0 +1,362 @@
+"""The Streamlit page, driven by streamlit.testing.v1.AppTest (no browser). Uploads are drawn with Pillow."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+import tomllib
+from digits import drawn_digit, font_digit, png_bytes
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import bnn
+from bnn import config
+from bnn.assets import shipped_architectures
+from bnn.examples import EXAMPLES
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+TIMEOUT = 120  # seconds per script run; the first one imports TensorFlow and loads both networks
+TABS = ["Draw", "Upload", "Test digits", "Not digits"]
+CHARTS_PER_RESULT = 4  # votes, sampled probabilities, uncertainty split, deterministic vs Bayesian
+
+
+def open_app(tab: str = "Draw") -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.session_state["tabs"] = tab
+    return app.run()
+
+
+def upload(app: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    app.file_uploader[0].set_value([(name, data, "application/octet-stream") for name, data in files])
+    return app.run()
+
+
+def texts(block) -> str:
+    """Every piece of text shown inside ``block`` (markdown, alerts, captions, headers), one per line."""
+    return "\n".join(node.value for node in block if isinstance(getattr(node, "value", None), str))
+
+
+def charts(block) -> list:
+    return list(block.get("plotly_chart"))
+
+
+def chart_spec(app: AppTest, key: str) -> dict:
+    return json.loads(app.main.get_by_key(key).proto.spec)
+
+
+def result(app: AppTest, key: str):
+    return app.main.get_by_key(key)
+
+
+def assert_no_exception(app: AppTest) -> None:
+    assert not app.exception, [error.value for error in app.exception]
+
+
+def png(image: Image.Image, mode: str = "L") -> bytes:
+    return png_bytes(image.convert(mode))
+
+
+def jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_app():
+    """One run first, so the models are loaded (st.cache_resource) before any test measures anything."""
+    assert_no_exception(open_app())
+
+
+# --- the page and its controls ----------------------------------------------------------------------------
+
+
+def test_page_has_the_controls_tabs_and_a_draw_prompt():
+    app = open_app()
+    assert_no_exception(app)
+    samples = app.sidebar.slider[0]
+    assert (samples.label, samples.min, samples.max, samples.value) == ("Weight samples T", 10, 1000, 100)
+    network = app.sidebar.selectbox[0]
+    assert network.label == "Network" and network.options == ["MLP"] and network.value == "MLP"
+    seed = app.sidebar.number_input[0]
+    assert (seed.label, seed.value) == ("Random seed", 0)
+    assert [tab.label for tab in app.tabs] == TABS
+    assert any(expander.label == "How to read this" for expander in app.expander)
+    assert "Bayesian network" in texts(app.main)
+    draw = result(app, "result-draw")
+    assert draw.info[0].value.startswith("Draw a digit")
+    assert not charts(draw) and "Bayesian:" not in texts(draw)
+    with pytest.raises(KeyError):
+        result(app, "verdict-draw")
+
+
+def test_network_selector_lists_only_shipped_architectures(tmp_path):
+    for kind in config.KINDS:
+        shutil.copy(ROOT / "assets" / f"mlp-{kind}.json", tmp_path)
+    assert shipped_architectures(tmp_path) == ("mlp",)
+    (tmp_path / "conv-bayesian.json").write_text("{}")
+    assert shipped_architectures(tmp_path) == ("mlp",)  # a Bayesian conv without its deterministic twin is not shown
+    (tmp_path / "conv-deterministic.json").write_text("{}")
+    assert shipped_architectures(tmp_path) == ("mlp", "conv")
+    assert shipped_architectures() == ("mlp",)
+
+
+def test_upload_limit_is_the_same_in_config_toml_and_in_code():
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["maxUploadSize"] * 1024 * 1024 == config.MAX_IMAGE_BYTES
+    assert settings["server"]["headless"] is True
+    assert settings["client"]["showErrorDetails"] == "none"  # no traceback in the browser, ever
+    assert settings["browser"]["gatherUsageStats"] is False
+    app = open_app("Upload")
+    assert app.file_uploader[0].proto.max_upload_size_mb * 1024 * 1024 == config.MAX_IMAGE_BYTES
+
+
+def test_only_the_open_tab_computes_results():
+    app = open_app("Draw")
+    for key in ("result-test", *(f"result-example-{name}" for name in EXAMPLES)):
+        with pytest.raises(KeyError):
+            result(app, key)
+    assert len(app.file_uploader) == 1  # the uploader is kept on every run, so uploads survive tab switches
+
+
+# --- Draw --------------------------------------------------------------------------------------------------
+
+
+class FakeCanvas:
+    """Stands in for streamlit_drawable_canvas (its JavaScript only runs in a browser) and records the call."""
+
+    def __init__(self, objects: list, image: bytes | None):
+        self.calls: list[dict] = []
+        self.module = types.ModuleType("streamlit_drawable_canvas")
+        self.module.st_canvas = self.st_canvas
+        self.objects, self.image = objects, image
+
+    def st_canvas(self, **arguments):
+        self.calls.append(arguments)
+        return types.SimpleNamespace(json_data={"objects": self.objects}, image_bytes=self.image)
+
+
+def canvas_png(image: Image.Image) -> bytes:
+    """What the canvas sends: an RGBA PNG, opaque black background, white strokes."""
+    return png(image, "RGBA")
+
+
+@pytest.fixture
+def fake_canvas(monkeypatch):
+    def install(objects: list, image: bytes | None) -> FakeCanvas:
+        canvas = FakeCanvas(objects, image)
+        monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", canvas.module)
+        return canvas
+
+    return install
+
+
+def test_drawing_a_digit_shows_both_verdicts_and_the_charts(fake_canvas):
+    canvas = fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
+    app = open_app("Draw")
+    assert_no_exception(app)
+    arguments = canvas.calls[-1]
+    assert arguments["key"] == "canvas" and arguments["drawing_mode"] == "freedraw"
+    assert arguments["update_streamlit"] is True and arguments["return_image_data"] is True
+    assert (arguments["stroke_color"], arguments["background_color"]) == ("#FFFFFF", "#000000")
+    verdict = texts(result(app, "verdict-draw"))
+    assert "Bayesian: 7" in verdict and "Deterministic: 7" in verdict and "not sure" not in verdict
+    assert len(charts(result(app, "result-draw"))) == CHARTS_PER_RESULT
+    brush = next(slider for slider in app.main.slider if slider.label == "Brush width")
+    brush.set_value(30).run()
+    assert canvas.calls[-1]["stroke_width"] == 30
+
+
+@pytest.mark.parametrize(
+    ("objects", "image"),
+    [([], None), ([], canvas_png(drawn_digit(1))), ([{"type": "path"}], canvas_png(Image.new("L", (280, 280))))],
+    ids=["never-drawn", "cleared", "no-ink"],
+)
+def test_blank_canvas_asks_for_a_digit_and_predicts_nothing(fake_canvas, objects, image):
+    fake_canvas(objects, image)
+    app = open_app("Draw")
+    assert_no_exception(app)
+    draw = result(app, "result-draw")
+    assert [info.value[:12] for info in draw.info] == ["Draw a digit"]
+    assert not charts(draw) and "Bayesian:" not in texts(draw)
+
+
+# --- Upload ------------------------------------------------------------------------------------------------
+
+
+def test_upload_of_a_digit_shows_the_network_input_verdict_and_charts(capsys):
+    app = open_app("Upload")
+    started = time.perf_counter()
+    upload(app, ("four.png", png(font_digit(4, size=300))))
+    elapsed = time.perf_counter() - started
+    assert_no_exception(app)
+    with capsys.disabled():
+        print(f"\n[timing] upload of a new digit -> rendered result (AppTest run, T = 100): {elapsed:.2f} s")
+    block = result(app, "result-upload-0")
+    verdict = texts(result(app, "verdict-upload-0"))
+    assert "Bayesian: 4" in verdict and "Deterministic: 4" in verdict and "not sure" not in verdict
+    assert any(f"uncertainty {level} " in verdict for level in ("very low", "low", "moderate"))
+    assert len(charts(block)) == CHARTS_PER_RESULT
+    captions = [caption for image in block.image for caption in image.captions]
+    assert captions[:2] == ["your image", "what the network sees (28 x 28)"]
+    assert len(captions) == 2 + 5  # then the five preprocessing steps
+    shown = texts(block)
+    for phrase in ("Aleatoric uncertainty", "Epistemic uncertainty", "Total uncertainty", "weight samples voted"):
+        assert phrase in shown
+    started = time.perf_counter()
+    app.run()  # a rerun with the same input reads every prediction from the cache
+    with capsys.disabled():
+        print(f"[timing] rerun with the same input (cached): {time.perf_counter() - started:.2f} s")
+
+
+def test_several_uploads_with_a_broken_one_show_the_good_ones_and_a_table():
+    app = upload(
+        open_app("Upload"),
+        ("two.png", png(font_digit(2))),
+        ("broken.png", b"\x89PNG\r\n\x1a\n this is not really a PNG"),
+        ("seven.jpg", jpeg(font_digit(7))),
+    )
+    assert_no_exception(app)
+    assert "Bayesian: 2" in texts(result(app, "verdict-upload-0"))
+    assert "Bayesian: 7" in texts(result(app, "verdict-upload-2"))
+    broken = result(app, "result-upload-1")
+    assert "could not be decoded" in broken.error[0].value or "not a PNG" in broken.error[0].value
+    assert not charts(broken)
+    assert len(charts(result(app, "result-upload-2"))) == CHARTS_PER_RESULT
+    table = app.dataframe[0].value
+    assert list(table["file"]) == ["two.png", "broken.png", "seven.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (png(Image.new("L", (200, 200), 255)), "blank"),
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(config.MAX_IMAGE_BYTES), "MB limit"),
+        (b"just some text, not an image", "not a PNG"),
+    ],
+    ids=["blank-page", "empty-file", "too-large", "text-file"],
+)
+def test_bad_upload_gets_a_readable_message_and_no_prediction(data, message):
+    app = upload(open_app("Upload"), ("bad.png", data))
+    assert_no_exception(app)
+    block = result(app, "result-upload-0")
+    assert message in block.error[0].value
+    assert not charts(block) and "Bayesian:" not in texts(block)
+
+
+def test_an_unexpected_failure_shows_a_message_not_a_traceback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("internal detail that must not reach the page")
+
+    monkeypatch.setattr(bnn.plots, "votes_figure", broken)
+    app = upload(open_app("Upload"), ("three.png", png(font_digit(3))))
+    assert_no_exception(app)
+    errors = [error.value for error in result(app, "result-upload-0").error]
+    assert errors == ["Something went wrong with this input. Try another image, or reload the page."]
+    assert "internal detail" not in texts(app.main)
+
+
+@pytest.mark.parametrize("damage", ["no-networks", "damaged-weights"])
+def test_missing_or_damaged_weights_give_a_message(tmp_path, monkeypatch, damage):
+    if damage == "damaged-weights":
+        for kind in config.KINDS:
+            shutil.copy(ROOT / "assets" / f"mlp-{kind}.json", tmp_path)
+            (tmp_path / f"mlp-{kind}.weights.npz").write_bytes(b"not the shipped weights")
+    monkeypatch.setenv(config.ASSETS_DIR_ENV, str(tmp_path))
+    app = open_app()
+    assert_no_exception(app)
+    expected = "No trained networks" if damage == "no-networks" else "damaged or altered"
+    assert expected in app.error[0].value
+    assert not app.tabs
+
+
+# --- controls ----------------------------------------------------------------------------------------------
+
+
+def test_changing_t_resamples_and_relabels_the_charts():
+    app = upload(open_app("Upload"), ("five.png", png(font_digit(5))))
+    assert "T = 100 " in chart_spec(app, "votes-upload-0")["layout"]["title"]["text"]
+    app.sidebar.slider[0].set_value(1000).run()
+    assert_no_exception(app)
+    assert "T = 1000 " in chart_spec(app, "votes-upload-0")["layout"]["title"]["text"]
+    assert "of the 1000 weight samples" in texts(result(app, "verdict-upload-0"))
+    app.sidebar.slider[0].set_value(10).run()
+    assert "of the 10 weight samples" in texts(result(app, "verdict-upload-0"))
+
+
+def test_random_seed_makes_sampling_reproducible():
+    app = open_app("Not digits")
+    first = chart_spec(app, "spread-example-scribble")
+    app.sidebar.number_input[0].set_value(1).run()
+    assert_no_exception(app)
+    assert chart_spec(app, "spread-example-scribble") != first
+    app.sidebar.number_input[0].set_value(0).run()
+    assert chart_spec(app, "spread-example-scribble") == first
+
+
+def test_reruns_with_unchanged_input_do_not_recompute(monkeypatch):
+    calls = []
+    original = bnn.DigitModel.predict
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.kind)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(bnn.DigitModel, "predict", counting)
+    app = upload(open_app("Upload"), ("zero.png", png(font_digit(0, size=260))))
+    assert sorted(calls) == ["bayesian", "deterministic"]
+    app.run()  # nothing changed: a plain rerun
+    assert len(calls) == 2
+    app.sidebar.number_input[0].set_value(3).run()  # a new seed is a new question
+    assert len(calls) == 4
+
+
+# --- Test digits and Not digits ----------------------------------------------------------------------------
+
+
+def test_test_digits_tab_shows_a_labelled_mnist_digit():
+    app = open_app("Test digits")
+    assert_no_exception(app)
+    if any("not on this machine" in info.value for info in app.info):
+        pytest.skip("MNIST is not on this machine: set BNN_DATA_DIR")
+    block = result(app, "result-test")
+    shown = texts(block)
+    assert "True label:" in shown and "Bayesian:" in shown and "Deterministic:" in shown
+    assert len(charts(block)) == CHARTS_PER_RESULT
+    first = app.session_state["test_index"]
+    next(button for button in app.button if button.label == "Another test digit").click().run()
+    assert app.session_state["test_index"] != first  # 1 chance in 10,000 of drawing the same one
+
+
+def test_test_digits_tab_says_how_to_get_mnist_when_it_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(config, "KERAS_CACHE_DIR", tmp_path / "keras-cache")  # never fall back to a real cache
+    monkeypatch.setenv("HOME", str(tmp_path))
+    app = open_app("Test digits")
+    assert_no_exception(app)
+    assert "MNIST test digits are not on this machine" in app.info[0].value
+    assert "BNN_DATA_DIR" in app.info[0].value
+    assert not app.error
+    with pytest.raises(KeyError):
+        result(app, "result-test")
+
+
+def test_not_digits_tab_shows_every_example_and_the_bayesian_network_is_not_sure():
+    app = open_app("Not digits")
+    assert_no_exception(app)
+    for name, example in EXAMPLES.items():
+        block = result(app, f"result-example-{name}")
+        assert example.title in texts(block)
+        verdict = texts(result(app, f"verdict-example-{name}"))
+        assert "Bayesian:" in verdict and "Deterministic:" in verdict
+        assert "not sure" in verdict, f"{name}: {verdict}"
+        assert len(charts(block)) == CHARTS_PER_RESULT
