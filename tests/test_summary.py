@@ -1,0 +1,173 @@
+"""What the page says about a prediction: levels, "not sure" and its reasons, sentences, table rows."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bnn.predict import Prediction
+from bnn.preprocess import preprocess_steps
+from bnn.summary import (
+    HOW_TO_READ,
+    MAX_ENTROPY,
+    MNIST_MISSING,
+    Thresholds,
+    enlarge,
+    not_sure_reasons,
+    preprocessing_panels,
+    summarise,
+    uncertainty_level,
+)
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+LOOSE = Thresholds(predictive_entropy=10.0, epistemic=10.0)  # flags nothing
+
+
+def one_hot_ish(digit: int, confidence: float = 0.99) -> np.ndarray:
+    probabilities = np.full(10, (1 - confidence) / 9)
+    probabilities[digit] = confidence
+    return probabilities
+
+
+def prediction(*rows: np.ndarray) -> Prediction:
+    """A Prediction of one image whose weight samples give the class distributions ``rows``."""
+    return Prediction(np.asarray(rows, np.float32)[:, None, :])
+
+
+CONFIDENT = prediction(*[one_hot_ish(3)] * 10)
+DISAGREEING = prediction(*[one_hot_ish(3)] * 6, *[one_hot_ish(5)] * 4)  # samples are sure, but of different digits
+AMBIGUOUS = prediction(*[np.array([0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5])] * 10)  # samples agree that it is 4 or 9
+DETERMINISTIC_3 = prediction(one_hot_ish(3, 0.999))
+
+
+def test_thresholds_come_from_the_model_card():
+    card = json.loads((ASSETS / "mlp-bayesian.json").read_text())
+    thresholds = Thresholds.from_card(card)
+    assert thresholds.predictive_entropy == card["uncertainty_thresholds"]["predictive_entropy"]
+    assert thresholds.epistemic == card["uncertainty_thresholds"]["epistemic"]
+    assert "validation" in thresholds.rule
+    deterministic = Thresholds.from_card(json.loads((ASSETS / "mlp-deterministic.json").read_text()))
+    assert deterministic.predictive_entropy > 0 and deterministic.epistemic is None
+    assert Thresholds.from_card({}) == Thresholds()
+
+
+def test_a_confident_prediction_is_called_sure():
+    verdict = summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(0.5, 0.3), Thresholds(0.2))
+    assert (verdict.digit, verdict.deterministic_digit, verdict.votes, verdict.num_samples) == (3, 3, 10, 10)
+    assert verdict.probability == pytest.approx(0.99, abs=1e-6)
+    assert not verdict.not_sure and verdict.reasons == () and verdict.level == "low"
+    assert verdict.epistemic == pytest.approx(0, abs=1e-6)
+    headline = verdict.headline()
+    assert "Bayesian: 3" in headline and "Deterministic: 3" in headline and "not sure" not in headline
+    assert "fairly sure" in verdict.explanation() and verdict.deterministic_note() == ""
+    assert verdict.votes_sentence() == "10 of the 10 weight samples voted for 3."
+
+
+def test_disagreeing_samples_are_not_sure_because_of_epistemic_uncertainty():
+    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(predictive_entropy=10, epistemic=0.3))
+    assert verdict.epistemic > 0.3 and verdict.not_sure
+    assert len(verdict.reasons) == 1 and "epistemic" in verdict.reasons[0] and "disagree" in verdict.reasons[0]
+    assert "not sure" in verdict.headline() and verdict.explanation().startswith("The network is not sure")
+    assert verdict.votes == 6
+
+
+def test_an_ambiguous_image_is_not_sure_because_of_total_uncertainty_alone():
+    verdict = summarise(AMBIGUOUS, DETERMINISTIC_3, Thresholds(predictive_entropy=0.5, epistemic=0.3))
+    assert verdict.aleatoric == pytest.approx(math.log(2), abs=1e-5)
+    assert verdict.epistemic == pytest.approx(0, abs=1e-5)  # the samples agree: no epistemic doubt
+    assert verdict.not_sure and len(verdict.reasons) == 1 and "total uncertainty" in verdict.reasons[0]
+
+
+def test_both_thresholds_exceeded_give_both_reasons_in_one_sentence():
+    reasons = not_sure_reasons(predictive_entropy=1.0, epistemic=0.6, thresholds=Thresholds(0.5, 0.3))
+    assert len(reasons) == 2 and reasons[0].endswith(";") and reasons[1].startswith("and ")
+
+
+@pytest.mark.parametrize(
+    ("ratio", "level"),
+    [(0.0, "very low"), (0.1, "very low"), (0.3, "low"), (0.7, "moderate"), (1.0, "moderate"), (1.5, "high")]
+    + [(2.0, "high"), (3.0, "very high")],
+)
+def test_levels_in_words_follow_the_thresholds(ratio, level):
+    thresholds = Thresholds(predictive_entropy=0.5, epistemic=0.25)
+    assert uncertainty_level(0.5 * ratio, 0.0, thresholds) == level
+    assert uncertainty_level(0.0, 0.25 * ratio, thresholds) == level
+    flagged = bool(not_sure_reasons(0.5 * ratio, 0.25 * ratio, thresholds))
+    assert flagged == (ratio > 1)  # "high" and above, and only those, come with "not sure"
+
+
+def test_without_thresholds_nothing_is_flagged_and_the_level_uses_the_largest_entropy():
+    assert not_sure_reasons(2.0, 1.0, Thresholds()) == ()
+    assert uncertainty_level(0.0, 0.0, Thresholds()) == "very low"
+    assert uncertainty_level(MAX_ENTROPY, 0.0, Thresholds()) == "very high"
+
+
+def test_an_overconfident_deterministic_network_is_pointed_out():
+    verdict = summarise(DISAGREEING, prediction(one_hot_ish(5, 0.98)), LOOSE, Thresholds(0.2))
+    note = verdict.deterministic_note()
+    assert "much more confident" in note and "0.98 for 5" in note
+    assert (
+        summarise(AMBIGUOUS, prediction(one_hot_ish(9, 0.6)), LOOSE)
+        .deterministic_note()
+        .startswith("The two networks disagree")
+    )
+    flat = prediction(np.full(10, 0.1))
+    assert (
+        "flags this image too"
+        in summarise(prediction(np.full(10, 0.1)), flat, LOOSE, Thresholds(0.2)).deterministic_note()
+    )
+
+
+def test_truth_note_says_which_network_got_it_right():
+    verdict = summarise(CONFIDENT, prediction(one_hot_ish(8)), LOOSE, true_label=3)
+    assert verdict.truth_note() == "True label: **3**. Bayesian right, deterministic wrong."
+    assert summarise(CONFIDENT, DETERMINISTIC_3, LOOSE).truth_note() == ""
+
+
+def test_uncertainty_sentences_carry_the_numbers_and_add_up():
+    verdict = summarise(DISAGREEING, DETERMINISTIC_3, LOOSE)
+    assert verdict.predictive_entropy == pytest.approx(verdict.aleatoric + verdict.epistemic, abs=1e-5)
+    sentences = verdict.uncertainty_sentences()
+    assert list(sentences) == ["total", "aleatoric", "epistemic"]
+    assert f"{verdict.epistemic:.3f} nats" in sentences["epistemic"] and "mutual information" in sentences["epistemic"]
+    assert "expected entropy" in sentences["aleatoric"] and "predictive entropy" in sentences["total"]
+
+
+def test_index_picks_one_image_of_a_batch():
+    batch = Prediction(np.concatenate([CONFIDENT.samples, DISAGREEING.samples], axis=1))
+    deterministic = Prediction(np.concatenate([DETERMINISTIC_3.samples] * 2, axis=1))
+    assert summarise(batch, deterministic, LOOSE, index=1).votes == 6
+    assert summarise(batch, deterministic, LOOSE, index=0).votes == 10
+
+
+def test_table_row_for_several_uploads():
+    row = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3)).row("scan.jpg")
+    assert row["file"] == "scan.jpg" and row["Bayesian"] == 3 and row["not sure"] == "yes"
+    assert row["Deterministic"] == 3 and 0 <= row["probability"] <= 1
+
+
+def test_enlarge_keeps_pixels_crisp():
+    image = np.zeros((28, 28), np.float32)
+    image[3, 5] = 1.0
+    big = np.asarray(enlarge(image, size=168))
+    assert big.shape == (168, 168) and big.dtype == np.uint8
+    assert (big[18:24, 30:36] == 255).all() and big.sum() == 255 * 36  # one pixel became one 6 x 6 block
+
+
+def test_preprocessing_panels_show_every_step_in_order():
+    page = np.full((100, 80), 255, np.uint8)
+    page[20:80, 35:45] = 0  # a dark stroke on white paper: it gets flipped
+    steps = preprocess_steps(page)
+    panels = preprocessing_panels(steps)
+    assert len(panels) == 5 and panels[-1][1] is steps.final and panels[0][1] is steps.grayscale
+    assert "flipped: dark ink on light paper" in panels[1][0]
+
+
+def test_help_texts_explain_the_page():
+    for phrase in ("deterministic", "Bayesian", "aleatoric", "epistemic", "Not sure", "validation"):
+        assert phrase.lower() in HOW_TO_READ.lower()
+    assert "BNN_DATA_DIR" in MNIST_MISSING and "load_mnist(download=True)" in MNIST_MISSING
