@@ -19,7 +19,15 @@ from bnn.assets import shipped_architectures
 from bnn.data import load_mnist_test
 from bnn.examples import EXAMPLES, example_image
 from bnn.preprocess import PreprocessSteps
-from bnn.summary import HOW_TO_READ, MNIST_MISSING, Thresholds, enlarge, preprocessing_panels, summarise
+from bnn.summary import (
+    HOW_TO_READ,
+    MNIST_MISSING,
+    Thresholds,
+    enlarge,
+    failure_row,
+    preprocessing_panels,
+    summarise,
+)
 
 LOGGER = logging.getLogger("bnn.app")
 ARCH_LABELS = {"mlp": "MLP", "conv": "Conv"}
@@ -78,12 +86,12 @@ def show_result(suffix: str, network_input, steps: PreprocessSteps | None = None
         Thresholds.from_card(models["deterministic"].card),
         true_label=true_label,
     )
-    pictures, words = st.columns([1, 2], gap="medium")
-    with pictures:
-        left, right = st.columns(2)
-        if steps is not None and suffix != "draw":  # the canvas itself is the input beside a drawing
-            left.image(enlarge(steps.grayscale), caption="your image", width=140)
-        right.image(enlarge(network_input), caption="what the network sees (28 x 28)", width=140)
+    if steps is not None and suffix != "draw":  # beside a drawing, the canvas itself shows the input
+        given, seen, words = st.columns([1, 1, 4], gap="medium")
+        given.image(enlarge(steps.grayscale), caption="your image", width="stretch")
+    else:
+        seen, words = st.columns([1, 3], gap="medium")
+    seen.image(enlarge(network_input), caption="what the network sees (28 x 28)", width="stretch")
     with words, st.container(key=f"verdict-{suffix}"):
         st.markdown(verdict.headline())
         (st.warning if verdict.not_sure else st.success)(verdict.explanation())
@@ -228,7 +236,7 @@ with upload_tab:
                     steps = prepare_bytes(upload.getvalue())
                     verdict = show_result(f"upload-{position}", steps.final, steps)
                 except Exception as error:  # noqa: BLE001 -- bad files get a message; the others still show
-                    rows.append({"file": upload.name, "error": show_failure(error)})
+                    rows.append(failure_row(upload.name, show_failure(error)))
                 else:
                     rows.append(verdict.row(upload.name))
         if len(rows) > 1:

@@ -36,7 +36,7 @@ def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
         )
     )
     figure.update_layout(
-        title=f"Votes of the T = {prediction.num_samples} sampled networks",
+        title=f"Votes of T = {prediction.num_samples} sampled networks",
         xaxis=_DIGIT_AXIS,
         yaxis={"title": "votes", "range": [0, prediction.num_samples * 1.15]},
         **_COMPACT,
@@ -67,7 +67,7 @@ def sampled_probabilities_figure(prediction: Prediction, index: int = 0) -> go.F
         )
     )
     figure.update_layout(
-        title="Probability of each digit across the weight samples",
+        title="Sampled probabilities per digit",
         xaxis=_DIGIT_AXIS,
         yaxis={"title": "probability", "range": [-0.02, 1.02]},
         **_COMPACT,
@@ -153,7 +153,7 @@ def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, i
         )
     )
     figure.update_layout(
-        title="Deterministic softmax beside the Bayesian mean",
+        title="Deterministic softmax vs Bayesian mean",
         barmode="group",
         xaxis=_DIGIT_AXIS,
         yaxis={"title": "probability", "range": [0, 1.05]},

@@ -88,10 +88,7 @@ class Verdict:
         """Why the verdict is what it is, in one or two sentences."""
         if self.not_sure:
             return "The network is not sure about this image: " + " ".join(self.reasons)
-        return (
-            f"The network is fairly sure: {self.votes} of {self.num_samples} weight samples voted for "
-            f"{self.digit}, and its uncertainty is below both thresholds chosen on the validation set."
-        )
+        return "The network is fairly sure: its uncertainty is below the thresholds chosen on the validation set."
 
     def deterministic_note(self) -> str:
         """How the deterministic network's answer compares, when there is something worth saying."""
@@ -140,17 +137,35 @@ class Verdict:
     def votes_sentence(self) -> str:
         return f"{self.votes} of the {self.num_samples} weight samples voted for {self.digit}."
 
-    def row(self, name: str) -> dict:
-        """A row of the results table shown for several uploads."""
+    def row(self, name: str) -> dict[str, str]:
+        """A row of the results table shown for several uploads (columns: TABLE_COLUMNS)."""
         return {
             "file": name,
-            "Bayesian": self.digit,
-            "probability": round(self.probability, 3),
+            "Bayesian": str(self.digit),
+            "probability": f"{self.probability:.2f}",
             "uncertainty": self.level,
-            "not sure": "yes" if self.not_sure else "no",
-            "Deterministic": self.deterministic_digit,
-            "det. probability": round(self.deterministic_probability, 3),
+            "not sure": "not sure" if self.not_sure else "",
+            "Deterministic": str(self.deterministic_digit),
+            "det. probability": f"{self.deterministic_probability:.2f}",
+            "problem": "",
         }
+
+
+TABLE_COLUMNS = (
+    "file",
+    "Bayesian",
+    "probability",
+    "uncertainty",
+    "not sure",
+    "Deterministic",
+    "det. probability",
+    "problem",
+)
+
+
+def failure_row(name: str, message: str) -> dict[str, str]:
+    """The results-table row of a file that could not be read: empty answers, the message as the problem."""
+    return {**dict.fromkeys(TABLE_COLUMNS, ""), "file": name, "problem": message}
 
 
 def uncertainty_level(predictive_entropy: float, epistemic: float, thresholds: Thresholds) -> str:

@@ -85,7 +85,8 @@ def test_page_has_the_controls_tabs_and_a_draw_prompt():
     samples = app.sidebar.slider[0]
     assert (samples.label, samples.min, samples.max, samples.value) == ("Weight samples T", 10, 1000, 100)
     network = app.sidebar.selectbox[0]
-    assert network.label == "Network" and network.options == ["MLP"] and network.value == "MLP"
+    assert network.label == "Network" and network.value == "MLP"
+    assert network.options == [{"mlp": "MLP", "conv": "Conv"}[arch] for arch in shipped_architectures()]
     seed = app.sidebar.number_input[0]
     assert (seed.label, seed.value) == ("Random seed", 0)
     assert [tab.label for tab in app.tabs] == TABS
@@ -107,6 +108,26 @@ def test_network_selector_lists_only_shipped_architectures(tmp_path):
     (tmp_path / "conv-deterministic.json").write_text("{}")
     assert shipped_architectures(tmp_path) == ("mlp", "conv")
     assert shipped_architectures() == ("mlp",)
+
+
+def test_choosing_a_network_loads_that_architecture(monkeypatch):
+    monkeypatch.setattr(bnn.assets, "shipped_architectures", lambda assets_dir=None: ("mlp", "conv"))
+    requested = []
+    real_load_model = bnn.predict.load_model
+
+    def load_model(kind, arch="mlp", assets_dir=None):
+        requested.append((kind, arch))
+        if arch == "conv":  # not shipped here: the page must say so instead of failing
+            raise bnn.WeightsError("Model card assets/conv-bayesian.json is missing. Restore the shipped files.")
+        return real_load_model(kind, arch, assets_dir)
+
+    monkeypatch.setattr(bnn.predict, "load_model", load_model)
+    app = open_app()
+    assert app.sidebar.selectbox[0].options == ["MLP", "Conv"]
+    app.sidebar.selectbox[0].select("Conv").run()
+    assert_no_exception(app)
+    assert ("bayesian", "conv") in requested
+    assert "conv-bayesian.json is missing" in app.error[0].value
 
 
 def test_upload_limit_is_the_same_in_config_toml_and_in_code():
@@ -233,6 +254,7 @@ def test_several_uploads_with_a_broken_one_show_the_good_ones_and_a_table():
     assert len(charts(result(app, "result-upload-2"))) == CHARTS_PER_RESULT
     table = app.dataframe[0].value
     assert list(table["file"]) == ["two.png", "broken.png", "seven.jpg"]
+    assert list(table["Bayesian"]) == ["2", "", "7"] and table["problem"][1] == broken.error[0].value
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,10 @@ from bnn.summary import (
     HOW_TO_READ,
     MAX_ENTROPY,
     MNIST_MISSING,
+    TABLE_COLUMNS,
     Thresholds,
     enlarge,
+    failure_row,
     not_sure_reasons,
     preprocessing_panels,
     summarise,
@@ -146,8 +148,11 @@ def test_index_picks_one_image_of_a_batch():
 
 def test_table_row_for_several_uploads():
     row = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3)).row("scan.jpg")
-    assert row["file"] == "scan.jpg" and row["Bayesian"] == 3 and row["not sure"] == "yes"
-    assert row["Deterministic"] == 3 and 0 <= row["probability"] <= 1
+    assert tuple(row) == TABLE_COLUMNS
+    assert (row["file"], row["Bayesian"], row["not sure"], row["Deterministic"]) == ("scan.jpg", "3", "not sure", "3")
+    assert row["probability"] == "0.59" and row["problem"] == ""
+    failed = failure_row("notes.txt", "This file is not a PNG ...")
+    assert tuple(failed) == TABLE_COLUMNS and failed["problem"].startswith("This file") and failed["Bayesian"] == ""
 
 
 def test_enlarge_keeps_pixels_crisp():
