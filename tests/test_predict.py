@@ -114,3 +114,22 @@ def test_bad_images_are_refused_with_a_hint(bad, message):
 def test_bad_sample_counts_are_refused(num_samples, images):
     with pytest.raises(ValueError, match="num_samples"):
         _model().predict(images, num_samples=num_samples)
+
+
+def test_skipping_blank_pixels_changes_no_sample():
+    model = _model(init_scale=0.08)
+    digits = np.zeros((3, 28, 28), np.float32)  # MNIST-like: a blank border, and one blank image
+    digits[:2, 6:22, 8:20] = np.random.default_rng(1).random((2, 16, 12))
+    # A faint background (too small to move any sum) means no pixel is skipped; the same seed gives the same noise.
+    faint = np.where(digits == 0, np.float32(1e-20), digits)
+    skipped = model.predict(digits, num_samples=50, seed=3).samples
+    np.testing.assert_allclose(skipped, model.predict(faint, num_samples=50, seed=3).samples, rtol=1e-5, atol=1e-6)
+    assert skipped.std(axis=0).max() > 0.02  # the weights really are random
+
+
+def test_the_naive_baseline_traces_once_per_network_and_image_count(images):
+    network = _model().network
+    predict.sample_naively(network, images, num_samples=2)
+    traces = predict._compiled_forward.experimental_get_tracing_count()
+    naive = predict.sample_naively(network, images, num_samples=3)
+    assert naive.shape == (3, 4, 10) and predict._compiled_forward.experimental_get_tracing_count() == traces
