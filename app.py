@@ -46,7 +46,11 @@ st.set_page_config(page_title="Bayesian digit recogniser", page_icon="🔢", lay
 
 @st.cache_resource(show_spinner="Loading the networks…")
 def load_models(arch: str, assets_dir: str) -> dict[str, bnn.DigitModel]:
-    return {kind: bnn.load_model(kind, arch, assets_dir) for kind in config.KINDS}
+    models = {kind: bnn.load_model(kind, arch, assets_dir) for kind in config.KINDS}
+    warm_up = bnn.preprocess_image(example_image("noise"))[None]
+    for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
+        model.predict(warm_up, num_samples=10)
+    return models
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
