@@ -53,7 +53,7 @@ def load_models(arch: str, assets_dir: str) -> dict[str, bnn.DigitModel]:
     return models
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False)  # a 10 MB photo keeps ~10 MB of steps
 def prepare_bytes(data: bytes) -> PreprocessSteps:
     return bnn.preprocess_steps(data)
 
@@ -183,6 +183,10 @@ try:
     load_models(arch, assets_dir)
 except bnn.WeightsError as error:
     st.error(str(error))
+    st.stop()
+except Exception:  # e.g. weights that do not fit the architecture in their card
+    LOGGER.exception("could not load the %s networks from %s", arch, assets_dir)
+    st.error(f"The {network_label} networks could not be loaded. Restore assets/ with `git checkout -- assets/`.")
     st.stop()
 
 draw_tab, upload_tab, test_tab, examples_tab = st.tabs(

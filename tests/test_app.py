@@ -287,17 +287,29 @@ def test_an_unexpected_failure_shows_a_message_not_a_traceback(monkeypatch):
     assert "internal detail" not in texts(app.main)
 
 
-@pytest.mark.parametrize("damage", ["no-networks", "damaged-weights"])
-def test_missing_or_damaged_weights_give_a_message(tmp_path, monkeypatch, damage):
-    if damage == "damaged-weights":
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("no-networks", "No trained networks"),
+        ("damaged-weights", "damaged or altered"),
+        ("loader-bug", "The MLP networks could not be loaded"),
+    ],
+)
+def test_missing_or_damaged_weights_give_a_message(tmp_path, monkeypatch, damage, expected):
+    if damage != "no-networks":
         for kind in config.KINDS:
             shutil.copy(ROOT / "assets" / f"mlp-{kind}.json", tmp_path)
             (tmp_path / f"mlp-{kind}.weights.npz").write_bytes(b"not the shipped weights")
+    if damage == "loader-bug":
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("internal detail that must not reach the page")
+
+        monkeypatch.setattr(bnn.predict, "load_model", broken)
     monkeypatch.setenv(config.ASSETS_DIR_ENV, str(tmp_path))
     app = open_app()
     assert_no_exception(app)
-    expected = "No trained networks" if damage == "no-networks" else "damaged or altered"
-    assert expected in app.error[0].value
+    assert expected in app.error[0].value and "internal detail" not in app.error[0].value
     assert not app.tabs
 
 
