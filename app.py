@@ -80,7 +80,10 @@ def load_test_digits(data_dir: str, keras_cache: str):  # the arguments key the 
 
 
 def show_result(suffix: str, network_input, steps: PreprocessSteps | None = None, true_label: int | None = None):
-    """Everything about one (28, 28) input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``."""
+    """Everything about one (28, 28) input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``.
+
+    Uses the sidebar's choices (``arch``, ``num_samples``, ``seed``); returns the :class:`Verdict`.
+    """
     bayesian, deterministic = predict(network_input, arch, assets_dir, num_samples, seed)
     models = load_models(arch, assets_dir)
     verdict = summarise(
@@ -173,7 +176,6 @@ with st.sidebar:
             help="The same seed draws the same weight samples, so results are reproducible.",
         )
     )
-    st.caption("Uncertainty thresholds: the 95 % quantile of each measure on 5,000 validation digits.")
 
 if not architectures:
     st.error("No trained networks found in assets/: restore them with `git checkout -- assets/`.")
@@ -188,6 +190,7 @@ except Exception:  # e.g. weights that do not fit the architecture in their card
     LOGGER.exception("could not load the %s networks from %s", arch, assets_dir)
     st.error(f"The {network_label} networks could not be loaded. Restore assets/ with `git checkout -- assets/`.")
     st.stop()
+st.sidebar.caption(Thresholds.from_card(load_models(arch, assets_dir)["bayesian"].card).describe())
 
 draw_tab, upload_tab, test_tab, examples_tab = st.tabs(
     ["Draw", "Upload", "Test digits", "Not digits"], key="tabs", on_change="rerun"
@@ -260,9 +263,8 @@ with test_tab:
             LOGGER.exception("could not read MNIST")
             st.error(f"The MNIST files could not be read ({error}). Replace them and reload the page.")
         else:
-            if st.session_state.get("test_index", len(test_digits)) >= len(test_digits):
-                st.session_state["test_index"] = random.randrange(len(test_digits))
-            if st.button("Another test digit"):
+            another = st.button("Another test digit")
+            if another or not 0 <= st.session_state.get("test_index", -1) < len(test_digits):
                 st.session_state["test_index"] = random.randrange(len(test_digits))
             index = st.session_state["test_index"]
             st.caption(f"MNIST test image {index} of {len(test_digits):,}; it was never used in training.")

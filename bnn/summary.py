@@ -46,6 +46,18 @@ class Thresholds:
             rule=str(recorded.get("rule", "")),
         )
 
+    def describe(self) -> str:
+        """One sentence on when the page says "not sure"."""
+        limits = [
+            f"{name} {value:.2f} nats"
+            for name, value in (("total uncertainty", self.predictive_entropy), ("epistemic", self.epistemic))
+            if value is not None
+        ]
+        if not limits:
+            return "This network's model card records no uncertainty thresholds, so it is never called not sure."
+        rule = f" ({self.rule})" if self.rule else ""
+        return f'"Not sure" above these thresholds{rule}: {" or ".join(limits)}.'
+
 
 def _positive_or_none(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and value > 0 else None

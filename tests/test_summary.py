@@ -55,6 +55,9 @@ def test_thresholds_come_from_the_model_card():
     deterministic = Thresholds.from_card(json.loads((ASSETS / "mlp-deterministic.json").read_text()))
     assert deterministic.predictive_entropy > 0 and deterministic.epistemic is None
     assert Thresholds.from_card({}) == Thresholds()
+    described = thresholds.describe()
+    assert "validation" in described and f"{thresholds.epistemic:.2f} nats" in described
+    assert "never called not sure" in Thresholds().describe()
 
 
 def test_a_confident_prediction_is_called_sure():
