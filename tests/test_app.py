@@ -89,7 +89,7 @@ def test_page_has_the_controls_tabs_and_a_draw_prompt():
     assert network.options == [{"mlp": "MLP", "conv": "Conv"}[arch] for arch in shipped_architectures()]
     seed = app.sidebar.number_input[0]
     assert (seed.label, seed.value) == ("Random seed", 0)
-    assert "above these thresholds (0.95 quantile on the validation set)" in texts(app.sidebar)
+    assert '"Not sure" above these thresholds' in texts(app.sidebar) and "validation" in texts(app.sidebar)
     assert [tab.label for tab in app.tabs] == TABS
     assert any(expander.label == "How to read this" for expander in app.expander)
     assert "Bayesian network" in texts(app.main)
