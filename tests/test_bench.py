@@ -1,0 +1,79 @@
+"""The benchmark runs on a tiny setting and its report holds together. Its figures are not tested here."""
+
+import json
+import statistics
+
+import pytest
+
+from bench import __main__ as bench
+from bench import memory
+
+NUM_TRAIN = 55_000
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    output = tmp_path_factory.mktemp("bench") / "bench.json"
+    assert bench.main(["--quick", "--skip-app", "--only", "predictive,training", "--output", str(output)]) == 0
+    return json.loads(output.read_text())
+
+
+def test_the_report_records_the_run_and_the_machine(report):
+    assert report["quick"] is True and "app" not in report and "memory" not in report
+    machine = report["machine"]
+    assert machine["cpus_usable"] >= 1 and machine["cpu_model"]
+    assert all(machine[key] for key in ("python", "tensorflow", "tensorflow_probability", "tf_keras", "numpy"))
+    assert len(report["load_average_before"]) == len(report["load_average_after"]) == 3
+
+
+def test_predictive_ratios_come_from_the_measured_medians(report):
+    predictive = report["predictive"]
+    mlp = predictive["models"]["mlp-bayesian"]
+    assert [row["num_samples"] for row in mlp["latency"]] == [1, 10, 100, 1000]
+    for row in mlp["latency"]:
+        assert 0 < row["batched_ms"]["min"] <= row["batched_ms"]["p50"] <= row["batched_ms"]["p90"]
+        for variant in ("compiled", "eager"):
+            naive, speedup = row[f"naive_{variant}_ms"], row[f"speedup_vs_naive_{variant}"]
+            if naive is None:
+                assert speedup is None
+            else:
+                assert speedup == pytest.approx(naive["p50"] / row["batched_ms"]["p50"])
+    assert mlp["latency"][0]["speedup_vs_naive_compiled"] is not None  # the quick run still measures T = 1
+    targets = mlp["targets"]
+    assert targets["t100_p50_ms"] == mlp["latency"][2]["batched_ms"]["p50"]
+    assert targets["t100_p50_met"] == (targets["t100_p50_ms"] <= 15)
+    throughput = mlp["throughput"]
+    assert throughput["images_per_second"] == pytest.approx(throughput["images"] / throughput["seconds"]["p50"])
+    assert mlp["traces"] == 1  # N = 1 and N = 50, T from 1 to 1000: one compiled graph
+    conv = predictive["models"]["conv-bayesian"]
+    assert "skipped" in conv or conv["traces"] == 1
+
+
+def test_training_speedup_is_the_ratio_of_measured_epoch_times(report):
+    training = report["training"]
+    fast, baseline = training["fast"], training["baseline"]
+    timed_epoch = statistics.median(fast["timed_epochs_seconds"])
+    assert fast["epoch_seconds"] == pytest.approx(timed_epoch * NUM_TRAIN / fast["images_per_timed_epoch"])
+    assert baseline["batch_size"] == 1 and baseline["extrapolated"]
+    assert baseline["epoch_seconds"] == pytest.approx(baseline["timed_seconds"] / baseline["timed_steps"] * NUM_TRAIN)
+    assert training["speedup"] == pytest.approx(baseline["epoch_seconds"] / fast["epoch_seconds"])
+    assert training["speedup_met"] == (training["speedup"] >= 20)
+    for path in (fast, baseline, training["baseline_compiled"]):
+        assert 0 <= path["validation_after"]["accuracy"] <= 1
+    assert 0.9 < training["shipped_model_card"]["best_validation_accuracy"] <= 1
+
+
+def test_the_table_shows_every_part_that_ran(report):
+    text = bench.table(report)
+    assert "T = 100" in text and "images/s" in text and "eager GradientTape, batch 1" in text
+
+
+def test_a_missing_part_is_reported_not_fatal():
+    assert "skipped" in bench.run_part("no_such_part", quick=True)
+
+
+def test_memory_of_the_t1000_predictive_is_measured_in_a_fresh_process():
+    result = memory.run(quick=True)
+    assert result["num_samples"] == 1000 and result["batch_images"] == 10
+    assert 0 < result["peak_before_mib"] <= result["peak_after_one_image_mib"] <= result["peak_after_batch_mib"]
+    assert result["t1000_one_image_adds_mib"] == result["peak_after_one_image_mib"] - result["peak_before_mib"]
