@@ -78,7 +78,7 @@ def run(parts: list[str], quick: bool, note: str = "") -> dict:
         "schema": 1,
         "quick": quick,
         "note": note,
-        "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "machine": machine(),
         "load_average_before": list(os.getloadavg()),

@@ -180,7 +180,7 @@ def _model_card(config: Config, data: MnistSplit, history: dict, epoch_seconds: 
             "tf_keras": keras.__version__,
             "numpy": np.__version__,
         },
-        "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -7,11 +7,11 @@ import json
 import shutil
 import sys
 import time
+import tomllib
 import types
 from pathlib import Path
 
 import pytest
-import tomllib
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 from streamlit.testing.v1 import AppTest
