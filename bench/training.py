@@ -18,6 +18,7 @@ from bnn.config import NUM_TRAIN, Config, assets_dir
 from bnn.data import DataNotFoundError, load_mnist
 from bnn.models import build_network
 from bnn.predict import DigitModel
+from bnn.train import EpochTimer
 
 # isort: split
 import tensorflow as tf
@@ -25,18 +26,6 @@ import tf_keras as keras
 
 TARGET_SPEEDUP = 20.0
 VALIDATION_SAMPLES = 10  # as bnn.train validates every epoch
-
-
-class _EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
 
 
 def _compiled_network(config: Config) -> keras.Model:
@@ -66,7 +55,7 @@ def fast_path(config: Config, data, quick: bool) -> dict:
     images = 5 * config.batch_size if quick else len(data.train)
     epochs = 2 if quick else 3  # the first epoch traces the training step and is not counted
     network = _compiled_network(config)
-    timer = _EpochTimer()
+    timer = EpochTimer()
     network.fit(
         data.train.images[:images],
         data.train.labels[:images],

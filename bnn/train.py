@@ -33,7 +33,7 @@ class TrainResult:
     history: dict[str, list[float]]
 
 
-class _EpochTimer(keras.callbacks.Callback):
+class EpochTimer(keras.callbacks.Callback):
     """Seconds per epoch of training steps only (it runs before the validation callback)."""
 
     def __init__(self):
@@ -91,7 +91,7 @@ def train(
     model = DigitModel(network, {"architecture": config.architecture()})
     checkpoint_dir = Path(checkpoint_dir or tempfile.mkdtemp(prefix="bnn-"))
     checkpoint = checkpoint_dir / f"{config.name}.best.weights.h5"
-    timer = _EpochTimer()
+    timer = EpochTimer()
     callbacks = [
         timer,
         _MonteCarloValidation(model, data.validation, config.validation_samples, config.seed),
