@@ -108,7 +108,7 @@ def test_network_selector_lists_only_shipped_architectures(tmp_path):
     assert shipped_architectures(tmp_path) == ("mlp",)  # a Bayesian conv without its deterministic twin is not shown
     (tmp_path / "conv-deterministic.json").write_text("{}")
     assert shipped_architectures(tmp_path) == ("mlp", "conv")
-    assert shipped_architectures() == ("mlp",)
+    assert shipped_architectures() == ("mlp", "conv")  # the repository ships both
 
 
 def test_choosing_a_network_loads_that_architecture(monkeypatch):
