@@ -192,9 +192,42 @@ def table(report: dict) -> str:
             )
     app = report.get("app")
     if app is not None:
-        lines += ["", "App"]
-        lines += [f"  {key}: {_plain(value)}" for key, value in app.items()]
+        lines += ["", "App (Streamlit in headless Chromium)"]
+        lines += (
+            _app_lines(app) if "cold_start_s" in app else [f"  {key}: {_plain(value)}" for key, value in app.items()]
+        )
     return "\n".join(lines)
+
+
+def _app_lines(app: dict) -> list[str]:
+    cold, stroke, phases = app["cold_start_s"], app["stroke_to_charts_ms"], app["stroke_phases_p50_ms"]
+    cold_line = (
+        f"  cold start to first page: {cold['median']:.1f} s median of {cold['starts']} "
+        f"({cold['min']:.1f}-{cold['max']:.1f} s; server healthy after {cold['of_which_server_healthy']:.1f} s); "
+        f"server RSS then {app['server_rss_after_first_page_mib']:.0f} MiB"
+    )
+    stroke_line = (
+        f"  stroke to charts, {stroke['count']} strokes: p50 {stroke['p50']:.0f} ms, p90 {stroke['p90']:.0f} ms "
+        f"(target p50 < {app['target_p50_ms']:.0f} ms: {_verdict(app['target_met'])}); "
+        f"read right {app['strokes_read_right']}"
+    )
+    phases_line = (
+        f"    p50 parts: mouse-up to run start {phases['to_run_start']:.0f} ms (200 ms is the canvas's send delay), "
+        f"run {phases['run']:.0f} ms, run end to charts {phases['run_end_to_charts']:.0f} ms; "
+        f"first stroke on a page {app['first_stroke_on_a_page_ms']:.0f} ms"
+    )
+    lines = [
+        cold_line,
+        stroke_line,
+        phases_line,
+        "  pages drawing at once   p50 ms   p90 ms   max ms   read right   server peak RSS MiB",
+    ]
+    for name, level in app["load"].items():
+        lines.append(
+            f"    {name.split('_')[0]:>3} sessions        {level['p50_ms']:>6.0f}   {level['p90_ms']:>6.0f}   "
+            f"{level['max_ms']:>6.0f}   {level['read_right']:>4}/{level['answers']:<4}   {level['peak_rss_mib']:>10.0f}"
+        )
+    return lines
 
 
 def _verdict(met: bool | None) -> str:

@@ -1,0 +1,283 @@
+"""The app in real Chromium: draw and upload as a person would, and check what the page shows.
+
+Starts ``streamlit run app.py`` on 127.0.0.1 at a free port (one server for the module), opens each scenario
+in a fresh browser context (its own Streamlit session) and saves a screenshot of each scenario to
+``$BNN_SCREENSHOT_DIR`` (default: a pytest temporary folder, printed at the start). Needs Debian's
+``chromium`` package; without it these tests skip on a developer machine and fail in CI (``CI=true``).
+``$BNN_BROWSER_APP`` names another Streamlit script to test (default ``app.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from digits import STROKES, font_digit, png_bytes
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+
+from bench import app as app_bench
+from bench.app_driver import (
+    AppPage,
+    AppServer,
+    chromium_path,
+    launch_chromium,
+    percentiles,
+    time_strokes,
+    timing_digit,
+)
+
+DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks
+TIMED_STROKES = 10
+DIGIT_STROKES = {
+    digit: [[(x / 100, y / 100) for x, y in stroke] for stroke in strokes] for digit, strokes in STROKES.items()
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if chromium_path() is None:
+        message = "Chromium is missing: install the Debian package `chromium` (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI must run the browser tests")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser, tmp_path_factory):
+    app_server = AppServer(
+        app=os.environ.get("BNN_BROWSER_APP", "app.py"), log_path=tmp_path_factory.mktemp("streamlit") / "app.log"
+    )
+    app_server.start(timeout=180)
+    yield app_server
+    app_server.stop()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("BNN_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots in {folder}")
+    return folder
+
+
+@pytest.fixture
+def open_page(browser, server, screenshot_dir, request):
+    """Opens fresh app pages; at teardown saves a screenshot of each and prints what a failure needs.
+
+    Output printed at teardown shows only when the test fails: the server log written during the test,
+    the browser console errors and where the screenshots are.
+    """
+    log_start = len(server.log_text())
+    pages: list[AppPage] = []
+    name = request.node.name.replace("[", "-").replace("]", "")
+
+    def opener() -> AppPage:
+        page = AppPage.open(browser, server.url, timeout=DRAW_TIMEOUT)
+        pages.append(page)
+        return page
+
+    opener.shot = lambda page, step: page.screenshot(screenshot_dir / f"{name}-{step}.png")
+    yield opener
+    for index, page in enumerate(pages):
+        try:
+            shot = page.screenshot(screenshot_dir / f"{name}-end-{index}.png")
+            print(f"screenshot: {shot}")
+        except (PlaywrightError, OSError) as error:  # a broken page must not hide the test's own failure
+            print(f"no screenshot of page {index}: {error}")
+        if page.console_errors:
+            print(f"browser console errors of page {index}:", *page.console_errors, sep="\n  ")
+        page.close()
+    print("--- server log during the test ---")
+    print(server.log_text()[log_start:] or "(empty)")
+
+
+def draw_and_read(page: AppPage, digit: int):
+    page.press_digit(DIGIT_STROKES[digit], min_charts=2, timeout=DRAW_TIMEOUT)
+    page.release()
+    return page.wait_result(DRAW_TIMEOUT)
+
+
+def assert_reads(result, digit: int, min_charts: int = 2) -> None:
+    """The verdict names ``digit`` for both networks and the charts are drawn."""
+    assert result.verdict is not None, f"no verdict in result-{result.suffix}: {result.text!r}"
+    assert (result.bayesian, result.deterministic) == (digit, digit), result.verdict
+    assert result.charts >= min_charts, f"{result.charts} charts in result-{result.suffix}"
+    assert result.alerts == [], result.alerts  # no message beside the verdict
+
+
+def assert_no_exception_shown(page: AppPage) -> None:
+    exceptions = page.page.locator("[data-testid='stException']")
+    assert exceptions.count() == 0, exceptions.all_inner_texts()
+
+
+# --- drawing ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digit", [1, 0], ids=["one-vertical-stroke", "zero-closed-loop"])
+def test_a_drawn_digit_is_read_with_its_charts(open_page, digit):
+    page = open_page()
+    hint = page.result("draw").inner_text()
+    assert hint.strip().startswith("Draw a digit"), hint
+
+    result = draw_and_read(page, digit)
+
+    assert_reads(result, digit)
+    votes = page.votes("draw")
+    assert sum(votes) == 100 and votes[digit] == max(votes), votes  # T = 100 samples, most for the digit
+    assert page.console_errors == []
+
+
+def test_clearing_the_canvas_brings_back_the_hint(open_page):
+    page = open_page()
+    assert_reads(draw_and_read(page, 1), 1)
+    open_page.shot(page, "drawn")
+
+    page.arm("draw")
+    page.clear_canvas()
+    result = page.wait_result(DRAW_TIMEOUT)
+
+    assert result.verdict is None, result.verdict
+    assert result.charts == 0
+    assert result.text.strip().startswith("Draw a digit"), result.text
+    assert page.console_errors == []
+
+
+# --- uploading ----------------------------------------------------------------------------------------------
+
+
+def test_an_uploaded_png_is_read(open_page):
+    page = open_page()
+    page.arm("upload-0", min_charts=2)
+    page.upload([("three.png", "image/png", png_bytes(font_digit(3)))])
+    assert_reads(page.wait_result(DRAW_TIMEOUT), 3)
+    assert page.console_errors == []
+
+
+def test_several_uploads_with_a_broken_one(open_page):
+    page = open_page()
+    truncated = png_bytes(font_digit(7))[:300]
+    files = [
+        ("two.png", "image/png", png_bytes(font_digit(2))),
+        ("broken.png", "image/png", truncated),
+        ("five.png", "image/png", png_bytes(font_digit(5))),
+    ]
+    page.arm("upload-2", min_charts=2)
+    page.upload(files)
+    assert_reads(page.wait_result(DRAW_TIMEOUT), 5)
+
+    two = page.verdict("upload-0").inner_text()
+    assert "Bayesian: 2" in two and "Deterministic: 2" in two, two
+    broken = page.result("upload-1")
+    assert broken.locator("[data-testid='stAlert']").count() == 1, broken.inner_text()
+    message = broken.inner_text()
+    assert len(message) > 20 and "Traceback" not in message, message
+    assert page.verdict("upload-1").count() == 0
+    assert broken.locator("[data-testid='stPlotlyChart']").count() == 0
+    assert_no_exception_shown(page)
+
+
+def test_a_file_that_is_not_an_image_is_refused_and_drawing_still_works(open_page):
+    page = open_page()
+    page.arm("upload-0")
+    page.upload([("digit.png", "image/png", b"These are my notes, not a picture of a digit.\n" * 4)])
+    refused = page.wait_result(DRAW_TIMEOUT)
+    assert refused.verdict is None and refused.charts == 0, refused.text
+    assert len(refused.alerts) == 1 and len(refused.alerts[0]) > 20, refused.alerts
+    assert_no_exception_shown(page)
+    open_page.shot(page, "refused")
+
+    page.tab("Draw")
+    assert_reads(draw_and_read(page, 0), 0)
+
+
+# --- settings -----------------------------------------------------------------------------------------------
+
+
+def test_switching_T_updates_without_console_errors(open_page):
+    page = open_page()
+    assert_reads(draw_and_read(page, 1), 1)
+
+    page.arm("draw", min_charts=2)
+    page.set_slider_with_key("Weight samples T", "Home")  # the smallest T, 10
+    result = page.wait_result(DRAW_TIMEOUT)
+    assert page.slider_value("Weight samples T") == "10"
+    assert_reads(result, 1)
+    assert sum(page.votes("draw")) == 10, page.votes("draw")
+    open_page.shot(page, "T10")
+    assert page.console_errors == []
+
+
+def test_switching_the_network_updates_without_console_errors(open_page):
+    page = open_page()
+    networks = page.options("Network")
+    if len(networks) < 2:
+        pytest.skip(f"only one network is shipped ({', '.join(networks)}): nothing to switch to")
+    assert_reads(draw_and_read(page, 1), 1)
+
+    page.arm("draw", min_charts=2)
+    chosen = page.select("Network", networks[1])
+    result = page.wait_result(DRAW_TIMEOUT)
+
+    assert result.verdict is not None and result.charts >= 2, result.text
+    assert_no_exception_shown(page)
+    open_page.shot(page, chosen)
+    assert page.console_errors == []
+
+
+# --- many users ---------------------------------------------------------------------------------------------
+
+
+def test_pages_drawing_at_the_same_time_each_get_their_own_digit(open_page):
+    digits = [0, 1, 7, 4]
+    pages = [open_page() for _ in digits]
+    for page, digit in zip(pages, digits):
+        page.press_digit(DIGIT_STROKES[digit], min_charts=2, timeout=DRAW_TIMEOUT)
+    for page in pages:  # all mouse-ups within a few milliseconds: the server answers them concurrently
+        page.release()
+    deadline = time.monotonic() + DRAW_TIMEOUT
+    while not all(page.result_done() for page in pages) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    results = [page.wait_result(1) for page in pages]
+
+    assert [(result.bayesian, result.deterministic) for result in results] == [(digit, digit) for digit in digits]
+    assert all(result.charts >= 2 for result in results)
+    assert all(page.console_errors == [] for page in pages)
+
+
+# --- timing -------------------------------------------------------------------------------------------------
+
+
+def test_stroke_to_charts_time_is_measured(open_page, capsys):
+    """Ten strokes after an untimed first one (which also loads Plotly); prints p50 / p90, asserts no timing."""
+    page = open_page()
+    time_strokes(page, 1, DRAW_TIMEOUT)
+    results = time_strokes(page, TIMED_STROKES, DRAW_TIMEOUT, first_index=1)
+
+    assert [result.bayesian for result in results] == [timing_digit(index) for index in range(1, TIMED_STROKES + 1)]
+    assert all(result.charts >= 2 for result in results)
+    for result in results:
+        parts = result.to_run_ms + result.run_ms + result.render_ms
+        assert 0 < result.milliseconds == pytest.approx(parts, abs=1), result
+    stroke = percentiles([result.milliseconds for result in results])
+    with capsys.disabled():
+        print(
+            f"\nstroke to charts over {stroke['count']} strokes: p50 {stroke['p50']:.0f} ms, p90 {stroke['p90']:.0f} ms "
+            f"(target p50 < {app_bench.TARGET_P50_MS:.0f} ms; timings here are not asserted)"
+        )
+    assert page.console_errors == []
+
+
+def test_the_app_benchmark_measures_pages_drawing_together(browser, server):
+    """bench/app.py's load step, tiny: two sessions, one round, every answer read right."""
+    level = app_bench.load(browser, server, sessions=2, rounds=1)
+
+    assert level["answers"] == level["read_right"] == 2
+    assert 0 < level["p50_ms"] <= level["p90_ms"] <= level["max_ms"]
+    assert level["peak_rss_mib"] > 100  # TensorFlow and the networks are in there
