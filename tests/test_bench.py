@@ -2,6 +2,7 @@
 
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,11 @@ def test_memory_of_the_t1000_predictive_is_measured_in_a_fresh_process():
     assert result["num_samples"] == 1000 and result["batch_images"] == 10
     assert 0 < result["peak_before_mib"] <= result["peak_after_one_image_mib"] <= result["peak_after_batch_mib"]
     assert result["t1000_one_image_adds_mib"] == result["peak_after_one_image_mib"] - result["peak_before_mib"]
+
+
+def test_readme_shows_the_committed_full_benchmark_run():
+    root = Path(__file__).resolve().parents[1]
+    committed = json.loads((root / "bench" / "results.json").read_text())
+    assert committed["quick"] is False and {"predictive", "training", "memory", "app"} <= set(committed)
+    assert all("error" not in committed[part] and "skipped" not in committed[part] for part in bench.PARTS)
+    assert bench.table(committed) in (root / "README.md").read_text()
