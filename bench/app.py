@@ -22,7 +22,6 @@ from pathlib import Path
 
 from bench.app_driver import (
     AppPage,
-    AppServer,
     chromium_path,
     draw_together,
     launch_chromium,
@@ -30,6 +29,7 @@ from bench.app_driver import (
     time_strokes,
     timing_digit,
 )
+from bench.app_server import AppServer
 
 TARGET_P50_MS = 500.0  # stroke to charts, issue 5
 TIMEOUT = 180.0  # seconds for any one answer or start; generous, the machine may be busy
