@@ -232,16 +232,14 @@ class AppPage:
 
     def wait_until_idle(self, timeout: float = 60.0) -> None:
         """Until the app is connected, no script runs and nothing on the page is stale."""
-        try:
-            self._wait_until_idle(timeout)
-        except PlaywrightTimeoutError:
-            raise TimeoutError(f"the page was not idle after {timeout:.0f} s; {self.describe()}") from None
+        self._wait_for("() => window.__bnn.idle()", timeout, "the page was not idle")
 
-    def _wait_until_idle(self, timeout: float) -> None:
-        self.page.wait_for_function(
-            "() => window.__bnn.idle()",
-            timeout=timeout * 1000,
-        )
+    def _wait_for(self, condition: str, timeout: float, failure: str, arg=None) -> None:
+        """Until the JavaScript ``condition`` holds; else `TimeoutError`: ``failure`` and what the page shows."""
+        try:
+            self.page.wait_for_function(condition, arg=arg, timeout=timeout * 1000)
+        except PlaywrightTimeoutError:
+            raise TimeoutError(f"{failure} after {timeout:.0f} s; {self.describe()}") from None
 
     def arm_run(self) -> None:
         """Remember now: the next `wait_run` waits for a script run that starts after this."""
@@ -249,17 +247,8 @@ class AppPage:
 
     def wait_run(self, timeout: float = 60.0) -> None:
         """Until a script run that started after `arm_run` has finished and the page is idle."""
-        try:
-            self._wait_for_run(timeout)
-        except PlaywrightTimeoutError:
-            raise TimeoutError(f"no finished script run after {timeout:.0f} s; {self.describe()}") from None
-
-    def _wait_for_run(self, timeout: float) -> None:
-        self.page.wait_for_function(
-            "(mark) => window.__bnn.finishedRunAfter(mark) !== null && window.__bnn.idle()",
-            arg=self._run_mark,
-            timeout=timeout * 1000,
-        )
+        condition = "(mark) => window.__bnn.finishedRunAfter(mark) !== null && window.__bnn.idle()"
+        self._wait_for(condition, timeout, "no finished script run", arg=self._run_mark)
 
     # --- finding things -------------------------------------------------------------------------------------
 
@@ -373,12 +362,7 @@ class AppPage:
 
     def wait_result(self, timeout: float = 60.0) -> Result:
         """The armed result once settled (see `arm`); raises `TimeoutError` saying what the page shows otherwise."""
-        try:
-            self.page.wait_for_function(
-                "() => window.__bnn.watch && window.__bnn.watch.done !== null", timeout=timeout * 1000
-            )
-        except PlaywrightTimeoutError:
-            raise TimeoutError(f"no settled result after {timeout:.0f} s; {self.describe()}") from None
+        self._wait_for("() => window.__bnn.watch && window.__bnn.watch.done !== null", timeout, "no settled result")
         return self.read_result()
 
     def describe(self) -> str:
