@@ -86,12 +86,9 @@ def show_result(suffix: str, network_input, steps: PreprocessSteps | None = None
     """
     bayesian, deterministic = predict(network_input, arch, assets_dir, num_samples, seed)
     models = load_models(arch, assets_dir)
+    thresholds = Thresholds.from_card(models["bayesian"].card)
     verdict = summarise(
-        bayesian,
-        deterministic,
-        Thresholds.from_card(models["bayesian"].card),
-        Thresholds.from_card(models["deterministic"].card),
-        true_label=true_label,
+        bayesian, deterministic, thresholds, Thresholds.from_card(models["deterministic"].card), true_label=true_label
     )
     if steps is not None and suffix != "draw":  # beside a drawing, the canvas itself shows the input
         given, seen, words = st.columns([1, 1, 4], gap="medium")
@@ -117,7 +114,7 @@ def show_result(suffix: str, network_input, steps: PreprocessSteps | None = None
     split_column, compare_column = st.columns(2)
     with split_column:
         st.plotly_chart(
-            plots.uncertainty_figure(bayesian, Thresholds.from_card(models["bayesian"].card)),
+            plots.uncertainty_figure(bayesian, thresholds),
             key=f"split-{suffix}",
             config=CHART_CONFIG,
         )
