@@ -68,12 +68,17 @@ def uncertainty_thresholds(prediction: Prediction, labels: np.ndarray) -> dict:
     return result
 
 
-def evaluate_model(model: DigitModel, test: Dataset, ood: Dataset | None, num_samples: int, seed: int = 0) -> dict:
-    """All metrics of one model on the test set (and the OOD set when given), plus its reliability bins."""
-    prediction = model.predict(test.images, num_samples=num_samples, seed=seed)
+def evaluate_model(
+    model: DigitModel, test: Dataset, ood: Dataset | None, num_samples: int, seed: int = 0, progress: bool = False
+) -> dict:
+    """All metrics of one model on the test set (and the OOD set when given), plus its reliability bins.
+
+    ``progress`` shows a progress bar for each of the two predictions.
+    """
+    prediction = model.predict(test.images, num_samples=num_samples, seed=seed, progress=progress)
     report = {"num_samples": prediction.num_samples, **prediction_metrics(prediction, test.labels)}
     if ood is not None:
-        ood_prediction = model.predict(ood.images, num_samples=num_samples, seed=seed + 1)
+        ood_prediction = model.predict(ood.images, num_samples=num_samples, seed=seed + 1, progress=progress)
         report.update(ood_metrics(prediction, ood_prediction, bayesian=model.is_bayesian))
     bins = uncertainty.reliability_bins(prediction.mean_probs, test.labels, ECE_BINS)
     report["reliability"] = {key: value.tolist() for key, value in bins.items()}
@@ -87,14 +92,18 @@ def build_report(
     num_samples: int,
     seed: int = 0,
     log: Callable[[str], None] = lambda line: None,
+    progress: bool = False,
 ) -> dict:
-    """The side-by-side report of ``models`` (keyed by kind), shaped as documented in the README."""
+    """The side-by-side report of ``models`` (keyed by kind), shaped as documented in the README.
+
+    ``log`` receives a line as each model starts and ends; ``progress`` shows progress bars over the images.
+    """
     results = {}
     for model in models:
         images = len(test) + (len(ood) if ood is not None else 0)
         log(f"{model.name}: predicting {images:,} images at T = {num_samples if model.is_bayesian else 1} ...")
         started = time.perf_counter()
-        results[model.kind] = {"name": model.name, **evaluate_model(model, test, ood, num_samples, seed)}
+        results[model.kind] = {"name": model.name, **evaluate_model(model, test, ood, num_samples, seed, progress)}
         log(f"{model.name}: done in {time.perf_counter() - started:.1f} s")
     return {
         "num_samples": num_samples,

@@ -116,16 +116,20 @@ class DigitModel:
     def is_bayesian(self) -> bool:
         return self.kind == "bayesian"
 
-    def predict(self, images: np.ndarray, num_samples: int = 100, seed: int | None = None) -> Prediction:
+    def predict(
+        self, images: np.ndarray, num_samples: int = 100, seed: int | None = None, progress: bool = False
+    ) -> Prediction:
         """Posterior predictive of ``images`` (N, 28, 28) floats in [0, 1].
 
         ``num_samples`` weight samples (T) for a Bayesian model; a deterministic model always uses
-        T = 1. The same ``seed`` gives the same samples; ``None`` draws fresh ones.
+        T = 1. The same ``seed`` gives the same samples; ``None`` draws fresh ones. ``progress`` shows
+        Keras's progress bar over the images, for long runs such as the evaluation.
         """
         images = _check_images(images)
         num_samples = _check_num_samples(num_samples) if self.is_bayesian else 1
         base_seed = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint32)[0]
         chunk = max(1, _ACTIVATION_BUDGET // (num_samples * self._widest))
+        bar = keras.utils.Progbar(len(images), unit_name="image") if progress else None
         parts = []
         for index, start in enumerate(range(0, len(images), chunk)):
             probs = self._sample_probs(
@@ -134,6 +138,8 @@ class DigitModel:
                 tf.constant([base_seed, index], tf.int64),
             )
             parts.append(probs.numpy())
+            if bar is not None:
+                bar.add(parts[-1].shape[1])
         samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, 10), np.float32)
         return Prediction(samples, self.name)
 

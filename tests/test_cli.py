@@ -41,6 +41,7 @@ def test_evaluate_writes_report_and_figures(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "OOD AUROC, mutual information" in out and "test accuracy" in out
     assert "mlp-bayesian: predicting 20,000 images at T = 3" in out and "mlp-deterministic: done in" in out
+    assert out.count("10000/10000") == 4  # a progress bar for each model's test and Fashion-MNIST predictions
     report = json.loads(report_path.read_text())
     assert report["num_samples"] == 3 and report["test_size"] == 10_000
     assert report["models"]["bayesian"]["accuracy"] > 0.97

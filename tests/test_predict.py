@@ -80,6 +80,16 @@ def test_large_requests_are_split_into_chunks_with_independent_noise(images, mon
     assert not np.array_equal(prediction.samples[:, 0], prediction.samples[:, 3])  # chunks got their own noise
 
 
+def test_progress_bar_counts_every_image_and_changes_no_sample(images, monkeypatch, capsys):
+    monkeypatch.setattr(predict, "_ACTIVATION_BUDGET", 3 * 256 * 10)  # 3 images per chunk at T = 10
+    model, seven = _model(), np.repeat(images[:1], 7, axis=0)
+    quiet = model.predict(seven, num_samples=10, seed=0)
+    assert capsys.readouterr().out == ""
+    shown = model.predict(seven, num_samples=10, seed=0, progress=True)
+    np.testing.assert_array_equal(shown.samples, quiet.samples)
+    assert "7/7" in capsys.readouterr().out
+
+
 def test_deterministic_model_gives_one_sample_and_no_epistemic_uncertainty(images):
     model = _model(kind="deterministic")
     prediction = model.predict(images, num_samples=100)
