@@ -554,6 +554,23 @@ def time_strokes(page: AppPage, count: int, timeout: float = 120.0, first_index:
     return results
 
 
+def release_together(pages: list[AppPage], timeout: float = 120.0) -> list[Result]:
+    """Release the mouse on every page at once (each holding a stroke and armed); their settled results.
+
+    The mouse-ups come within milliseconds, so the server answers the sessions concurrently.
+    """
+    for page in pages:
+        page.release()
+    deadline = time.monotonic() + timeout
+    waiting = list(pages)
+    while waiting:
+        waiting = [page for page in waiting if not page.result_done()]
+        if waiting and time.monotonic() > deadline:
+            raise TimeoutError(f"{len(waiting)} of {len(pages)} pages had no answer after {timeout:.0f} s")
+        time.sleep(0.02)
+    return [page.read_result() for page in pages]
+
+
 def draw_together(pages: list[AppPage], index: int = 0, timeout: float = 120.0) -> list[Result]:
     """Every page draws a timing stroke with the mouse held down, then all release at once; their results.
 
@@ -563,16 +580,7 @@ def draw_together(pages: list[AppPage], index: int = 0, timeout: float = 120.0) 
     for offset, page in enumerate(pages):
         page.arm("draw", min_charts=2)
         page.press_strokes(timing_stroke(index + offset))
-    for page in pages:  # the mouse-ups within milliseconds: the server answers them concurrently
-        page.release()
-    deadline = time.monotonic() + timeout
-    waiting = list(pages)
-    while waiting:
-        waiting = [page for page in waiting if not page.result_done()]
-        if waiting and time.monotonic() > deadline:
-            raise TimeoutError(f"{len(waiting)} of {len(pages)} pages had no answer after {timeout:.0f} s")
-        time.sleep(0.02)
-    results = [page.read_result() for page in pages]
+    results = release_together(pages, timeout)
     for page in pages:
         page.arm("draw")
         page.clear_canvas()

@@ -10,7 +10,6 @@ in a fresh browser context (its own Streamlit session) and saves a screenshot of
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from bench.app_driver import (
     chromium_path,
     launch_chromium,
     percentiles,
+    release_together,
     time_strokes,
     timing_digit,
 )
@@ -239,12 +239,7 @@ def test_pages_drawing_at_the_same_time_each_get_their_own_digit(open_page):
     pages = [open_page() for _ in digits]
     for page, digit in zip(pages, digits):
         page.press_digit(DIGIT_STROKES[digit], min_charts=2, timeout=DRAW_TIMEOUT)
-    for page in pages:  # all mouse-ups within a few milliseconds: the server answers them concurrently
-        page.release()
-    deadline = time.monotonic() + DRAW_TIMEOUT
-    while not all(page.result_done() for page in pages) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    results = [page.wait_result(1) for page in pages]
+    results = release_together(pages, DRAW_TIMEOUT)
 
     assert [(result.bayesian, result.deterministic) for result in results] == [(digit, digit) for digit in digits]
     assert all(result.charts >= 2 for result in results)
