@@ -1,6 +1,7 @@
 """Tests of bnn.preprocess on digits drawn with Pillow and on hand-made hostile files (no MNIST needed).
 
-Centre convention: pixel i of the 28x28 field has index coordinate i, so the field centre is 13.5.
+Centre convention: pixel i of the 28x28 field has index coordinate i; MNIST's digits have their centre of mass at
+(14.0, 14.0) in these coordinates (FIELD_CENTRE), not at the geometric centre 13.5.
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ def test_small_off_centre_dark_digit_becomes_centred_white_on_black():
     x = steps.final
     assert_mnist_like(x)
     assert steps.inverted
-    assert x[0].max() == x[-1].max() == x[:, 0].max() == x[:, -1].max() == 0  # black background
+    border = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
+    # Black background. A lopsided 7 centred on its mass may touch the last column, as 1.4 % of MNIST digits do.
+    assert x[0].max() == x[:, 0].max() == 0 and np.mean(border == 0) >= 0.9
     assert x.max() == 1  # white ink
     assert max(ink_box(x)) in (19, 20)
     centre_y, centre_x = centre_of_mass(x)
