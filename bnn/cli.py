@@ -27,6 +27,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, choices=config_module.ARCHITECTURES, default=field.default)
         elif field.name == "variational_layer":
             parser.add_argument(flag, choices=config_module.VARIATIONAL_LAYERS, default=field.default)
+        elif field.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
         elif field.name == "hidden_units":
             parser.add_argument(flag, type=int, nargs="+", default=list(field.default), help="MLP widths")
         else:

@@ -34,6 +34,28 @@ VARIATIONAL_LAYERS = ("flipout", "reparameterization")
 
 
 @dataclass(frozen=True)
+class Augmentation:
+    """Ranges of the training-time distortions of ``bnn.augment`` (each drawn uniformly per image)."""
+
+    probability: float = 0.5  # each geometric and thickness distortion is applied to this share of images
+    rotation_degrees: float = 40.0  # rotation in [-40, 40] degrees
+    shear: float = 0.5  # slant: x += shear * y, shear in [-0.5, 0.5]
+    aspect: float = 1.7  # width stretched or squeezed by a factor in [1/1.7, 1.7] (log-uniform)
+    min_scale: float = 0.9  # longest side of the digit in [0.9, 1.0] x 20 px (preprocess fits it to 20 px)
+    thickening: float = 1.0  # blend up to this far towards a 3x3 dilation (about 1 px more on each side)
+    thinning: float = 0.5  # ... or up to this far towards a 3x3 erosion
+    elastic_pixels: float = 1.0  # standard deviation of the smooth displacement field's control points, pixels
+    elastic_grid: int = 5  # control points per side, interpolated bicubically (smoothness like Simard's sigma 4)
+    hard_stroke_probability: float = 0.2  # share redrawn as hard-edged uniform strokes, as a canvas paints
+    blur_probability: float = 0.2  # share blended (by up to 100 %) towards a 1 px Gaussian blur: a soft photo
+    ink_noise: float = 0.05  # every pixel's ink scaled by a factor in [0.95, 1.05]: uneven pressure, sensor noise
+
+    def describe(self) -> dict:
+        """The ranges as recorded in the model card."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Config:
     """One training run: network, prior / posterior, optimiser and bookkeeping."""
 
@@ -49,6 +71,7 @@ class Config:
     learning_rate: float = 1e-3
     learning_rate_decay: float = 0.95  # multiplied into the learning rate after every epoch
     patience: int = 20  # epochs without a better validation NLL before stopping
+    augment: bool = True  # distort training digits on the fly as people write (ranges: Augmentation)
     validation_samples: int = 10  # weight samples per validation image each epoch
     evaluation_samples: int = 100  # weight samples per test image in the model card metrics
     seed: int = 0
@@ -70,6 +93,10 @@ class Config:
 
     def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
+
+    def augmentation(self) -> Augmentation | None:
+        """The distortions applied to training digits, or None when ``augment`` is off."""
+        return Augmentation() if self.augment else None
 
     def architecture(self) -> dict:
         """The settings needed to rebuild the network; stored in the model card."""

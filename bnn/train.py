@@ -20,6 +20,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bnn import assets, evaluate, uncertainty
+from bnn.augment import training_dataset
 from bnn.config import Config
 from bnn.data import Dataset, MnistSplit
 from bnn.models import build_network, weight_arrays
@@ -105,15 +106,10 @@ def train(
     ]
     if config.kl_warmup_epochs > 0 and config.kind == "bayesian":
         callbacks.insert(0, _KlWarmup(network.kl_weight, config.kl_warmup_epochs))
-    history = network.fit(
-        data.train.images,
-        data.train.labels,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=verbose,
-    ).history
+    batches = training_dataset(
+        data.train.images, data.train.labels, config.batch_size, config.seed, config.augmentation()
+    )
+    history = network.fit(batches, epochs=config.epochs, callbacks=callbacks, verbose=verbose).history
     network.load_weights(checkpoint)  # the epoch with the best validation NLL
     network.kl_weight.assign(1.0)
 
@@ -161,6 +157,7 @@ def _model_card(config: Config, data: MnistSplit, history: dict, epoch_seconds: 
             "learning_rate": config.learning_rate,
             "learning_rate_decay_per_epoch": config.learning_rate_decay,
             "batch_size": config.batch_size,
+            "augmentation": config.augmentation().describe() if config.augment else None,
             "max_epochs": config.epochs,
             "epochs_trained": len(history["val_nll"]),
             "best_epoch": best_epoch + 1,
