@@ -37,6 +37,7 @@ OPAQUE_ALPHA = 1 - 0.5 / 255  # alpha below this anywhere means the transparency
 MIN_CONTRAST = 0.06  # ink must differ from the background by 6% of full scale (~15 of 255 grey levels): above
 #                      JPEG and sensor noise on blank paper, below the contrast of faint pencil in a dim photo
 NOISE_SIGMAS = 4.0  # ... and by this many robust standard deviations of the background's noise
+NOISE_SIDE_SHARE = 0.25  # share of the border pixels one side of the background needs to count as noise
 MIN_INK_PIXELS = 4  # fewer ink pixels than a 2x2 dot is a speck of noise, not a digit: blank
 INK_PERCENTILE = 80.0  # of the ink pixels' contrast: the stroke level mapped to 1 (higher values saturate)
 BACKGROUND_MARGIN = 0.02  # contrasts below 2% of the ink level become 0; measured noise raises it (NOISE_SIGMAS).
@@ -337,7 +338,7 @@ def _normalise(grayscale: np.ndarray) -> tuple[np.ndarray, bool]:
     """
     ring = np.concatenate([grayscale[0], grayscale[-1], grayscale[1:-1, 0], grayscale[1:-1, -1]])
     background = float(np.median(ring))
-    noise = 1.4826 * float(np.median(np.abs(ring - background)))  # MAD -> standard deviation for Gaussian noise
+    noise = _noise_level(ring, background)
     threshold = max(MIN_CONTRAST, NOISE_SIGMAS * noise)
     deviation = grayscale - np.float32(background)
     darker = float(np.maximum(-deviation - threshold, 0).sum())
@@ -351,6 +352,20 @@ def _normalise(grayscale: np.ndarray) -> tuple[np.ndarray, bool]:
     margin = min(max(BACKGROUND_MARGIN * ink_level, NOISE_SIGMAS * noise), 0.5 * ink_level)
     normalised = np.clip((contrast - margin) / (ink_level - margin), 0, 1).astype(np.float32)
     return normalised, inverted
+
+
+def _noise_level(ring: np.ndarray, background: float) -> float:
+    """Standard deviation of the background's noise, from the border pixels: 1.4826 x a median absolute deviation.
+
+    Noise on a black or white background is clipped at the end of the range, which squashes one side of it
+    and fools the plain median; so each side of the background is measured on its own (a half-normal side
+    has the same 0.674 sigma median) and the larger is kept. A side holding few pixels, such as a stroke
+    touching the border of a clean image, is not noise and is not measured.
+    """
+    deviation = ring - background
+    sides = (deviation[deviation > 0], -deviation[deviation < 0])
+    spreads = [float(np.median(side)) for side in sides if side.size >= NOISE_SIDE_SHARE * ring.size]
+    return 1.4826 * max(spreads, default=float(np.median(np.abs(deviation))))
 
 
 # --- 3. MNIST geometry: crop, fit in 20 px, centre the mass in 28 px ---------------------------------------

@@ -157,6 +157,17 @@ def test_noisy_grey_paper_becomes_black_and_faint_pencil_white():
     assert mean_difference(x, reference()) < 0.03
 
 
+@pytest.mark.parametrize("paper", [0, 255], ids=["black", "white"])
+def test_noise_clipped_at_a_black_or_white_background_is_not_ink(paper):
+    """Sensor noise on pure black (or white) is clipped to one side; specks must not widen the crop."""
+    rng = np.random.default_rng(1)
+    clean = np.asarray(seven(ink=255 - paper, paper=paper), np.float32)
+    noisy = np.clip(clean + rng.normal(0, 0.1 * 255, clean.shape), 0, 255).astype(np.uint8)
+    steps = preprocess_steps(noisy)
+    assert steps.cropped.shape == pytest.approx(preprocess_steps(clean.astype(np.uint8)).cropped.shape, abs=4)
+    assert mean_difference(steps.final, reference()) < 0.05
+
+
 # --- transparency: drawing canvases and stickers ---------------------------------------------------------------
 
 
