@@ -1,4 +1,4 @@
-"""Plotly figures built from a Prediction, an evaluation report or posterior parameters. No Streamlit."""
+"""Plotly figures built from a Prediction, an evaluation or shift report, or posterior parameters. No Streamlit."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.summary import Thresholds
 
 MODEL_COLOURS = {"bayesian": "#1f77b4", "deterministic": "#ff7f0e"}
+ARCH_DASHES = {"mlp": "solid", "conv": "dash"}
 UNCERTAINTY_COLOURS = {"aleatoric": "#9467bd", "epistemic": "#d62728", "threshold": "#222222"}
 DIGITS = list(range(NUM_CLASSES))
 INTERVAL = (5, 95)  # percentiles of the sampled probabilities drawn as error bars on the Bayesian mean
@@ -219,3 +220,45 @@ def weight_posterior_figure(parameters: list[dict[str, np.ndarray]], title: str 
         )
     figure.update_layout(title=title or "Weight posterior: kernel means and standard deviations per layer", bargap=0.02)
     return figure
+
+
+def rotation_figure(shift_report: dict) -> go.Figure:
+    """Accuracy (left) and mean mutual information in nats (right) against rotation angle, one line per network.
+
+    Reads the ``rotation`` rows of a ``bnn.shift`` report, with its ``clean`` row drawn at 0 degrees.
+    Colour tells Bayesian from deterministic; dashes tell the architectures apart.
+    """
+    rows = [row for row in shift_report["rows"] if row["corruption"] in ("clean", "rotation")]
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "mean mutual information (nats)"))
+    for network in dict.fromkeys(row["network"] for row in rows):
+        arch, kind = network.split("-", 1)
+        points = sorted((row for row in rows if row["network"] == network), key=_rotation_degrees)
+        for column, key in enumerate(("accuracy", "mean_mutual_information"), start=1):
+            figure.add_trace(
+                go.Scatter(
+                    x=[_rotation_degrees(row) for row in points],
+                    y=[row[key] for row in points],
+                    mode="lines+markers",
+                    name=network,
+                    legendgroup=network,
+                    showlegend=column == 1,
+                    line={"color": MODEL_COLOURS.get(kind), "dash": ARCH_DASHES.get(arch, "dot")},
+                    hovertemplate=f"%{{x:.0f}} degrees: %{{y:.3f}}<extra>{network}</extra>",
+                ),
+                row=1,
+                col=column,
+            )
+    figure.update_xaxes(title="rotation (degrees, counter-clockwise positive)", tickmode="linear", dtick=30)
+    figure.update_yaxes(range=[0, 1.02], row=1, col=1)
+    figure.update_yaxes(rangemode="tozero", row=1, col=2)
+    figure.update_layout(
+        title=f"Rotated MNIST test digits ({shift_report.get('num_images', '?')} images, "
+        f"T = {shift_report.get('num_samples', '?')})",
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return figure
+
+
+def _rotation_degrees(row: dict) -> float:
+    """The angle of a shift report's row: its severity for a rotation, 0 for the clean digits."""
+    return 0.0 if row["corruption"] == "clean" else float(row["severity"])

@@ -97,3 +97,38 @@ def test_report_figures_still_work():
     assert len(plots.reliability_figure(report).data) == 2
     layer = {"name": "dense", "kernel_mean": np.zeros((4, 3)), "kernel_std": np.ones((4, 3))}
     assert len(plots.weight_posterior_figure([layer, layer]).data) == 4
+
+
+def shift_row(corruption: str, severity, network: str, accuracy: float) -> dict:
+    """One row of a shift report; a Bayesian network's mutual information grows as its accuracy falls."""
+    doubt = round(1 - accuracy, 6) if network.endswith("-bayesian") else 0.0
+    return {
+        "corruption": corruption,
+        "severity": severity,
+        "network": network,
+        "accuracy": accuracy,
+        "mean_mutual_information": doubt,
+    }
+
+
+def test_rotation_figure_draws_accuracy_and_mutual_information_against_the_angle():
+    networks = ("mlp-bayesian", "mlp-deterministic", "conv-bayesian", "conv-deterministic")
+    rows = []
+    for network in networks:
+        rows.append(shift_row("clean", "none", network, 0.98))
+        rows.append(shift_row("shear", 0.3, network, 0.9))  # not a rotation: left out
+        rows += [shift_row("rotation", angle, network, 1 - abs(angle) / 100) for angle in (30, -30, 90)]
+    report = {"num_images": 20, "num_samples": 5, "networks": list(networks), "rows": rows}
+
+    figure = plots.rotation_figure(report)
+
+    assert len(figure.data) == 2 * len(networks)  # an accuracy and a mutual-information line per network
+    traces = {(trace.name, trace.xaxis): trace for trace in figure.data}
+    accuracy = traces[("conv-bayesian", "x")]
+    assert list(accuracy.x) == [-30, 0, 30, 90]  # sorted, with the clean row at 0 degrees
+    np.testing.assert_allclose(accuracy.y, [0.7, 0.98, 0.7, 0.1])
+    np.testing.assert_allclose(traces[("mlp-bayesian", "x2")].y, [0.3, 0.02, 0.3, 0.9])
+    assert list(traces[("mlp-deterministic", "x2")].y) == [0.0] * 4
+    assert [trace.showlegend for trace in figure.data].count(True) == len(networks)
+    assert accuracy.line.color == plots.MODEL_COLOURS["bayesian"] and accuracy.line.dash == "dash"
+    assert figure.to_json()

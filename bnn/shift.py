@@ -1,0 +1,447 @@
+"""The shift benchmark: MNIST test digits, corrupted at high resolution, through the app's own preprocessing.
+
+Each 28 px test digit is upsampled to RESOLUTION (112 px, Pillow bicubic, as a drawing canvas would give it)
+and centred on a CANVAS_SIZE (160 px) canvas, so that a rotated, slanted or enlarged digit never leaves it.
+One corruption of the table CORRUPTIONS is applied at that resolution, the result is quantised to 8 bits
+like every real image, and `bnn.preprocess_image` turns each image into the (28, 28) input, exactly as for
+a drawing or an upload. Every shipped network then predicts the whole batch.
+
+    report = run_shift_benchmark(num_images=1000, num_samples=100)   # the JSON written by `python -m bnn shift`
+    print(format_shift_table(report))
+
+Geometric corruptions map output pixels back to the source with a NumPy bilinear sampler (scipy is not a
+dependency); everything random draws from ``numpy.random.default_rng`` seeded per (seed, corruption, image).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from bnn.assets import shipped_architectures
+from bnn.config import IMAGE_SIZE, KINDS, NUM_CLASSES, NUM_TEST, Config
+from bnn.data import load_mnist
+from bnn.preprocess import BlankImageError, preprocess_image
+
+if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow, which the corruptions do not need
+    from bnn.predict import DigitModel
+
+NUM_IMAGES = 1000  # default: the first 1,000 MNIST test digits (a few minutes for four networks on 2 cores)
+RESOLUTION = 112  # px: the 28 px MNIST field upsampled 4x, about the size of a digit drawn on the app's canvas
+SCALE = RESOLUTION // IMAGE_SIZE  # canvas pixels per MNIST pixel
+MARGIN = 24  # px of blank border around the 112 px field: room for a 90 degree turn or a 1.25x enlargement
+CANVAS_SIZE = RESOLUTION + 2 * MARGIN  # 160 px
+UPSAMPLING = Image.Resampling.BICUBIC
+BINARY_THRESHOLD = 0.5  # ink level above which a pixel is part of the stroke when re-drawn as a canvas would
+BLANK_RULE = (
+    "an image preprocess_image finds blank gets the uniform prediction (0.1 per digit in every sample) and "
+    "counts as wrong in accuracy; it is never dropped"
+)
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """One row of the benchmark: a family, its severity label and the parameters that define it."""
+
+    family: str
+    severity: str | float
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}:{self.severity}"
+
+
+FAMILIES = {
+    "clean": "the upsampled digit, unchanged",
+    "rotation": "turned about the canvas centre by `degrees`, counter-clockwise positive (bilinear)",
+    "shear": "horizontal slant x' = x - shear * y about the centre (y down), positive leans the top right",
+    "scale": "the whole digit resized by `relative_size` (Pillow bicubic, antialiased), centred",
+    "aspect": "width resized by `width_factor`, height kept (Pillow bicubic, antialiased), centred",
+    "thickness": "grey-level erosion (thin) or dilation (thick) with a disk of `radius_px` canvas pixels",
+    "elastic": (
+        "Simard et al. 2003: uniform(-1, 1) displacements on the 40 px MNIST-scale grid, Gaussian-smoothed "
+        "(`sigma`, MNIST px), times `alpha` (MNIST px), upsampled bilinearly to the canvas (x4)"
+    ),
+    "off_centre": "the 160 px canvas pasted at (`top_px`, `left_px`) of a `canvas_px` black canvas",
+    "blur": "Gaussian blur of standard deviation `sigma_px` canvas pixels",
+    "noise": "additive Gaussian noise of standard deviation `std` (image range 0..1), clipped to [0, 1]",
+    "canvas": (
+        f"re-drawn as a drawing canvas gives it: binarised at {BINARY_THRESHOLD}, thinned to a 1 px skeleton "
+        "(Zhang & Suen 1984), then stamped with a round pen `pen_width_px` wide (hard edges); `rgba`: white "
+        "strokes on a transparent RGBA canvas"
+    ),
+}
+
+ROTATION_DEGREES = (-90, -75, -60, -45, -30, -15, 15, 30, 45, 60, 75, 90)
+CORRUPTIONS: tuple[Corruption, ...] = (
+    Corruption("clean", "none"),
+    *(Corruption("rotation", degrees, {"degrees": degrees}) for degrees in ROTATION_DEGREES),
+    *(Corruption("shear", shear, {"shear": shear}) for shear in (-0.5, -0.3, 0.3, 0.5)),
+    # preprocess re-fits every digit to 20 px: 0.25 leaves a 20 px digit (no detail to spare), 1.25 a 100 px one
+    *(Corruption("scale", size, {"relative_size": size}) for size in (0.25, 0.5, 0.75, 1.25)),
+    *(Corruption("aspect", factor, {"width_factor": factor}) for factor in (0.6, 0.8, 1.25)),
+    # 4 canvas px = 1 MNIST px: radius 2 thins each stroke by 1 MNIST px, radius 4 thickens it by 2
+    Corruption("thickness", "thinner", {"operation": "erosion", "radius_px": 2}),
+    Corruption("thickness", "thin", {"operation": "erosion", "radius_px": 1}),
+    Corruption("thickness", "thick", {"operation": "dilation", "radius_px": 2}),
+    Corruption("thickness", "thicker", {"operation": "dilation", "radius_px": 4}),
+    Corruption("elastic", "mild", {"alpha": 20.0, "sigma": 4.0}),
+    Corruption("elastic", "strong", {"alpha": 34.0, "sigma": 4.0}),  # Simard et al.'s training setting
+    Corruption("off_centre", "top-left", {"canvas_px": 280, "top_px": 0, "left_px": 0}),
+    Corruption("off_centre", "bottom-right", {"canvas_px": 280, "top_px": 120, "left_px": 120}),
+    Corruption("blur", "mild", {"sigma_px": 3.0}),  # 0.75 MNIST px
+    Corruption("blur", "strong", {"sigma_px": 6.0}),  # 1.5 MNIST px
+    # preprocess measures noise clipped at the black background on each side, so specks stay background
+    Corruption("noise", "mild", {"std": 0.05}),
+    Corruption("noise", "strong", {"std": 0.1}),
+    # the app's default 18 px brush on a digit drawn ~200 px tall on its 280 px canvas is ~9 % of the
+    # digit's height; here digits are ~80 px tall, so 7 px; 14 px is a brush twice as wide
+    Corruption("canvas", "pen-7px", {"pen_width_px": 7, "rgba": False}),
+    Corruption("canvas", "pen-14px", {"pen_width_px": 14, "rgba": False}),
+    Corruption("canvas", "pen-7px-rgba", {"pen_width_px": 7, "rgba": True}),
+)
+
+
+# --- upsampling and the corruptions: (H, W) float32 in [0, 1] -> float32 in [0, 1] --------------------------
+
+
+def upsample(digits: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) MNIST digits in [0, 1] -> (N, 160, 160): each upsampled to 112 px and centred with a margin."""
+    canvases = np.zeros((len(digits), CANVAS_SIZE, CANVAS_SIZE), np.float32)
+    for index, digit in enumerate(digits):
+        field_image = Image.fromarray(np.asarray(digit, np.float32)).resize((RESOLUTION, RESOLUTION), UPSAMPLING)
+        canvases[index, MARGIN:-MARGIN, MARGIN:-MARGIN] = np.clip(np.asarray(field_image), 0, 1)
+    return canvases
+
+
+def corrupt(canvas: np.ndarray, corruption: Corruption, rng: np.random.Generator) -> np.ndarray:
+    """One (160, 160) canvas -> the corrupted image, float32 in [0, 1].
+
+    The shape is (160, 160), except off_centre: (280, 280), and canvas with ``rgba``: (160, 160, 4).
+    """
+    image = _CORRUPT[corruption.family](np.asarray(canvas, np.float32), rng, **corruption.parameters)
+    return np.clip(image, 0, 1).astype(np.float32)
+
+
+def _clean(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return image
+
+
+def _rotation(image: np.ndarray, rng: np.random.Generator, degrees: float) -> np.ndarray:
+    angle = np.deg2rad(degrees)
+    # Inverse map in centred (x right, y down) coordinates; positive angles turn the digit counter-clockwise.
+    inverse = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return _affine(image, inverse)
+
+
+def _shear(image: np.ndarray, rng: np.random.Generator, shear: float) -> np.ndarray:
+    return _affine(image, np.array([[1.0, shear], [0.0, 1.0]]))  # x_source = x + shear * y undoes x' = x - shear * y
+
+
+def _scale(image: np.ndarray, rng: np.random.Generator, relative_size: float) -> np.ndarray:
+    return _resize_about_centre(image, relative_size, relative_size)
+
+
+def _aspect(image: np.ndarray, rng: np.random.Generator, width_factor: float) -> np.ndarray:
+    return _resize_about_centre(image, width_factor, 1.0)
+
+
+def _thickness(image: np.ndarray, rng: np.random.Generator, operation: str, radius_px: int) -> np.ndarray:
+    return _morphology(image, radius_px, np.minimum if operation == "erosion" else np.maximum)
+
+
+def _elastic(image: np.ndarray, rng: np.random.Generator, alpha: float, sigma: float) -> np.ndarray:
+    coarse = CANVAS_SIZE // SCALE  # the field is drawn at MNIST scale so alpha and sigma keep Simard's meaning
+    displacements = []
+    for _ in range(2):
+        field_mnist = alpha * _gaussian_smooth(rng.uniform(-1, 1, (coarse, coarse)), sigma)
+        field_image = Image.fromarray(field_mnist.astype(np.float32)).resize(
+            image.shape[::-1], Image.Resampling.BILINEAR
+        )
+        displacements.append(SCALE * np.asarray(field_image, np.float64))
+    rows, cols = np.indices(image.shape, dtype=np.float64)
+    return _bilinear_sample(image, rows + displacements[0], cols + displacements[1])
+
+
+def _off_centre(image: np.ndarray, rng: np.random.Generator, canvas_px: int, top_px: int, left_px: int) -> np.ndarray:
+    large = np.zeros((canvas_px, canvas_px), np.float32)
+    large[top_px : top_px + image.shape[0], left_px : left_px + image.shape[1]] = image
+    return large
+
+
+def _blur(image: np.ndarray, rng: np.random.Generator, sigma_px: float) -> np.ndarray:
+    return _gaussian_smooth(image, sigma_px)
+
+
+def _noise(image: np.ndarray, rng: np.random.Generator, std: float) -> np.ndarray:
+    return image + rng.normal(0.0, std, image.shape)
+
+
+def _canvas(image: np.ndarray, rng: np.random.Generator, pen_width_px: int, rgba: bool) -> np.ndarray:
+    skeleton = _thin(image > BINARY_THRESHOLD)
+    stroke = _morphology(skeleton.astype(np.float32), pen_width_px / 2, np.maximum)
+    if not rgba:
+        return stroke
+    white = np.ones_like(stroke)
+    return np.stack([white, white, white, stroke], axis=-1)  # the stroke is in alpha; colour is white everywhere
+
+
+_CORRUPT: dict[str, Callable[..., np.ndarray]] = {
+    "clean": _clean,
+    "rotation": _rotation,
+    "shear": _shear,
+    "scale": _scale,
+    "aspect": _aspect,
+    "thickness": _thickness,
+    "elastic": _elastic,
+    "off_centre": _off_centre,
+    "blur": _blur,
+    "noise": _noise,
+    "canvas": _canvas,
+}
+
+
+# --- image operations in NumPy and Pillow -------------------------------------------------------------------
+
+
+def _bilinear_sample(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(H, W) image read at fractional (rows, cols) of any shape; outside the image counts as 0 (background)."""
+    padded = np.pad(image, 1)  # one ring of zeros: neighbours of an edge pixel are read, not wrapped
+    rows, cols = np.clip(rows + 1, 0, image.shape[0] + 1), np.clip(cols + 1, 0, image.shape[1] + 1)
+    top = np.clip(np.floor(rows).astype(int), 0, image.shape[0])
+    left = np.clip(np.floor(cols).astype(int), 0, image.shape[1])
+    down, right = rows - top, cols - left
+    return (
+        padded[top, left] * (1 - down) * (1 - right)
+        + padded[top, left + 1] * (1 - down) * right
+        + padded[top + 1, left] * down * (1 - right)
+        + padded[top + 1, left + 1] * down * right
+    )
+
+
+def _affine(image: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """(H, W) -> (H, W): output pixel at centred (x, y) reads the source at ``inverse @ (x, y)`` (bilinear)."""
+    centre_row, centre_col = (image.shape[0] - 1) / 2, (image.shape[1] - 1) / 2
+    rows, cols = np.indices(image.shape, dtype=np.float64)
+    x, y = cols - centre_col, rows - centre_row
+    source_x = inverse[0, 0] * x + inverse[0, 1] * y
+    source_y = inverse[1, 0] * x + inverse[1, 1] * y
+    return _bilinear_sample(image, source_y + centre_row, source_x + centre_col)
+
+
+def _resize_about_centre(image: np.ndarray, width_factor: float, height_factor: float) -> np.ndarray:
+    """(H, W) -> (H, W): the content resized by the factors about the centre (Pillow antialiases shrinking)."""
+    height, width = image.shape
+    new_size = (round(width * width_factor), round(height * height_factor))
+    resized = np.asarray(Image.fromarray(image).resize(new_size, Image.Resampling.BICUBIC), np.float32)
+    return _centre_crop_or_pad(resized, height, width)
+
+
+def _centre_crop_or_pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(h, w) -> (height, width) about the centre: zeros added where it is smaller, edges cut where larger."""
+    out = np.zeros((height, width), np.float32)
+    top, left = (height - image.shape[0]) // 2, (width - image.shape[1]) // 2
+    kept = image[max(0, -top) : max(0, -top) + height, max(0, -left) : max(0, -left) + width]
+    out[max(0, top) : max(0, top) + kept.shape[0], max(0, left) : max(0, left) + kept.shape[1]] = kept
+    return out
+
+
+def _gaussian_smooth(image: np.ndarray, sigma: float) -> np.ndarray:
+    """(H, W) convolved with a 2-D Gaussian of standard deviation ``sigma`` px (zeros beyond the edges).
+
+    Two 1-D passes of shift-and-add, not a matrix product: BLAS threads would fight TensorFlow's for the cores.
+    """
+    reach = int(np.ceil(4 * sigma))  # the kernel is cut at 4 sigma, as scipy.ndimage does
+    weights = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
+    weights /= weights.sum()
+    for _ in range(2):  # smooth the columns, transpose, smooth the former rows, transpose back
+        padded = np.pad(image, ((reach, reach), (0, 0)))
+        image = sum(weight * padded[offset : offset + image.shape[0]] for offset, weight in enumerate(weights)).T
+    return image
+
+
+def _disk_offsets(radius: float) -> list[tuple[int, int]]:
+    reach = int(np.floor(radius))
+    return [
+        (dy, dx) for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1) if dy * dy + dx * dx <= radius**2
+    ]
+
+
+def _morphology(image: np.ndarray, radius: float, combine: Callable[..., np.ndarray]) -> np.ndarray:
+    """Grey-level dilation (``np.maximum``) or erosion (``np.minimum``) of (H, W) by a disk of ``radius`` px."""
+    reach = int(np.floor(radius))
+    padded = np.pad(image, reach)  # zero padding: background beyond the canvas
+    height, width = image.shape
+    out = image.copy()
+    for dy, dx in _disk_offsets(radius):
+        combine(out, padded[reach + dy : reach + dy + height, reach + dx : reach + dx + width], out=out)
+    return out
+
+
+def _thin(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool -> its 1 px wide skeleton by Zhang & Suen's (1984) parallel thinning."""
+    skeleton = np.pad(mask, 1).astype(np.uint8)
+    while True:
+        changed = False
+        for step in (0, 1):
+            centre = skeleton[1:-1, 1:-1]
+            # The 8 neighbours P2..P9, clockwise from north.
+            p2, p3, p4 = skeleton[:-2, 1:-1], skeleton[:-2, 2:], skeleton[1:-1, 2:]
+            p5, p6, p7 = skeleton[2:, 2:], skeleton[2:, 1:-1], skeleton[2:, :-2]
+            p8, p9 = skeleton[1:-1, :-2], skeleton[:-2, :-2]
+            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
+            neighbours = sum(p.astype(np.int32) for p in ring[:-1])
+            transitions = sum(((a == 0) & (b == 1)).astype(np.int32) for a, b in itertools.pairwise(ring))
+            if step == 0:
+                side = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
+            else:
+                side = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
+            remove = (centre == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & side
+            if remove.any():
+                centre[remove] = 0
+                changed = True
+        if not changed:
+            return skeleton[1:-1, 1:-1].astype(bool)
+
+
+# --- the benchmark ------------------------------------------------------------------------------------------
+
+
+def corruption_rng(seed: int, corruption: Corruption, image_index: int) -> np.random.Generator:
+    """The generator of one image's corruption: the same for a seed whatever N and the table's order."""
+    return np.random.default_rng([seed, zlib.crc32(corruption.key.encode()), image_index])
+
+
+def corrupted_inputs(canvases: np.ndarray, corruption: Corruption, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 160, 160) canvases -> ((N, 28, 28) network inputs, (N,) bool: preprocess found the image blank).
+
+    Each corrupted image is quantised to 8 bits, as a canvas or camera image is, and preprocessed on its
+    own by `bnn.preprocess_image`, exactly as the app does; a blank image's input is all zeros.
+    """
+    inputs = np.zeros((len(canvases), IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    blank = np.zeros(len(canvases), bool)
+    for index, canvas in enumerate(canvases):
+        image = corrupt(canvas, corruption, corruption_rng(seed, corruption, index))
+        try:
+            inputs[index] = preprocess_image(np.round(image * 255).astype(np.uint8))
+        except BlankImageError:
+            blank[index] = True
+    return inputs, blank
+
+
+def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labels: np.ndarray, **predict) -> dict:
+    """Scores of ``model`` on (N, 28, 28) ``inputs``; blank images get the uniform prediction and count as wrong.
+
+    ``predict`` is passed to ``model.predict`` (``num_samples``, ``seed``). Entropies are in nats. In ECE and
+    ``accuracy_at_95_coverage`` a blank image's uniform prediction reads as a guess of 0 (it is rare).
+    """
+    from bnn.evaluate import prediction_metrics
+    from bnn.predict import Prediction
+
+    seen = model.predict(inputs[~blank], **predict).samples  # (T, N - blanks, 10)
+    samples = np.full((seen.shape[0], len(labels), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+    samples[:, ~blank] = seen
+    prediction = Prediction(samples, model.name)
+    metrics = prediction_metrics(prediction, labels)
+    metrics["accuracy"] = float(np.mean((prediction.label == labels) & ~blank))  # argmax of uniform would say 0
+    metrics["mean_entropy"] = float(np.mean(prediction.predictive_entropy))
+    metrics["mean_mutual_information"] = float(np.mean(prediction.epistemic)) if model.is_bayesian else 0.0
+    metrics["blank_images"] = int(blank.sum())
+    return metrics
+
+
+def run_shift_benchmark(
+    num_images: int = NUM_IMAGES,
+    num_samples: int = Config.evaluation_samples,
+    seed: int = Config.seed,
+    data_dir: str | Path | None = None,
+    assets_dir: str | Path | None = None,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict:
+    """Every corruption of CORRUPTIONS on the first ``num_images`` MNIST test digits, scored for every shipped network.
+
+    Returns the report written as JSON by ``python -m bnn shift``: settings, ``families`` (each corruption's
+    parameters) and ``rows``, one per (corruption, severity, network). ``log`` receives a line per family.
+    """
+    from bnn.predict import load_model
+
+    if not 1 <= num_images <= NUM_TEST:
+        raise ValueError(f"num_images must be between 1 and {NUM_TEST}, got {num_images}")
+    test = load_mnist(data_dir).test
+    labels = test.labels[:num_images]
+    models = [load_model(kind, arch, assets_dir) for arch in shipped_architectures(assets_dir) for kind in KINDS]
+    if not models:
+        raise FileNotFoundError(
+            f"No shipped networks in {assets_dir or 'assets/'}: restore them with `git checkout -- assets/`."
+        )
+    canvases = upsample(test.images[:num_images])
+    rows = []
+    started = time.perf_counter()
+    for family in FAMILIES:
+        family_started = time.perf_counter()
+        for corruption in (item for item in CORRUPTIONS if item.family == family):
+            inputs, blank = corrupted_inputs(canvases, corruption, seed)  # once, shared by every network
+            for model in models:
+                metrics = shift_metrics(model, inputs, blank, labels, num_samples=num_samples, seed=seed)
+                row = {"corruption": family, "severity": corruption.severity, "network": model.name}
+                rows.append({**row, **metrics})
+        severities = sum(item.family == family for item in CORRUPTIONS)
+        log(
+            f"{family}: {severities} x {len(labels)} images x {len(models)} networks done in "
+            f"{time.perf_counter() - family_started:.1f} s (total {time.perf_counter() - started:.0f} s)"
+        )
+    return {
+        "num_images": num_images,
+        "num_samples": num_samples,
+        "seed": seed,
+        "resolution": RESOLUTION,
+        "canvas_size": CANVAS_SIZE,
+        "upsampling": f"Pillow {UPSAMPLING.name.lower()}, {IMAGE_SIZE} -> {RESOLUTION} px, centred on the canvas",
+        "blank_rule": BLANK_RULE,
+        "networks": [model.name for model in models],
+        "families": {
+            family: {
+                "description": description,
+                "severities": [
+                    {"severity": item.severity, "parameters": item.parameters}
+                    for item in CORRUPTIONS
+                    if item.family == family
+                ],
+            }
+            for family, description in FAMILIES.items()
+        },
+        "rows": rows,
+    }
+
+
+def format_shift_table(report: dict) -> str:
+    """The report as a Markdown table: accuracy of each network per corruption, then NLL Bayesian / deterministic."""
+    networks = report["networks"]
+    by_key = {(row["corruption"], str(row["severity"]), row["network"]): row for row in report["rows"]}
+    architectures = dict.fromkeys(name.split("-")[0] for name in networks)
+    pairs = [arch for arch in architectures if all(f"{arch}-{kind}" in networks for kind in KINDS)]
+    header = [
+        "corruption",
+        "severity",
+        *(f"acc. {name}" for name in networks),
+        *(f"NLL {arch} B / D" for arch in pairs),
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
+    for corruption, severity in dict.fromkeys((row["corruption"], str(row["severity"])) for row in report["rows"]):
+        rows = {name: by_key.get((corruption, severity, name)) for name in networks}
+        cells = [corruption, severity]
+        cells += [f"{rows[name]['accuracy']:.3f}" if rows[name] else "-" for name in networks]
+        for arch in pairs:
+            bayesian, deterministic = rows[f"{arch}-bayesian"], rows[f"{arch}-deterministic"]
+            cells.append(f"{bayesian['nll']:.2f} / {deterministic['nll']:.2f}" if bayesian and deterministic else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
