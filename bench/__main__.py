@@ -166,6 +166,11 @@ def table(report: dict) -> str:
                 f"{baseline['timed_steps']} steps, p50 {baseline['step_ms_p50']:.1f} ms/step); validation accuracy "
                 f"{baseline['validation_after']['accuracy']:.4f} after {baseline['validation_after']['images_trained_on']} images"
             )
+            if "fast_without_augmentation" in training:  # runs before augmented training have no such entry
+                lines.append(
+                    f"  the same without augmentation: {training['fast_without_augmentation']['epoch_seconds']:.1f} s; "
+                    f"augmentation costs {training['augmentation_cost']:.2f}x"
+                )
             compiled = training["baseline_compiled"]
             lines.append(
                 f"  (same batch-1 step in tf.function: {compiled['epoch_seconds']:.0f} s, p50 "
