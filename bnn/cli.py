@@ -146,7 +146,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     test = load_mnist(args.data_dir, download=args.download).test
     ood = load_fashion_mnist_test(args.ood_dir)
     models = [load_model(kind, args.arch, args.assets_dir) for kind in config_module.KINDS]
-    report = build_report(models, test, ood, args.num_samples, args.seed, log=print, progress=True)
+    report = build_report(models, test, ood, args.num_samples, args.seed, log=print, progress=True, round_trip=True)
     print(format_table(report))
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -6,14 +6,17 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from PIL import Image
 
 from bnn import uncertainty
 from bnn.data import Dataset
 from bnn.predict import DigitModel, Prediction
+from bnn.preprocess import preprocess_image
 
 ECE_BINS = 15
 COVERAGE = 0.95
 FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag
+ROUND_TRIP_SIZES = (28, 112, 280)  # px: MNIST's own size, and enlarged as drawn on a canvas (the app's is 280)
 
 
 def prediction_metrics(prediction: Prediction, labels: np.ndarray) -> dict[str, float]:
@@ -68,15 +71,46 @@ def uncertainty_thresholds(prediction: Prediction, labels: np.ndarray) -> dict:
     return result
 
 
+def round_trip_inputs(images: np.ndarray, size: int) -> np.ndarray:
+    """MNIST digits (N, 28, 28) handed to ``preprocess_image`` as a canvas would -> the (N, 28, 28) network inputs.
+
+    Each digit is made 8-bit and, unless ``size`` is 28, enlarged to ``size`` px (Pillow bicubic).
+    """
+    inputs = np.empty(images.shape, np.float32)
+    for index, digit in enumerate(images):
+        image = Image.fromarray(np.round(digit * 255).astype(np.uint8))
+        inputs[index] = preprocess_image(image if size == 28 else image.resize((size, size), Image.Resampling.BICUBIC))
+    return inputs
+
+
+def round_trip_geometry(images: np.ndarray, inputs: np.ndarray) -> dict:
+    """How far the pipeline moved genuine digits: mean |pixel change| and the mean centre of mass (row, col)."""
+    index = np.arange(inputs.shape[1], dtype=np.float64)
+    mass = inputs.sum(axis=(1, 2))
+    centre = [float(np.mean(inputs.sum(axis=axis) @ index / mass)) for axis in (2, 1)]
+    return {"mean_abs_pixel_change": float(np.abs(inputs - images).mean()), "centre_of_mass": centre}
+
+
 def evaluate_model(
-    model: DigitModel, test: Dataset, ood: Dataset | None, num_samples: int, seed: int = 0, progress: bool = False
+    model: DigitModel,
+    test: Dataset,
+    ood: Dataset | None,
+    num_samples: int,
+    seed: int = 0,
+    progress: bool = False,
+    round_trips: dict[int, np.ndarray] | None = None,
 ) -> dict:
     """All metrics of one model on the test set (and the OOD set when given), plus its reliability bins.
 
-    ``progress`` shows a progress bar for each of the two predictions.
+    ``round_trips`` maps a size in px to the preprocessed test digits (``round_trip_inputs``); the accuracy
+    on each is reported beside the raw files'. ``progress`` shows a progress bar for each prediction.
     """
     prediction = model.predict(test.images, num_samples=num_samples, seed=seed, progress=progress)
     report = {"num_samples": prediction.num_samples, **prediction_metrics(prediction, test.labels)}
+    for size, inputs in (round_trips or {}).items():
+        # The same seed as the raw images: the same weight samples, so the difference is the pipeline's.
+        preprocessed = model.predict(inputs, num_samples=num_samples, seed=seed)
+        report[f"round_trip_accuracy_{size}px"] = uncertainty.accuracy(preprocessed.mean_probs, test.labels)
     if ood is not None:
         ood_prediction = model.predict(ood.images, num_samples=num_samples, seed=seed + 1, progress=progress)
         report.update(ood_metrics(prediction, ood_prediction, bayesian=model.is_bayesian))
@@ -93,17 +127,26 @@ def build_report(
     seed: int = 0,
     log: Callable[[str], None] = lambda line: None,
     progress: bool = False,
+    round_trip: bool = False,
 ) -> dict:
     """The side-by-side report of ``models`` (keyed by kind), shaped as documented in the README.
 
     ``log`` receives a line as each model starts and ends; ``progress`` shows progress bars over the images.
+    ``round_trip`` adds the train/serve check: the test digits through ``preprocess_image`` at ROUND_TRIP_SIZES.
     """
+    round_trips, geometry = {}, {}
+    if round_trip:
+        started = time.perf_counter()
+        round_trips = {size: round_trip_inputs(test.images, size) for size in ROUND_TRIP_SIZES}
+        geometry = {f"{size}px": round_trip_geometry(test.images, inputs) for size, inputs in round_trips.items()}
+        log(f"preprocessed {len(test):,} test digits at {ROUND_TRIP_SIZES} px in {time.perf_counter() - started:.1f} s")
     results = {}
     for model in models:
         images = len(test) + (len(ood) if ood is not None else 0)
         log(f"{model.name}: predicting {images:,} images at T = {num_samples if model.is_bayesian else 1} ...")
         started = time.perf_counter()
-        results[model.kind] = {"name": model.name, **evaluate_model(model, test, ood, num_samples, seed, progress)}
+        metrics = evaluate_model(model, test, ood, num_samples, seed, progress, round_trips)
+        results[model.kind] = {"name": model.name, **metrics}
         log(f"{model.name}: done in {time.perf_counter() - started:.1f} s")
     return {
         "num_samples": num_samples,
@@ -111,6 +154,7 @@ def build_report(
         "test_size": len(test),
         "ood_set": "Fashion-MNIST test" if ood is not None else None,
         "ood_size": len(ood) if ood is not None else 0,
+        **({"round_trip": geometry} if round_trip else {}),
         "models": results,
     }
 
@@ -124,6 +168,7 @@ TABLE_ROWS = (
     ("ood_auroc_entropy", "OOD AUROC, entropy", "{:.4f}"),
     ("ood_auroc_mutual_information", "OOD AUROC, mutual information", "{:.4f}"),
     ("ood_auroc_max_probability", "OOD AUROC, max probability", "{:.4f}"),
+    *((f"round_trip_accuracy_{size}px", f"accuracy, preprocessed at {size} px", "{:.4f}") for size in ROUND_TRIP_SIZES),
     ("num_samples", "weight samples T", "{}"),
 )
 

@@ -70,3 +70,16 @@ def test_report_has_the_documented_shape_and_prints_a_table():
     assert len(figure.data) == 3  # the diagonal and one curve per model
     weights = plots.weight_posterior_figure(models.posterior_parameters(twins[0].network))
     assert len(weights.data) == 2 * 2  # means and stds of two layers
+
+
+def test_round_trip_reports_accuracy_after_preprocessing_at_each_size(mnist):
+    test = Dataset(mnist.test.images[:40], mnist.test.labels[:40])
+    config = Config(kind="deterministic", hidden_units=(16,))
+    model = DigitModel(models.build_network(config, 100), {"architecture": config.architecture()})
+    report = evaluate.build_report([model], test, None, num_samples=1, round_trip=True)
+    assert set(report["round_trip"]) == {f"{size}px" for size in evaluate.ROUND_TRIP_SIZES}
+    assert report["round_trip"]["28px"]["mean_abs_pixel_change"] < 0.02
+    for size in evaluate.ROUND_TRIP_SIZES:
+        assert 0 <= report["models"]["deterministic"][f"round_trip_accuracy_{size}px"] <= 1
+    assert "accuracy, preprocessed at 280 px" in evaluate.format_table(report)
+    assert "round_trip" not in evaluate.build_report([model], test, None, num_samples=1)

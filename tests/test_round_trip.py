@@ -9,41 +9,29 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import bnn
 from bnn.assets import shipped_architectures
 from bnn.config import KINDS
+from bnn.evaluate import ROUND_TRIP_SIZES as SIZES
+from bnn.evaluate import round_trip_geometry, round_trip_inputs
 from bnn.preprocess import FIELD_CENTRE
 
-SIZES = (28, 112, 280)
 NUM_SAMPLES = 10  # weight samples; raw and preprocessed use the same seed, so the same weights
 MAX_ACCURACY_CHANGE = 0.002  # 0.2 points
 MAX_PIXEL_CHANGE = {28: 0.01, 112: 0.035, 280: 0.035}  # mean |difference|; upscaling itself blurs the strokes
 
 
-def as_canvas_gives_it(digit: np.ndarray, size: int) -> np.ndarray:
-    """(28, 28) float digit -> (size, size) uint8, bicubic-upscaled as an enlarged drawing."""
-    image = Image.fromarray(np.round(digit * 255).astype(np.uint8))
-    return np.asarray(image if size == 28 else image.resize((size, size), Image.Resampling.BICUBIC))
-
-
 @pytest.fixture(scope="module")
 def round_trips(mnist) -> dict[int, np.ndarray]:
-    return {
-        size: np.stack([bnn.preprocess_image(as_canvas_gives_it(digit, size)) for digit in mnist.test.images])
-        for size in SIZES
-    }
+    return {size: round_trip_inputs(mnist.test.images, size) for size in SIZES}
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_pipeline_leaves_mnist_digits_nearly_unchanged(mnist, round_trips, size):
-    preprocessed = round_trips[size]
-    assert np.abs(preprocessed - mnist.test.images).mean() < MAX_PIXEL_CHANGE[size]
-    index = np.arange(28.0)
-    mass = preprocessed.sum(axis=(1, 2))
-    centre = ((preprocessed.sum(axis=2) @ index / mass).mean(), (preprocessed.sum(axis=1) @ index / mass).mean())
-    assert centre == pytest.approx((FIELD_CENTRE, FIELD_CENTRE), abs=0.05)  # MNIST's own: 13.99, 14.00
+    geometry = round_trip_geometry(mnist.test.images, round_trips[size])
+    assert geometry["mean_abs_pixel_change"] < MAX_PIXEL_CHANGE[size]
+    assert geometry["centre_of_mass"] == pytest.approx([FIELD_CENTRE] * 2, abs=0.05)  # MNIST's own: 13.99, 14.00
 
 
 @pytest.mark.parametrize(
