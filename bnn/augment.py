@@ -6,8 +6,8 @@ Every batch goes through one vectorised ``tf.data`` map (``augment_batch``):
 2. one random affine map per image: rotation, slant (shear) and aspect ratio, composed with an elastic
    displacement field (Simard, Steinkraus & Platt 2003: uniform noise smoothed by a Gaussian);
 3. then the geometry is normalised the way ``bnn.preprocess`` does it at serving time: the ink's bounding box
-   is fitted to 20 px on its longest side and the centre of mass lands on MNIST's (14, 14), rounded to whole
-   pixels as MNIST does, so the network never sees a size or position the app cannot produce;
+   is fitted to 20 px on its longest side and the centre of mass stays within half a pixel of MNIST's (14, 14),
+   as whole-pixel centring leaves it, so the network never sees a size or position the app cannot produce;
 4. what a canvas or a phone adds: hard uniform-width strokes, blur, and uneven ink.
 
 All randomness is stateless and comes from the seed of each batch, so a seed fixes every augmented image.

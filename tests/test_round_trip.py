@@ -34,9 +34,10 @@ def test_pipeline_leaves_mnist_digits_nearly_unchanged(mnist, round_trips, size)
     assert geometry["centre_of_mass"] == pytest.approx([FIELD_CENTRE] * 2, abs=0.05)  # MNIST's own: 13.99, 14.00
 
 
-@pytest.mark.parametrize(
-    "arch, kind", [(arch, kind) for arch in shipped_architectures() for kind in KINDS], ids="-".join
-)
+NETWORKS = [(arch, kind) for arch in shipped_architectures() for kind in KINDS]
+
+
+@pytest.mark.parametrize("arch, kind", NETWORKS, ids=["-".join(network) for network in NETWORKS])
 def test_networks_read_preprocessed_digits_as_well_as_the_raw_files(mnist, round_trips, arch, kind):
     model = bnn.load_model(kind, arch)
 
