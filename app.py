@@ -213,16 +213,16 @@ with draw_tab:
     if draw_tab.open:
         with result_column, st.container(key="result-draw"):
             drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
-            try:
-                steps = None if drawing is None else prepare_bytes(drawing)
-                if steps is not None:
-                    show_result("draw", steps.final, steps)
-            except bnn.BlankImageError:  # strokes too faint or too small to count as ink
-                steps = None
-            except Exception as error:  # noqa: BLE001 -- any failure becomes a message, never a traceback
-                show_failure(error)
-            if steps is None:
+            if drawing is None:
                 st.info(DRAW_PROMPT)
+            else:
+                try:
+                    steps = prepare_bytes(drawing)
+                    show_result("draw", steps.final, steps)
+                except bnn.BlankImageError:  # strokes too faint or too small to count as ink
+                    st.info(DRAW_PROMPT)
+                except Exception as error:  # noqa: BLE001 -- any failure becomes a message, never a traceback
+                    show_failure(error)
 
 with upload_tab:
     uploads = st.file_uploader(

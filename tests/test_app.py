@@ -211,6 +211,16 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing(fake_canvas, objects
     assert not charts(draw) and "Bayesian:" not in texts(draw)
 
 
+def test_a_canvas_image_that_cannot_be_read_gets_a_message_not_a_crash(fake_canvas):
+    """Any failure to read the drawing (not only a blank one) is shown as a message, never a NameError."""
+    fake_canvas([{"type": "path"}], b"these bytes are not a PNG")
+    app = open_app("Draw")
+    assert_no_exception(app)
+    draw = result(app, "result-draw")
+    assert draw.error and "not a PNG" in draw.error[0].value
+    assert not charts(draw) and "Bayesian:" not in texts(draw)
+
+
 # --- Upload ------------------------------------------------------------------------------------------------
 
 
