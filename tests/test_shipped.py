@@ -138,15 +138,19 @@ def test_shipped_bayesian_network_is_calibrated_at_least_as_well_as_its_twin(arc
 SHIFT_REPORT = "shift.json"
 
 
+def _shift_report() -> dict:
+    return json.loads((assets_dir() / SHIFT_REPORT).read_text())
+
+
 def _shift_rows(network: str) -> dict[tuple[str, str], dict]:
-    report = json.loads((assets_dir() / SHIFT_REPORT).read_text())
+    report = _shift_report()
     return {(row["corruption"], str(row["severity"])): row for row in report["rows"] if row["network"] == network}
 
 
 def test_shift_report_covers_every_family_and_shipped_network():
     from bnn import shift
 
-    report = json.loads((assets_dir() / SHIFT_REPORT).read_text())
+    report = _shift_report()
     assert report["num_images"] >= 1000 and report["num_samples"] >= 100
     networks = {f"{arch}-{kind}" for arch in ARCHITECTURES for kind in KINDS}
     assert {row["network"] for row in report["rows"]} == networks
@@ -159,7 +163,7 @@ def test_shift_report_is_the_shipped_deterministic_networks_own(arch, mnist):
     """A deterministic network has no sampling noise: one committed row must be reproduced exactly."""
     from bnn import shift
 
-    report = json.loads((assets_dir() / SHIFT_REPORT).read_text())
+    report = _shift_report()
     corruption = next(item for item in shift.CORRUPTIONS if item.key == "rotation:45")
     count = report["num_images"]
     inputs, blank = shift.corrupted_inputs(shift.upsample(mnist.test.images[:count]), corruption, report["seed"])
@@ -209,4 +213,4 @@ def test_readme_shift_table_is_the_committed_report():
     from bnn.shift import format_shift_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert format_shift_table(json.loads((assets_dir() / SHIFT_REPORT).read_text())) in readme
+    assert format_shift_table(_shift_report()) in readme
