@@ -1,7 +1,7 @@
 """Streamlit page: draw, upload or pick a digit; see the Bayesian network's belief beside the deterministic answer.
 
-Layout, widgets and caching only: preprocessing, prediction, the words of the verdict and the figures all come
-from the ``bnn`` package. Run with ``streamlit run app.py``.
+Layout, widgets, caching and the page's words only: preprocessing, prediction, the verdict and the figures all
+come from the ``bnn`` package. Run with ``streamlit run app.py``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -17,40 +20,99 @@ import bnn
 from bnn import config, plots
 from bnn.assets import shipped_architectures
 from bnn.data import load_mnist_test
+from bnn.display import enlarge, preprocessing_panels
 from bnn.examples import EXAMPLES, example_image
 from bnn.preprocess import PreprocessSteps
-from bnn.summary import (
-    HOW_TO_READ,
-    MNIST_MISSING,
-    Thresholds,
-    enlarge,
-    failure_row,
-    preprocessing_panels,
-    summarise,
-)
+from bnn.verdict import MAX_ENTROPY, Thresholds, Verdict, failure_row, summarise
 
 LOGGER = logging.getLogger("bnn.app")
 ARCH_LABELS = {"mlp": "MLP", "conv": "Conv"}
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 MAX_UPLOAD_MB = config.MAX_IMAGE_BYTES // (1024 * 1024)  # mirrored in .streamlit/config.toml (a test checks)
-CANVAS_SIZE = 280  # px; ten canvas pixels per pixel of the 28 x 28 input
-IMAGE_ERRORS = (bnn.InvalidImageError, bnn.BlankImageError)
+SAMPLES_LABEL = "Weight samples T"
 DRAW_PROMPT = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
+SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
+HOW_TO_READ = f"""
+**A deterministic network** has one fixed set of weights and gives one answer with one probability. It says
+"99 %" on a digit it has seen a thousand times and, often, just as loudly on a scribble it has never seen.
+
+**A Bayesian network** keeps a *distribution* over its weights, learned from the data. Every time we look, we
+draw **T** different weight settings from it ("{SAMPLES_LABEL}" in the sidebar) and ask each one. Where the
+training data pinned the weights down, the samples agree; on strange inputs they disagree, and that disagreement
+is the network telling you it does not know.
+
+- **Votes**: how many of the T sampled networks picked each digit. All in one bar: they agree.
+- **Sampled probabilities**: the spread of each digit's probability across the samples. Long boxes: they disagree.
+- **Uncertainty split**: total uncertainty (predictive entropy) is the sum of *aleatoric* uncertainty (the image
+  itself is ambiguous, e.g. a 4 that looks like a 9) and *epistemic* uncertainty (the network lacks knowledge;
+  the samples disagree). Both are in nats; the largest possible value, for a uniform guess over ten digits, is
+  {MAX_ENTROPY:.2f}.
+- **"Not sure"** appears when either uncertainty is above a threshold chosen on {config.NUM_VALIDATION:,}
+  validation images: the level that only the {config.FLAGGED_FRACTION:.0%} most uncertain validation digits exceed.
+- **Deterministic vs Bayesian**: the orange bars are the deterministic network, the blue bars the Bayesian average.
+"""
+
+MNIST_MISSING = f"""
+The MNIST test digits are not on this machine, so this tab has nothing to show; the other tabs work without them.
+To get them, either start the app with `{config.DATA_DIR_ENV}` pointing at a folder holding the four original files
+(`t10k-images-idx3-ubyte.gz` and the three others), or fetch Keras's copy into `~/.keras/datasets` once with
+`python -c "import bnn; bnn.load_mnist(download=True)"`, then reload this page.
+"""
+
 st.set_page_config(page_title="Bayesian digit recogniser", page_icon="🔢", layout="wide")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The sidebar's choices: which networks answer, with how many weight samples and which seed."""
+
+    arch: str
+    assets_dir: str
+    num_samples: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Networks:
+    """An architecture's Bayesian and deterministic networks with the "not sure" thresholds of their cards."""
+
+    bayesian: bnn.DigitModel
+    deterministic: bnn.DigitModel
+    thresholds: Thresholds
+    deterministic_thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One input to show: the (28, 28) network input and, when it came from an image, how it was prepared."""
+
+    network_input: np.ndarray
+    steps: PreprocessSteps | None = None
+    show_given: bool = True  # False beside the canvas, which shows the drawing itself
+    true_label: int | None = None
+
+    @classmethod
+    def prepared(cls, steps: PreprocessSteps, show_given: bool = True) -> Shown:
+        return cls(steps.final, steps, show_given)
 
 
 # --- cached work: models once per process, predictions once per (input, network, T, seed) ------------------
 
 
 @st.cache_resource(show_spinner="Loading the networks…")
-def load_models(arch: str, assets_dir: str) -> dict[str, bnn.DigitModel]:
+def load_networks(arch: str, assets_dir: str) -> Networks:
     models = {kind: bnn.load_model(kind, arch, assets_dir) for kind in config.KINDS}
     warm_up = bnn.preprocess_image(example_image("noise"))[None]
     for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
         model.predict(warm_up, num_samples=10)
-    return models
+    return Networks(
+        bayesian=models["bayesian"],
+        deterministic=models["deterministic"],
+        thresholds=Thresholds.from_card(models["bayesian"].card),
+        deterministic_thresholds=Thresholds.from_card(models["deterministic"].card),
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)  # a 10 MB photo keeps ~10 MB of steps
@@ -64,11 +126,12 @@ def prepare_example(name: str) -> PreprocessSteps:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def predict(image, arch: str, assets_dir: str, num_samples: int, seed: int) -> tuple[bnn.Prediction, bnn.Prediction]:
+def predict(image, choices: Choices) -> tuple[bnn.Prediction, bnn.Prediction]:
     """Bayesian and deterministic predictions of one (28, 28) input."""
-    models = load_models(arch, assets_dir)
+    networks = load_networks(choices.arch, choices.assets_dir)
     batch = image[None]
-    return models["bayesian"].predict(batch, num_samples=num_samples, seed=seed), models["deterministic"].predict(batch)
+    bayesian = networks.bayesian.predict(batch, num_samples=choices.num_samples, seed=choices.seed)
+    return bayesian, networks.deterministic.predict(batch)
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test digits…")
@@ -76,35 +139,91 @@ def load_test_digits(data_dir: str, keras_cache: str):  # the arguments key the 
     return load_mnist_test()
 
 
+# --- the sidebar: its choices go to every result -------------------------------------------------------------
+
+
+def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
+    with st.sidebar:
+        st.header("Controls")
+        num_samples = st.slider(
+            SAMPLES_LABEL,
+            min_value=10,
+            max_value=1000,
+            value=config.PREDICTION_SAMPLES,
+            step=10,
+            help="How many weight settings are drawn from the posterior. More samples, smoother estimates.",
+        )
+        network_label = st.selectbox(
+            "Network",
+            [ARCH_LABELS.get(arch, arch) for arch in architectures],
+            help="The architecture; both its Bayesian and deterministic versions answer.",
+        )
+        seed = st.number_input(
+            "Random seed",
+            min_value=0,
+            max_value=2**31 - 1,
+            value=0,
+            step=1,
+            help="The same seed draws the same weight samples, so results are reproducible.",
+        )
+    arch = {ARCH_LABELS.get(name, name): name for name in architectures}.get(network_label, "")
+    return Choices(arch=arch, assets_dir=assets_dir, num_samples=int(num_samples), seed=int(seed))
+
+
 # --- one result: the input, what the network sees, the verdict and the charts ------------------------------
 
 
-def show_result(suffix: str, network_input, steps: PreprocessSteps | None = None, true_label: int | None = None):
-    """Everything about one (28, 28) input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``.
+def failure_message(error: Exception, expected: tuple[type[Exception], ...], fallback: str) -> str:
+    """What the page says about a failure: an expected error's own message; for anything else (a bug), the
+    ``fallback``, with the details in the server log. Never a traceback."""
+    if isinstance(error, expected):
+        return str(error)
+    LOGGER.error("unexpected error: %s", fallback, exc_info=error)
+    return fallback
 
-    Uses the sidebar's choices (``arch``, ``num_samples``, ``seed``); returns the :class:`Verdict`.
-    """
-    bayesian, deterministic = predict(network_input, arch, assets_dir, num_samples, seed)
-    models = load_models(arch, assets_dir)
-    thresholds = Thresholds.from_card(models["bayesian"].card)
+
+def show_input(
+    suffix: str, read: Callable[[], Shown], choices: Choices, blank_prompt: str | None = None
+) -> Verdict | str | None:
+    """Read one input and show its result, or a message when it fails: the verdict, the message, or None when
+    the input is blank and ``blank_prompt`` was shown instead."""
+    try:
+        return show_result(suffix, read(), choices)
+    except Exception as error:  # noqa: BLE001 -- any failure becomes a message, never a traceback
+        if blank_prompt is not None and isinstance(error, bnn.BlankImageError):
+            st.info(blank_prompt)
+            return None
+        message = failure_message(error, (bnn.InvalidImageError, bnn.BlankImageError), SOMETHING_WENT_WRONG)
+        st.error(message)
+        return message
+
+
+def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
+    """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``."""
+    networks = load_networks(choices.arch, choices.assets_dir)
+    bayesian, deterministic = predict(shown.network_input, choices)
     verdict = summarise(
-        bayesian, deterministic, thresholds, Thresholds.from_card(models["deterministic"].card), true_label=true_label
+        bayesian,
+        deterministic,
+        networks.thresholds,
+        networks.deterministic_thresholds,
+        true_label=shown.true_label,
     )
-    if steps is not None and suffix != "draw":  # beside a drawing, the canvas itself shows the input
+    if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
-        given.image(enlarge(steps.grayscale), caption="your image", width="stretch")
+        given.image(enlarge(shown.steps.grayscale), caption="your image", width="stretch")
     else:
         seen, words = st.columns([1, 3], gap="medium")
-    seen.image(enlarge(network_input), caption="what the network sees (28 x 28)", width="stretch")
+    seen.image(enlarge(shown.network_input), caption="what the network sees (28 x 28)", width="stretch")
     with words, st.container(key=f"verdict-{suffix}"):
         st.markdown(verdict.headline())
         (st.warning if verdict.not_sure else st.success)(verdict.explanation())
         st.markdown(" ".join(filter(None, [verdict.votes_sentence(), verdict.deterministic_note()])))
         if verdict.true_label is not None:
             st.markdown(verdict.truth_note())
-    if steps is not None:
+    if shown.steps is not None:
         with st.expander("How the image was prepared for the network"):
-            for column, (caption, picture) in zip(st.columns(5), preprocessing_panels(steps), strict=True):
+            for column, (caption, picture) in zip(st.columns(5), preprocessing_panels(shown.steps), strict=True):
                 column.image(enlarge(picture, 112), caption=caption)
     votes_column, spread_column = st.columns(2)
     votes_column.plotly_chart(plots.votes_figure(bayesian), key=f"votes-{suffix}", config=CHART_CONFIG)
@@ -114,9 +233,7 @@ def show_result(suffix: str, network_input, steps: PreprocessSteps | None = None
     split_column, compare_column = st.columns(2)
     with split_column:
         st.plotly_chart(
-            plots.uncertainty_figure(bayesian, thresholds),
-            key=f"split-{suffix}",
-            config=CHART_CONFIG,
+            plots.uncertainty_figure(bayesian, networks.thresholds), key=f"split-{suffix}", config=CHART_CONFIG
         )
         st.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
     compare_column.plotly_chart(
@@ -125,18 +242,19 @@ def show_result(suffix: str, network_input, steps: PreprocessSteps | None = None
     return verdict
 
 
-def show_failure(error: Exception) -> str:
-    """Show (and return) the message for an input that failed; never a traceback."""
-    if isinstance(error, IMAGE_ERRORS):
-        message = str(error)
-    else:  # a bug: the details go to the server log, the page says what to try
-        LOGGER.error("unexpected error while showing a result", exc_info=error)
-        message = "Something went wrong with this input. Try another image, or reload the page."
-    st.error(message)
-    return message
+def read_bytes(data: bytes, show_given: bool = True) -> Callable[[], Shown]:
+    return lambda: Shown.prepared(prepare_bytes(data), show_given)
+
+
+def read_example(name: str) -> Callable[[], Shown]:
+    return lambda: Shown.prepared(prepare_example(name))
 
 
 # --- the page ------------------------------------------------------------------------------------------------
+
+assets_dir = str(config.assets_dir())  # $BNN_ASSETS_DIR or the repository's assets/
+architectures = shipped_architectures(assets_dir)
+choices = sidebar(architectures, assets_dir)
 
 st.title("Bayesian digit recogniser")
 st.caption(
@@ -146,48 +264,17 @@ st.caption(
 with st.expander("How to read this"):
     st.markdown(HOW_TO_READ)
 
-assets_dir = str(config.assets_dir())  # $BNN_ASSETS_DIR or the repository's assets/
-architectures = shipped_architectures(assets_dir)
-with st.sidebar:
-    st.header("Controls")
-    num_samples = st.slider(
-        "Weight samples T",
-        min_value=10,
-        max_value=1000,
-        value=100,
-        step=10,
-        help="How many weight settings are drawn from the posterior. More samples, smoother estimates.",
-    )
-    network_label = st.selectbox(
-        "Network",
-        [ARCH_LABELS.get(arch, arch) for arch in architectures],
-        help="The architecture; both its Bayesian and deterministic versions answer.",
-    )
-    seed = int(
-        st.number_input(
-            "Random seed",
-            min_value=0,
-            max_value=2**31 - 1,
-            value=0,
-            step=1,
-            help="The same seed draws the same weight samples, so results are reproducible.",
-        )
-    )
-
 if not architectures:
     st.error("No trained networks found in assets/: restore them with `git checkout -- assets/`.")
     st.stop()
-arch = {ARCH_LABELS.get(name, name): name for name in architectures}[network_label]
 try:
-    load_models(arch, assets_dir)
-except bnn.WeightsError as error:
-    st.error(str(error))
+    networks = load_networks(choices.arch, choices.assets_dir)
+except Exception as error:  # noqa: BLE001 -- e.g. weights that do not fit the architecture in their card
+    label = ARCH_LABELS.get(choices.arch, choices.arch)
+    restore = f"The {label} networks could not be loaded. Restore assets/ with `git checkout -- assets/`."
+    st.error(failure_message(error, (bnn.WeightsError,), restore))
     st.stop()
-except Exception:  # e.g. weights that do not fit the architecture in their card
-    LOGGER.exception("could not load the %s networks from %s", arch, assets_dir)
-    st.error(f"The {network_label} networks could not be loaded. Restore assets/ with `git checkout -- assets/`.")
-    st.stop()
-st.sidebar.caption(Thresholds.from_card(load_models(arch, assets_dir)["bayesian"].card).describe())
+st.sidebar.caption(networks.thresholds.describe())
 
 draw_tab, upload_tab, test_tab, examples_tab = st.tabs(
     ["Draw", "Upload", "Test digits", "Not digits"], key="tabs", on_change="rerun"
@@ -203,8 +290,8 @@ with draw_tab:
             stroke_color="#FFFFFF",
             background_color="#000000",
             update_streamlit=True,
-            height=CANVAS_SIZE,
-            width=CANVAS_SIZE,
+            height=config.CANVAS_SIZE,
+            width=config.CANVAS_SIZE,
             drawing_mode="freedraw",
             return_image_data=True,
             key="canvas",
@@ -215,14 +302,8 @@ with draw_tab:
             drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
             if drawing is None:
                 st.info(DRAW_PROMPT)
-            else:
-                try:
-                    steps = prepare_bytes(drawing)
-                    show_result("draw", steps.final, steps)
-                except bnn.BlankImageError:  # strokes too faint or too small to count as ink
-                    st.info(DRAW_PROMPT)
-                except Exception as error:  # noqa: BLE001 -- any failure becomes a message, never a traceback
-                    show_failure(error)
+            else:  # strokes too faint or too small to count as ink get the prompt too
+                show_input("draw", read_bytes(drawing, show_given=False), choices, blank_prompt=DRAW_PROMPT)
 
 with upload_tab:
     uploads = st.file_uploader(
@@ -240,13 +321,10 @@ with upload_tab:
         for position, upload in enumerate(uploads or []):
             with st.container(key=f"result-upload-{position}", border=True):
                 st.subheader(upload.name)
-                try:
-                    steps = prepare_bytes(upload.getvalue())
-                    verdict = show_result(f"upload-{position}", steps.final, steps)
-                except Exception as error:  # noqa: BLE001 -- bad files get a message; the others still show
-                    rows.append(failure_row(upload.name, show_failure(error)))
-                else:
-                    rows.append(verdict.row(upload.name))
+                outcome = show_input(f"upload-{position}", read_bytes(upload.getvalue()), choices)
+                rows.append(
+                    outcome.row(upload.name) if isinstance(outcome, Verdict) else failure_row(upload.name, outcome)
+                )
         if len(rows) > 1:
             table.dataframe(rows, hide_index=True)
 
@@ -256,20 +334,17 @@ with test_tab:
             test_digits = load_test_digits(os.environ.get(config.DATA_DIR_ENV, ""), str(config.KERAS_CACHE_DIR))
         except bnn.DataNotFoundError:
             st.info(MNIST_MISSING)
-        except Exception as error:  # damaged data files: say so, keep the page
-            LOGGER.exception("could not read MNIST")
-            st.error(f"The MNIST files could not be read ({error}). Replace them and reload the page.")
+        except Exception as error:  # noqa: BLE001 -- damaged data files: say so, keep the page
+            st.error(failure_message(error, (), "The MNIST files could not be read. Replace them and reload the page."))
         else:
             another = st.button("Another test digit")
             if another or not 0 <= st.session_state.get("test_index", -1) < len(test_digits):
                 st.session_state["test_index"] = random.randrange(len(test_digits))
             index = st.session_state["test_index"]
             st.caption(f"MNIST test image {index} of {len(test_digits):,}; it was never used in training.")
+            digit = Shown(test_digits.images[index], true_label=int(test_digits.labels[index]))
             with st.container(key="result-test"):
-                try:
-                    show_result("test", test_digits.images[index], true_label=int(test_digits.labels[index]))
-                except Exception as error:  # noqa: BLE001
-                    show_failure(error)
+                show_input("test", lambda: digit, choices)
 
 with examples_tab:
     if examples_tab.open:
@@ -281,8 +356,4 @@ with examples_tab:
             with st.container(key=f"result-example-{name}", border=True):
                 st.subheader(example.title)
                 st.caption(example.description)
-                try:
-                    steps = prepare_example(name)
-                    show_result(f"example-{name}", steps.final, steps)
-                except Exception as error:  # noqa: BLE001
-                    show_failure(error)
+                show_input(f"example-{name}", read_example(name), choices)

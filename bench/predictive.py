@@ -112,7 +112,7 @@ def measure_model(model: predict.DigitModel, image: np.ndarray, images: np.ndarr
         "latency_t100_no_blank_pixels_ms": control,
         "throughput": throughput,
         # Every call above went through one input signature: anything above 1 means retracing.
-        "traces": int(model._sample_probs.experimental_get_tracing_count()),
+        "traces": model.trace_count,
         "targets": {
             "t100_p50_ms": target["batched_ms"]["p50"],
             "t100_p50_ms_max": TARGET_P50_MS,

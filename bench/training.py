@@ -9,6 +9,7 @@ Both report the validation accuracy they reached (posterior predictive from 10 w
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -136,7 +137,7 @@ def run(quick: bool = False) -> dict:
     config = Config()  # the shipped Bayesian MLP's settings
     card = assets.read_card(assets_dir(), config.name)["training"]
     fast = fast_path(config, data, quick)
-    plain = fast_path(config.replace(augment=False), data, quick)
+    plain = fast_path(dataclasses.replace(config, augment=False), data, quick)
     baseline = batch_one(config, data, quick)
     compiled = batch_one(config, data, quick, compiled=True)
     speedup = baseline["epoch_seconds"] / fast["epoch_seconds"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnn.config import ARCHITECTURES, KINDS
+from bnn.config import ARCHITECTURES, KINDS, network_name
 from bnn.config import assets_dir as default_assets_dir
 
 WEIGHTS_SUFFIX = ".weights.npz"
@@ -35,7 +35,9 @@ def shipped_architectures(assets_dir: str | Path | None = None) -> tuple[str, ..
     """The architectures (of ``config.ARCHITECTURES``) whose Bayesian and deterministic model cards are both here."""
     directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
     return tuple(
-        arch for arch in ARCHITECTURES if all(card_path(directory, f"{arch}-{kind}").is_file() for kind in KINDS)
+        arch
+        for arch in ARCHITECTURES
+        if all(card_path(directory, network_name(arch, kind)).is_file() for kind in KINDS)
     )
 
 

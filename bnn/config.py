@@ -18,6 +18,7 @@ KERAS_CACHE_DIR = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "
 
 NUM_CLASSES = 10
 IMAGE_SIZE = 28
+CANVAS_SIZE = 280  # px per side of the app's drawing canvas: ten canvas pixels per input pixel
 NUM_TRAIN = 55_000
 NUM_VALIDATION = 5_000
 NUM_TEST = 10_000
@@ -31,6 +32,13 @@ IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # checked from the file's
 KINDS = ("bayesian", "deterministic")
 ARCHITECTURES = ("mlp", "conv")
 VARIATIONAL_LAYERS = ("flipout", "reparameterization")
+FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag (their 95 % quantile)
+PREDICTION_SAMPLES = 100  # weight samples T per image: predict's default, the app's start value, the model card's
+
+
+def network_name(arch: str, kind: str) -> str:
+    """File stem of a network's weights and model card, e.g. ``mlp-bayesian``."""
+    return f"{arch}-{kind}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ class Config:
     patience: int = 20  # epochs without a better validation NLL before stopping
     augment: bool = True  # distort training digits on the fly as people write (ranges: Augmentation)
     validation_samples: int = 10  # weight samples per validation image each epoch
-    evaluation_samples: int = 100  # weight samples per test image in the model card metrics
+    evaluation_samples: int = PREDICTION_SAMPLES  # weight samples per test image in the model card metrics
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -89,10 +97,7 @@ class Config:
     @property
     def name(self) -> str:
         """File stem of the weights and model card, e.g. ``mlp-bayesian``."""
-        return f"{self.arch}-{self.kind}"
-
-    def replace(self, **changes) -> Config:
-        return dataclasses.replace(self, **changes)
+        return network_name(self.arch, self.kind)
 
     def augmentation(self) -> Augmentation | None:
         """The distortions applied to training digits, or None when ``augment`` is off."""

@@ -133,15 +133,13 @@ def _candidates(explicit: str | Path | None, env_var: str, fixed: list[Path]) ->
     return [("default", path) for path in fixed]
 
 
-def _load_arrays(
-    explicit: str | Path | None, env_var: str, fixed: list[Path]
-) -> tuple[dict[str, np.ndarray], Path] | tuple[None, list[tuple[str, Path]]]:
-    places = _candidates(explicit, env_var, fixed)
+def _find_mnist(places: list[tuple[str, Path]]) -> tuple[dict[str, np.ndarray], Path] | None:
+    """MNIST's arrays from the first of ``places`` that holds them, with that folder; None if none does."""
     for _, directory in places:
         arrays = _read_directory(directory) if directory.is_dir() else None
         if arrays is not None:
             return arrays, directory
-    return None, places
+    return None
 
 
 def _not_found(what: str, places: list[tuple[str, Path]], fix: str) -> DataNotFoundError:
@@ -155,19 +153,21 @@ def load_mnist(data_dir: str | Path | None = None, download: bool = False) -> Mn
     Looks in ``data_dir``, else ``$BNN_DATA_DIR``, else the Keras cache (``~/.keras/datasets``).
     With ``download=True`` and none found, the Keras copy is downloaded into that cache.
     """
-    arrays, found = _load_arrays(data_dir, config.DATA_DIR_ENV, [config.KERAS_CACHE_DIR])
-    if arrays is None and download:
+    places = _candidates(data_dir, config.DATA_DIR_ENV, [config.KERAS_CACHE_DIR])
+    found = _find_mnist(places)
+    if found is None and download:
         _download_mnist()
-        arrays, found = _load_arrays(data_dir, config.DATA_DIR_ENV, [config.KERAS_CACHE_DIR])
-    if arrays is None:
+        found = _find_mnist(places)
+    if found is None:
         raise _not_found(
             "MNIST",
-            found,
+            places,
             f"Point --data-dir or ${config.DATA_DIR_ENV} at a folder holding the four files "
             f"{', '.join(stem + '.gz' for stem in IDX_FILES.values())} (or mnist.npz), "
             "or pass --download to fetch it into the Keras cache.",
         )
-    _check_shapes(arrays, expected_train=config.NUM_TRAIN + config.NUM_VALIDATION, where=found)
+    arrays, directory = found
+    _check_shapes(arrays, expected_train=config.NUM_TRAIN + config.NUM_VALIDATION, where=directory)
     order = split_permutation()
     train_images, train_labels = arrays["train_images"][order], arrays["train_labels"][order]
     cut = config.NUM_TRAIN
@@ -175,7 +175,7 @@ def load_mnist(data_dir: str | Path | None = None, download: bool = False) -> Mn
         train=_as_dataset(train_images[:cut], train_labels[:cut]),
         validation=_as_dataset(train_images[cut:], train_labels[cut:]),
         test=_as_dataset(arrays["test_images"], arrays["test_labels"]),
-        source=str(found),
+        source=str(directory),
     )
 
 

@@ -9,14 +9,14 @@ import numpy as np
 from PIL import Image
 
 from bnn import uncertainty
+from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE
 from bnn.data import Dataset
 from bnn.predict import DigitModel, Prediction
 from bnn.preprocess import preprocess_image
 
 ECE_BINS = 15
 COVERAGE = 0.95
-FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag
-ROUND_TRIP_SIZES = (28, 112, 280)  # px: MNIST's own size, and enlarged as drawn on a canvas (the app's is 280)
+ROUND_TRIP_SIZES = (IMAGE_SIZE, 112, CANVAS_SIZE)  # px: MNIST's own size, and enlarged as drawn on a canvas
 
 
 def prediction_metrics(prediction: Prediction, labels: np.ndarray) -> dict[str, float]:

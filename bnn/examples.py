@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-EXAMPLE_SIZE = 280  # pixels per side, like a drawing on the app's canvas
+from bnn.config import CANVAS_SIZE
+
+EXAMPLE_SIZE = CANVAS_SIZE  # pixels per side, like a drawing on the app's canvas
 EXAMPLE_SEED = 0  # the noise and the scribble are the same on every run
 _INK, _PAPER = 255, 0  # white ink on black, as the canvas draws
 
@@ -82,10 +84,6 @@ EXAMPLES: dict[str, Example] = {
         Example("star", "A star", "A neat closed shape that no digit looks like.", _star),
     )
 }
-
-
-def example_names() -> tuple[str, ...]:
-    return tuple(EXAMPLES)
 
 
 def example_image(name: str) -> Image.Image:

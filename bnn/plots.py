@@ -12,7 +12,7 @@ from bnn.config import NUM_CLASSES
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.predict import Prediction
-    from bnn.summary import Thresholds
+    from bnn.verdict import Thresholds
 
 MODEL_COLOURS = {"bayesian": "#1f77b4", "deterministic": "#ff7f0e"}
 ARCH_DASHES = {"mlp": "solid", "conv": "dash"}
@@ -82,7 +82,7 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
     The total bar is stacked from its two parts; markers show the model card's thresholds, when given.
     """
     aleatoric = float(prediction.aleatoric[index])
-    epistemic = max(float(prediction.epistemic[index]), 0.0)
+    epistemic = float(prediction.epistemic[index])
     rows = ["epistemic", "aleatoric", "total"]
     figure = go.Figure()
     for part, value in (("aleatoric", aleatoric), ("epistemic", epistemic)):

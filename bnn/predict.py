@@ -24,7 +24,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bnn import assets, uncertainty
-from bnn.config import IMAGE_SIZE, Config
+from bnn.config import IMAGE_SIZE, PREDICTION_SAMPLES, Config, network_name
 from bnn.config import assets_dir as default_assets_dir
 from bnn.models import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network
 
@@ -43,7 +43,6 @@ class Prediction:
     """
 
     samples: np.ndarray
-    model_name: str = ""
 
     @property
     def num_samples(self) -> int:
@@ -55,7 +54,7 @@ class Prediction:
     def __getitem__(self, index) -> Prediction:
         """The prediction of some of the images (an int keeps the image axis, with length 1)."""
         index = [index] if isinstance(index, (int, np.integer)) else index
-        return Prediction(self.samples[:, index], self.model_name)
+        return Prediction(self.samples[:, index])
 
     @cached_property
     def mean_probs(self) -> np.ndarray:
@@ -101,7 +100,7 @@ class DigitModel:
         self.card = card
         self.kind: str = card["architecture"]["kind"]
         self.arch: str = card["architecture"]["arch"]
-        self.name = f"{self.arch}-{self.kind}"
+        self.name = network_name(self.arch, self.kind)
         self._widest = max(int(np.prod(layer.output_shape[1:])) for layer in network.layers)
         self._sample_probs = tf.function(
             self._sample_probs_graph,
@@ -113,11 +112,16 @@ class DigitModel:
         )
 
     @property
+    def trace_count(self) -> int:
+        """How many times the sampler has been traced (compiled): once per process when shapes stay within its signature."""
+        return int(self._sample_probs.experimental_get_tracing_count())
+
+    @property
     def is_bayesian(self) -> bool:
         return self.kind == "bayesian"
 
     def predict(
-        self, images: np.ndarray, num_samples: int = 100, seed: int | None = None, progress: bool = False
+        self, images: np.ndarray, num_samples: int = PREDICTION_SAMPLES, seed: int | None = None, progress: bool = False
     ) -> Prediction:
         """Posterior predictive of ``images`` (N, 28, 28) floats in [0, 1].
 
@@ -141,7 +145,7 @@ class DigitModel:
             if bar is not None:
                 bar.add(parts[-1].shape[1])
         samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, 10), np.float32)
-        return Prediction(samples, self.name)
+        return Prediction(samples)
 
     def _sample_probs_graph(self, images: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         hidden = images[tf.newaxis]  # (1, N, 28, 28); the sample axis grows to T at the first random layer
@@ -256,7 +260,7 @@ def _check_num_samples(num_samples: int) -> int:
 def load_model(kind: str = "bayesian", arch: str = "mlp", assets_dir: str | Path | None = None) -> DigitModel:
     """Load shipped weights (sha256-checked against the model card) as a :class:`DigitModel`."""
     directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
-    name = Config(kind=kind, arch=arch).name
+    name = Config(kind=kind, arch=arch).name  # also checks kind and arch
     arrays, card = assets.read_weights(directory, name)
     settings = dict(card["architecture"])
     settings["hidden_units"] = tuple(settings["hidden_units"])

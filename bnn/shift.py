@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from bnn.assets import shipped_architectures
-from bnn.config import IMAGE_SIZE, KINDS, NUM_CLASSES, NUM_TEST, Config
+from bnn.config import IMAGE_SIZE, KINDS, NUM_CLASSES, NUM_TEST, Config, network_name
 from bnn.data import load_mnist
 from bnn.preprocess import BlankImageError, preprocess_image
 
@@ -350,7 +350,7 @@ def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labe
     seen = model.predict(inputs[~blank], **predict).samples  # (T, N - blanks, 10)
     samples = np.full((seen.shape[0], len(labels), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
     samples[:, ~blank] = seen
-    prediction = Prediction(samples, model.name)
+    prediction = Prediction(samples)
     metrics = prediction_metrics(prediction, labels)
     metrics["accuracy"] = float(np.mean((prediction.label == labels) & ~blank))  # argmax of uniform would say 0
     metrics["mean_entropy"] = float(np.mean(prediction.predictive_entropy))
@@ -428,7 +428,7 @@ def format_shift_table(report: dict) -> str:
     networks = report["networks"]
     by_key = {(row["corruption"], str(row["severity"]), row["network"]): row for row in report["rows"]}
     architectures = dict.fromkeys(name.split("-")[0] for name in networks)
-    pairs = [arch for arch in architectures if all(f"{arch}-{kind}" in networks for kind in KINDS)]
+    pairs = [arch for arch in architectures if all(network_name(arch, kind) in networks for kind in KINDS)]
     header = [
         "corruption",
         "severity",

@@ -91,8 +91,10 @@ def test_page_has_the_controls_tabs_and_a_draw_prompt():
     assert (seed.label, seed.value) == ("Random seed", 0)
     assert '"Not sure" above these thresholds' in texts(app.sidebar) and "validation" in texts(app.sidebar)
     assert [tab.label for tab in app.tabs] == TABS
-    assert any(expander.label == "How to read this" for expander in app.expander)
-    assert "Bayesian network" in texts(app.main)
+    how_to_read = " ".join(texts(next(box for box in app.expander if box.label == "How to read this")).split())
+    for phrase in ("deterministic", "Bayesian network", "aleatoric", "epistemic", "Not sure", "Weight samples T"):
+        assert phrase.lower() in how_to_read.lower()
+    assert "5,000 validation images" in how_to_read and "5% most uncertain" in how_to_read and "2.30" in how_to_read
     draw = result(app, "result-draw")
     assert draw.info[0].value.startswith("Draw a digit")
     assert not charts(draw) and "Bayesian:" not in texts(draw)
@@ -389,7 +391,7 @@ def test_test_digits_tab_says_how_to_get_mnist_when_it_is_missing(tmp_path, monk
     app = open_app("Test digits")
     assert_no_exception(app)
     assert "MNIST test digits are not on this machine" in app.info[0].value
-    assert "BNN_DATA_DIR" in app.info[0].value
+    assert "BNN_DATA_DIR" in app.info[0].value and "load_mnist(download=True)" in app.info[0].value
     assert not app.error
     with pytest.raises(KeyError):
         result(app, "result-test")

@@ -7,11 +7,11 @@ import re
 import numpy as np
 import pytest
 
-from bnn.examples import EXAMPLE_SIZE, EXAMPLES, example_image, example_names
+from bnn.examples import EXAMPLE_SIZE, EXAMPLES, example_image
 from bnn.preprocess import preprocess_image
 
 
-@pytest.mark.parametrize("name", example_names())
+@pytest.mark.parametrize("name", list(EXAMPLES))
 def test_each_example_is_a_white_on_black_image_that_preprocessing_accepts(name):
     image = example_image(name)
     assert image.mode == "L" and image.size == (EXAMPLE_SIZE, EXAMPLE_SIZE)
@@ -22,20 +22,20 @@ def test_each_example_is_a_white_on_black_image_that_preprocessing_accepts(name)
     assert network_input.shape == (28, 28) and network_input.max() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("name", example_names())
+@pytest.mark.parametrize("name", list(EXAMPLES))
 def test_examples_are_the_same_on_every_call(name):
     np.testing.assert_array_equal(np.asarray(example_image(name)), np.asarray(example_image(name)))
 
 
 def test_the_examples_cover_noise_a_letter_and_a_scribble():
-    assert {"noise", "letter", "scribble"} <= set(example_names())
+    assert {"noise", "letter", "scribble"} <= set(EXAMPLES)
     for name, example in EXAMPLES.items():
         assert re.fullmatch(r"[a-z0-9-]+", name), "names go into widget keys"
         assert example.name == name and example.title and example.description.endswith(".")
 
 
 def test_the_examples_differ_from_each_other():
-    inputs = [preprocess_image(example_image(name)) for name in example_names()]
+    inputs = [preprocess_image(example_image(name)) for name in EXAMPLES]
     for first in range(len(inputs)):
         for second in range(first + 1, len(inputs)):
             assert np.abs(inputs[first] - inputs[second]).mean() > 0.05

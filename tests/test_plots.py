@@ -8,7 +8,7 @@ import pytest
 
 from bnn import plots
 from bnn.predict import Prediction
-from bnn.summary import Thresholds
+from bnn.verdict import Thresholds
 
 
 def random_prediction(num_samples: int = 50, num_images: int = 2, seed: int = 0) -> Prediction:

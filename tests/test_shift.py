@@ -10,7 +10,7 @@ import pytest
 from bnn import shift
 from bnn.assets import shipped_architectures
 from bnn.cli import main
-from bnn.config import KINDS
+from bnn.config import KINDS, network_name
 
 ROW_KEYS = {"corruption", "severity", "network", "accuracy", "nll", "brier", "ece", "mean_entropy"}
 ROW_KEYS |= {"mean_mutual_information", "blank_images"}  # the keys the README documents for each row
@@ -188,7 +188,7 @@ def test_the_shift_command_reports_every_family_and_network(tmp_path, capsys):
     assert "plotly" in figure.read_text()[:100_000].lower()
 
     report = json.loads(output.read_text())
-    networks = [f"{arch}-{kind}" for arch in shipped_architectures() for kind in KINDS]
+    networks = [network_name(arch, kind) for arch in shipped_architectures() for kind in KINDS]
     assert report["networks"] == networks and "mlp-bayesian" in networks
     assert (report["num_images"], report["num_samples"], report["seed"]) == (20, 5, 3)
     assert report["resolution"] == shift.RESOLUTION

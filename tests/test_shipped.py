@@ -11,7 +11,7 @@ import pytest
 
 import bnn
 from bnn.assets import shipped_architectures
-from bnn.config import KINDS, Config, assets_dir
+from bnn.config import KINDS, Config, assets_dir, network_name
 from bnn.evaluate import prediction_metrics
 
 ARCHITECTURES = shipped_architectures()
@@ -152,7 +152,7 @@ def test_shift_report_covers_every_family_and_shipped_network():
 
     report = _shift_report()
     assert report["num_images"] >= 1000 and report["num_samples"] >= 100
-    networks = {f"{arch}-{kind}" for arch in ARCHITECTURES for kind in KINDS}
+    networks = {network_name(arch, kind) for arch in ARCHITECTURES for kind in KINDS}
     assert {row["network"] for row in report["rows"]} == networks
     assert {row["corruption"] for row in report["rows"]} == set(shift.FAMILIES)
     assert len(report["rows"]) == len(shift.CORRUPTIONS) * len(networks)

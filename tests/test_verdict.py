@@ -10,17 +10,12 @@ import numpy as np
 import pytest
 
 from bnn.predict import Prediction
-from bnn.preprocess import preprocess_steps
-from bnn.summary import (
-    HOW_TO_READ,
+from bnn.verdict import (
     MAX_ENTROPY,
-    MNIST_MISSING,
     TABLE_COLUMNS,
     Thresholds,
-    enlarge,
     failure_row,
     not_sure_reasons,
-    preprocessing_panels,
     summarise,
     uncertainty_level,
 )
@@ -156,26 +151,3 @@ def test_table_row_for_several_uploads():
     assert row["probability"] == "0.59" and row["problem"] == ""
     failed = failure_row("notes.txt", "This file is not a PNG ...")
     assert tuple(failed) == TABLE_COLUMNS and failed["problem"].startswith("This file") and failed["Bayesian"] == ""
-
-
-def test_enlarge_keeps_pixels_crisp():
-    image = np.zeros((28, 28), np.float32)
-    image[3, 5] = 1.0
-    big = np.asarray(enlarge(image, size=168))
-    assert big.shape == (168, 168) and big.dtype == np.uint8
-    assert (big[18:24, 30:36] == 255).all() and big.sum() == 255 * 36  # one pixel became one 6 x 6 block
-
-
-def test_preprocessing_panels_show_every_step_in_order():
-    page = np.full((100, 80), 255, np.uint8)
-    page[20:80, 35:45] = 0  # a dark stroke on white paper: it gets flipped
-    steps = preprocess_steps(page)
-    panels = preprocessing_panels(steps)
-    assert len(panels) == 5 and panels[-1][1] is steps.final and panels[0][1] is steps.grayscale
-    assert "flipped: dark ink on light paper" in panels[1][0]
-
-
-def test_help_texts_explain_the_page():
-    for phrase in ("deterministic", "Bayesian", "aleatoric", "epistemic", "Not sure", "validation"):
-        assert phrase.lower() in HOW_TO_READ.lower()
-    assert "BNN_DATA_DIR" in MNIST_MISSING and "load_mnist(download=True)" in MNIST_MISSING

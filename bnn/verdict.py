@@ -12,14 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
-
 from bnn.config import NUM_CLASSES
 
 if TYPE_CHECKING:  # the type only: importing bnn.predict loads TensorFlow
     from bnn.predict import Prediction
-    from bnn.preprocess import PreprocessSteps
 
 MAX_ENTROPY = math.log(NUM_CLASSES)  # nats: entropy of the uniform distribution over 10 digits
 # Uncertainty in words, by the larger of (measure / its threshold): below 1 nothing is flagged.
@@ -79,7 +75,6 @@ class Verdict:
     reasons: tuple[str, ...]  # one sentence per exceeded threshold
     deterministic_digit: int
     deterministic_probability: float
-    deterministic_entropy: float  # nats
     deterministic_flagged: bool  # above the deterministic network's own entropy threshold
     true_label: int | None = None  # known for MNIST test digits
 
@@ -230,7 +225,7 @@ def summarise(
     """The :class:`Verdict` on image ``index`` of two predictions of the same images."""
     digit = int(bayesian.label[index])
     predictive_entropy = float(bayesian.predictive_entropy[index])
-    epistemic = max(float(bayesian.epistemic[index]), 0.0)  # rounding can leave -1e-8
+    epistemic = float(bayesian.epistemic[index])
     reasons = not_sure_reasons(predictive_entropy, epistemic, thresholds)
     deterministic_entropy = float(deterministic.predictive_entropy[index])
     deterministic_limit = (deterministic_thresholds or Thresholds()).predictive_entropy
@@ -247,54 +242,6 @@ def summarise(
         reasons=reasons,
         deterministic_digit=int(deterministic.label[index]),
         deterministic_probability=float(deterministic.probability[index]),
-        deterministic_entropy=deterministic_entropy,
         deterministic_flagged=deterministic_limit is not None and deterministic_entropy > deterministic_limit,
         true_label=None if true_label is None else int(true_label),
     )
-
-
-def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:
-    """(H, W) floats in [0, 1] -> a grayscale PIL image about ``size`` px wide with crisp (nearest) pixels."""
-    pixels = np.clip(np.asarray(image, np.float32), 0, 1)
-    picture = Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L")
-    scale = max(1, round(size / max(picture.size)))
-    return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
-
-
-def preprocessing_panels(steps: PreprocessSteps) -> list[tuple[str, np.ndarray]]:
-    """(caption, (H, W) image in [0, 1]) for each stage of preprocessing, in order, for display."""
-    flipped = "flipped: dark ink on light paper" if steps.inverted else "not flipped: already light ink on dark"
-    return [
-        ("1. grayscale", steps.grayscale),
-        (f"2. white ink on black ({flipped}), contrast stretched", steps.normalised),
-        ("3. cropped to the ink", steps.cropped),
-        ("4. longest side 20 px", steps.resized),
-        ("5. centred by mass in 28 x 28", steps.final),
-    ]
-
-
-HOW_TO_READ = """
-**A deterministic network** has one fixed set of weights and gives one answer with one probability. It says
-"99 %" on a digit it has seen a thousand times and, often, just as loudly on a scribble it has never seen.
-
-**A Bayesian network** keeps a *distribution* over its weights, learned from the data. Every time we look, we
-draw **T** different weight settings from it (the slider on the left) and ask each one. Where the training data
-pinned the weights down, the samples agree; on strange inputs they disagree, and that disagreement is the
-network telling you it does not know.
-
-- **Votes**: how many of the T sampled networks picked each digit. All in one bar: they agree.
-- **Sampled probabilities**: the spread of each digit's probability across the samples. Long boxes: they disagree.
-- **Uncertainty split**: total uncertainty (predictive entropy) is the sum of *aleatoric* uncertainty (the image
-  itself is ambiguous, e.g. a 4 that looks like a 9) and *epistemic* uncertainty (the network lacks knowledge;
-  the samples disagree). Both are in nats; the largest possible value, for a uniform guess over ten digits, is 2.30.
-- **"Not sure"** appears when either uncertainty is above a threshold chosen on 5,000 validation images: the
-  level that only the 5 % most uncertain validation digits exceed.
-- **Deterministic vs Bayesian**: the orange bars are the deterministic network, the blue bars the Bayesian average.
-"""
-
-MNIST_MISSING = """
-The MNIST test digits are not on this machine, so this tab has nothing to show; the other tabs work without them.
-To get them, either start the app with `BNN_DATA_DIR` pointing at a folder holding the four original files
-(`t10k-images-idx3-ubyte.gz` and the three others), or fetch Keras's copy into `~/.keras/datasets` once with
-`python -c "import bnn; bnn.load_mnist(download=True)"`, then reload this page.
-"""
