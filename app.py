@@ -22,6 +22,7 @@ from bnn.assets import shipped_architectures
 from bnn.data import load_mnist_test
 from bnn.display import enlarge, preprocessing_panels
 from bnn.examples import EXAMPLES, example_image
+from bnn.explore import Exploration, explore
 from bnn.preprocess import PreprocessSteps
 from bnn.verdict import MAX_ENTROPY, Thresholds, Verdict, failure_row, summarise
 
@@ -32,6 +33,12 @@ MAX_UPLOAD_MB = config.MAX_IMAGE_BYTES // (1024 * 1024)  # mirrored in .streamli
 SAMPLES_LABEL = "Weight samples T"
 DRAW_PROMPT = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
+WHAT_IF_LABEL = "What if? This input rotated, shifted, thinner or thicker, partly covered"
+WHAT_IF_HELP = (
+    "Each row changes the network's input step by step; the chart below shows how the Bayesian network's "
+    "uncertainty (top) and both networks' confidence (bottom) follow. Epistemic uncertainty should grow as the "
+    "input moves away from digits like those in training, while the deterministic network often stays sure."
+)
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 HOW_TO_READ = f"""
@@ -132,6 +139,13 @@ def predict(image, choices: Choices) -> tuple[bnn.Prediction, bnn.Prediction]:
     batch = image[None]
     bayesian = networks.bayesian.predict(batch, num_samples=choices.num_samples, seed=choices.seed)
     return bayesian, networks.deterministic.predict(batch)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def explore_input(image, choices: Choices) -> Exploration:
+    """The what-if variants of one (28, 28) input through both networks (one batched call each)."""
+    networks = load_networks(choices.arch, choices.assets_dir)
+    return explore(networks.bayesian, networks.deterministic, image, choices.num_samples, choices.seed)
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test digits…")
@@ -239,7 +253,22 @@ def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
     compare_column.plotly_chart(
         plots.softmax_comparison_figure(bayesian, deterministic), key=f"compare-{suffix}", config=CHART_CONFIG
     )
+    what_if = st.expander(WHAT_IF_LABEL, key=f"what-if-{suffix}", on_change="rerun")  # closed: nothing computed
+    if what_if.open:
+        with what_if, st.container(key=f"explore-{suffix}"):
+            show_exploration(suffix, shown.network_input, choices)
     return verdict
+
+
+def show_exploration(suffix: str, network_input: np.ndarray, choices: Choices) -> None:
+    """The input's variants as thumbnails with the Bayesian digit of each, and one chart of every sweep."""
+    exploration = explore_input(network_input, choices)
+    st.caption(WHAT_IF_HELP)
+    for answers in exploration.sweeps:
+        captions = [f"{label}: {digit}" for label, digit in zip(answers.sweep.labels(), answers.digit, strict=True)]
+        st.markdown(f"**{answers.sweep.title}** (Bayesian digit under each)")
+        st.image([enlarge(image, 56) for image in answers.sweep.images], caption=captions, width=56)
+    st.plotly_chart(plots.exploration_figure(exploration), key=f"explore-chart-{suffix}", config=CHART_CONFIG)
 
 
 def read_bytes(data: bytes, show_given: bool = True) -> Callable[[], Shown]:

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 from bnn.config import NUM_CLASSES
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
+    from bnn.explore import Exploration
     from bnn.predict import Prediction
     from bnn.verdict import Thresholds
 
@@ -262,3 +263,54 @@ def rotation_figure(shift_report: dict) -> go.Figure:
 def _rotation_degrees(row: dict) -> float:
     """The angle of a shift report's row: its severity for a rotation, 0 for the clean digits."""
     return 0.0 if row["corruption"] == "clean" else float(row["severity"])
+
+
+def exploration_figure(exploration: Exploration) -> go.Figure:
+    """What if? One column per sweep of ``bnn.explore``: uncertainty in nats (top) and probability (bottom).
+
+    Top: the Bayesian network's predictive entropy and mutual information; bottom: the probability each
+    network gives its own answer. The input as drawn is one step of every sweep.
+    """
+    sweeps = exploration.sweeps
+    figure = make_subplots(
+        rows=2,
+        cols=len(sweeps),
+        shared_yaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=[answers.sweep.title for answers in sweeps],
+    )
+    lines = (
+        (1, "predictive_entropy", "Bayesian predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
+        (1, "epistemic", "Bayesian mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
+        (2, "probability", "Bayesian probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
+        (2, "deterministic_probability", "deterministic max probability", MODEL_COLOURS["deterministic"], "dot"),
+    )
+    for column, answers in enumerate(sweeps, start=1):
+        labels = answers.sweep.labels()
+        for row, field, name, colour, dash in lines:
+            digits = answers.deterministic_digit if field == "deterministic_probability" else answers.digit
+            figure.add_trace(
+                go.Scatter(
+                    x=labels,
+                    y=getattr(answers, field),
+                    customdata=digits,
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=field,
+                    showlegend=column == 1,
+                    line={"color": colour, "dash": dash},
+                    hovertemplate=f"%{{x}}: %{{y:.3f}}, digit %{{customdata}}<extra>{name}</extra>",
+                ),
+                row=row,
+                col=column,
+            )
+    figure.update_yaxes(range=[0, np.log(NUM_CLASSES) * 1.02], row=1, col=1, title="nats")
+    figure.update_yaxes(range=[0, 1.02], row=2, col=1, title="probability")
+    figure.update_xaxes(tickangle=-45, tickfont={"size": 9})
+    figure.update_layout(
+        title=f"What if? How the answer changes with the input (T = {exploration.num_samples})",
+        legend={"orientation": "h", "y": -0.3},
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        height=460,
+    )
+    return figure

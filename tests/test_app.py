@@ -11,13 +11,14 @@ import tomllib
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import bnn
-from bnn import config
+from bnn import config, explore
 from bnn.assets import shipped_architectures
 from bnn.examples import EXAMPLES
 
@@ -26,6 +27,7 @@ APP = ROOT / "app.py"
 TIMEOUT = 120  # seconds per script run; the first one imports TensorFlow and loads both networks
 TABS = ["Draw", "Upload", "Test digits", "Not digits"]
 CHARTS_PER_RESULT = 4  # votes, sampled probabilities, uncertainty split, deterministic vs Bayesian
+SWEEP_TITLES = ["Rotated", "Shifted sideways", "Thinner or thicker strokes", "Partly covered by a bar"]
 
 
 def open_app(tab: str = "Draw") -> AppTest:
@@ -221,6 +223,40 @@ def test_a_canvas_image_that_cannot_be_read_gets_a_message_not_a_crash(fake_canv
     draw = result(app, "result-draw")
     assert draw.error and "not a PNG" in draw.error[0].value
     assert not charts(draw) and "Bayesian:" not in texts(draw)
+
+
+# --- What if? --------------------------------------------------------------------------------------------
+
+
+def open_what_if(app: AppTest, suffix: str) -> AppTest:
+    app.session_state[f"what-if-{suffix}"] = True  # what a click on the expander sends
+    return app.run()
+
+
+@pytest.mark.parametrize("suffix", ["draw", "upload-0", "test"])
+def test_the_what_if_explorer_is_closed_at_first_and_shows_every_sweep_when_opened(fake_canvas, suffix):
+    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(4)))
+    tab = {"draw": "Draw", "upload-0": "Upload", "test": "Test digits"}[suffix]
+    app = open_app(tab)
+    if suffix == "upload-0":
+        app = upload(app, ("three.png", png(font_digit(3, size=300))))
+    if tab == "Test digits" and any("not on this machine" in info.value for info in app.info):
+        pytest.skip("MNIST is not on this machine")  # the MNIST-missing page has its own test
+    assert_no_exception(app)
+    what_if = [box for box in result(app, f"result-{suffix}").expander if box.label.startswith("What if?")]
+    assert len(what_if) == 1 and not what_if[0].proto.expanded
+    with pytest.raises(KeyError):  # closed: nothing computed or drawn
+        result(app, f"explore-{suffix}")
+    app = open_what_if(app, suffix)
+    assert_no_exception(app)
+    explorer = result(app, f"explore-{suffix}")
+    titles = [text.value for text in explorer.markdown]
+    assert titles == [f"**{title}** (Bayesian digit under each)" for title in SWEEP_TITLES]
+    thumbnails = [len(image.captions) for image in explorer.image]
+    assert thumbnails == [len(sweep.values) for sweep in explore.variants(np.zeros((28, 28)))]
+    assert "0°: " in " ".join(explorer.image[0].captions)
+    traces = json.loads(app.main.get_by_key(f"explore-chart-{suffix}").proto.spec)["data"]
+    assert len(traces) == 4 * len(SWEEP_TITLES)
 
 
 # --- Upload ------------------------------------------------------------------------------------------------

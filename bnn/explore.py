@@ -1,0 +1,149 @@
+"""What if? The user's own 28 x 28 input rotated, shifted, thickened or thinned and partly covered, and how both
+networks answer each variant: uncertainty grows as an input moves away from the data the network was trained on.
+
+    exploration = explore(bayesian_model, deterministic_model, image, num_samples=100, seed=0)
+    exploration.sweeps[0].values, exploration.sweeps[0].epistemic   # rotation angles, mutual information (nats)
+
+Every variant of one input goes through one batched ``predict`` call per network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from bnn.config import IMAGE_SIZE
+
+if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
+    from bnn.predict import DigitModel
+
+ROTATIONS = tuple(range(-90, 91, 15))  # degrees, counter-clockwise positive
+SHIFTS = tuple(range(-8, 9, 2))  # pixels to the right (negative: to the left)
+THICKNESS = (-2, -1, 0, 1, 2, 3)  # pixels of ink removed (negative) or added on every side
+BAR_ROWS = (None, 6, 10, 14, 18, 22)  # centre row of a 4 px bar that hides the ink there; None: no bar
+BAR_HEIGHT = 4  # pixels
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One way of changing the input, step by step: ``images`` (K, 28, 28) for the K ``values``."""
+
+    name: str  # identifier: "rotation", "shift", "thickness", "bar"
+    title: str  # what a person calls it
+    unit: str  # of ``values``, for the axis
+    values: tuple  # the parameter of each step; the input itself is one of them
+    images: np.ndarray
+
+    def labels(self) -> list[str]:
+        """A short caption per step, e.g. "-45°", "+2 px", "no bar"."""
+        return [_label(self.name, value) for value in self.values]
+
+
+@dataclass(frozen=True)
+class SweepAnswers:
+    """How the two networks answer each step of a :class:`Sweep`; each array has one value per step."""
+
+    sweep: Sweep
+    digit: np.ndarray  # Bayesian: most probable digit
+    probability: np.ndarray  # Bayesian: its posterior predictive probability
+    predictive_entropy: np.ndarray  # nats
+    epistemic: np.ndarray  # nats: mutual information
+    deterministic_digit: np.ndarray
+    deterministic_probability: np.ndarray  # the deterministic network's max softmax probability
+
+
+@dataclass(frozen=True)
+class Exploration:
+    sweeps: tuple[SweepAnswers, ...]
+    num_samples: int  # T of the Bayesian network
+
+
+def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
+    """(28, 28) rotated counter-clockwise about the centre of the field (where preprocessing puts the ink's mass)."""
+    if degrees == 0:
+        return image.copy()
+    picture = Image.fromarray(image.astype(np.float32), mode="F")
+    return np.asarray(picture.rotate(degrees, resample=Image.Resampling.BILINEAR), np.float32)
+
+
+def shift(image: np.ndarray, pixels: int) -> np.ndarray:
+    """(28, 28) moved ``pixels`` to the right (left when negative); ink pushed off the edge is lost."""
+    moved = np.zeros_like(image)
+    if pixels >= 0:
+        moved[:, pixels:] = image[:, : IMAGE_SIZE - pixels]
+    else:
+        moved[:, :pixels] = image[:, -pixels:]
+    return moved
+
+
+def change_thickness(image: np.ndarray, pixels: int) -> np.ndarray:
+    """(28, 28) with ``pixels`` of ink added on every side of each stroke (3 x 3 dilation), or removed (erosion)."""
+    result = image.copy()
+    extreme = np.maximum if pixels > 0 else np.minimum
+    for _ in range(abs(pixels)):
+        padded = np.pad(result, 1, mode="constant")
+        neighbours = [padded[row : row + IMAGE_SIZE, col : col + IMAGE_SIZE] for row in range(3) for col in range(3)]
+        result = extreme.reduce(neighbours)
+    return result
+
+
+def cover(image: np.ndarray, centre_row: int | None) -> np.ndarray:
+    """(28, 28) with a BAR_HEIGHT px horizontal bar of background hiding the ink around ``centre_row``."""
+    covered = image.copy()
+    if centre_row is not None:
+        covered[centre_row - BAR_HEIGHT // 2 : centre_row + BAR_HEIGHT - BAR_HEIGHT // 2] = 0
+    return covered
+
+
+def variants(image: np.ndarray) -> tuple[Sweep, ...]:
+    """The four sweeps of one (28, 28) input in [0, 1]."""
+    image = np.asarray(image, np.float32)
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"expected one ({IMAGE_SIZE}, {IMAGE_SIZE}) input, got shape {image.shape}")
+    changes = (
+        ("rotation", "Rotated", "degrees", ROTATIONS, rotate),
+        ("shift", "Shifted sideways", "pixels", SHIFTS, shift),
+        ("thickness", "Thinner or thicker strokes", "pixels per side", THICKNESS, change_thickness),
+        ("bar", "Partly covered by a bar", "centre row of the bar", BAR_ROWS, cover),
+    )
+    return tuple(
+        Sweep(name, title, unit, values, np.clip(np.stack([change(image, value) for value in values]), 0, 1))
+        for name, title, unit, values, change in changes
+    )
+
+
+def explore(
+    bayesian: DigitModel, deterministic: DigitModel, image: np.ndarray, num_samples: int, seed: int | None = 0
+) -> Exploration:
+    """Every variant of ``image`` through both networks: one batched ``predict`` call each."""
+    sweeps = variants(image)
+    batch = np.concatenate([sweep.images for sweep in sweeps])
+    beliefs = bayesian.predict(batch, num_samples=num_samples, seed=seed)
+    answers = deterministic.predict(batch)
+    results, start = [], 0
+    for sweep in sweeps:
+        part = slice(start, start + len(sweep.values))
+        start = part.stop
+        results.append(
+            SweepAnswers(
+                sweep=sweep,
+                digit=beliefs.label[part],
+                probability=beliefs.probability[part],
+                predictive_entropy=beliefs.predictive_entropy[part],
+                epistemic=beliefs.epistemic[part],
+                deterministic_digit=answers.label[part],
+                deterministic_probability=answers.probability[part],
+            )
+        )
+    return Exploration(tuple(results), beliefs.num_samples)
+
+
+def _label(name: str, value) -> str:
+    if name == "rotation":
+        return f"{value:+d}°" if value else "0°"
+    if name == "bar":
+        return "no bar" if value is None else f"row {value}"
+    return f"{value:+d} px" if value else "as drawn"

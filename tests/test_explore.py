@@ -1,0 +1,105 @@
+"""What if? The variants of one input and the batched answers of both networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bnn import explore, plots
+from bnn.predict import Prediction
+
+
+def stroke() -> np.ndarray:
+    """A vertical bar of ink, 4 px wide, centred in the field: an easy "1"."""
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 12:16] = 1.0
+    return image
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.indices(image.shape)
+    return float((rows * image).sum() / image.sum()), float((cols * image).sum() / image.sum())
+
+
+def test_every_sweep_holds_the_input_itself():
+    image = stroke()
+    for sweep in explore.variants(image):
+        assert sweep.images.shape == (len(sweep.values), 28, 28) and sweep.images.dtype == np.float32
+        unchanged = [value for value in sweep.values if value in (0, None)]
+        assert len(unchanged) == 1, sweep.name
+        assert np.array_equal(sweep.images[sweep.values.index(unchanged[0])], image), sweep.name
+
+
+def test_rotation_turns_a_vertical_stroke_horizontal_about_the_centre():
+    turned = explore.rotate(stroke(), 90)
+    assert turned[12:16, 4:24].mean() > 0.9 and turned[4:24, 12:16].sum() < turned.sum()
+    assert np.allclose(centre_of_mass(turned), centre_of_mass(stroke()), atol=0.6)
+
+
+def test_shift_moves_the_ink_sideways_by_whole_pixels():
+    moved = explore.shift(stroke(), -6)
+    assert np.array_equal(moved[:, 6:10], stroke()[:, 12:16]) and moved[:, 10:].sum() == 0
+
+
+def test_thickness_adds_or_removes_a_pixel_on_every_side():
+    ink = stroke().sum()
+    assert explore.change_thickness(stroke(), 1).sum() == (20 + 2) * (4 + 2)
+    assert explore.change_thickness(stroke(), -1).sum() == (20 - 2) * (4 - 2)
+    assert explore.change_thickness(stroke(), 0).sum() == ink
+
+
+def test_the_bar_hides_the_ink_in_its_rows_only():
+    covered = explore.cover(stroke(), 14)
+    assert covered[12:16].sum() == 0 and np.array_equal(covered[:12], stroke()[:12])
+    assert np.array_equal(explore.cover(stroke(), None), stroke())
+
+
+def test_a_wrong_shape_gets_a_clear_message():
+    with pytest.raises(ValueError, match=r"expected one \(28, 28\) input"):
+        explore.variants(np.zeros((1, 28, 28)))
+
+
+class CountingModel:
+    """Stands in for a DigitModel: records the batch size of each predict call; answers at random."""
+
+    def __init__(self, num_samples: int):
+        self.calls = []
+        self.num_samples = num_samples
+
+    def predict(self, images, num_samples=1, seed=None):
+        self.calls.append(len(images))
+        rng = np.random.default_rng(0)
+        samples = rng.dirichlet(np.ones(10), size=(self.num_samples, len(images))).astype(np.float32)
+        return Prediction(samples)
+
+
+def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_order():
+    bayesian, deterministic = CountingModel(num_samples=20), CountingModel(num_samples=1)
+    exploration = explore.explore(bayesian, deterministic, stroke(), num_samples=20, seed=0)
+    total = sum(len(answers.sweep.values) for answers in exploration.sweeps)
+    assert bayesian.calls == [total] and deterministic.calls == [total]
+    assert [answers.sweep.name for answers in exploration.sweeps] == ["rotation", "shift", "thickness", "bar"]
+    assert exploration.num_samples == 20
+    for answers in exploration.sweeps:
+        steps = len(answers.sweep.values)
+        assert answers.epistemic.shape == answers.deterministic_probability.shape == (steps,)
+        assert (answers.epistemic >= 0).all() and np.allclose(answers.predictive_entropy >= answers.epistemic, True)
+    figure = plots.exploration_figure(exploration)
+    assert len(figure.data) == 4 * len(exploration.sweeps)
+    assert {trace.name for trace in figure.data} >= {
+        "Bayesian mutual information (nats)",
+        "deterministic max probability",
+    }
+
+
+def test_the_shipped_networks_grow_less_sure_as_a_digit_is_turned_upside_down(mnist):
+    import bnn
+
+    bayesian, deterministic = bnn.load_model("bayesian"), bnn.load_model("deterministic")
+    digits = [index for index in range(200) if mnist.test.labels[index] in (2, 3, 4, 5, 7)][:20]
+    upright, turned = [], []
+    for index in digits:
+        rotation = explore.explore(bayesian, deterministic, mnist.test.images[index], 50, seed=0).sweeps[0]
+        upright.append(rotation.epistemic[rotation.sweep.values.index(0)])
+        turned.append(rotation.epistemic[[0, -1]].mean())
+    assert np.mean(turned) > 5 * np.mean(upright)
