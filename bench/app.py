@@ -4,7 +4,7 @@
   finished, the canvas ready). It includes importing TensorFlow and loading the networks, as a fresh
   deployment does. Median over 3 starts (1 when quick).
 - stroke to charts: one page draws a "1" or a "0" (one stroke each, a little different every time), and the
-  time runs from the mouse-up to the result's charts drawn, measured in the page (`bench.app_driver`). The
+  time runs from the mouse-up to the result's charts drawn, measured in the page (`bench.browser`). The
   canvas is cleared between strokes. The first stroke on a page also loads Plotly and is reported apart.
 - load: 1, 4 and 8 pages (2 when quick), each its own browser context and so its own Streamlit session,
   draw at the same moment; per level the p50 / p90 of the answers, how many read the digit drawn, and the
@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.app_driver import (
+from bench.browser import (
     AppPage,
+    AppServer,
     chromium_path,
     draw_together,
     launch_chromium,
@@ -29,8 +30,9 @@ from bench.app_driver import (
     time_strokes,
     timing_digit,
 )
-from bench.app_server import AppServer
+from bench.text import verdict
 
+TITLE = "App (Streamlit in headless Chromium)"
 TARGET_P50_MS = 500.0  # stroke to charts, issue 5
 TIMEOUT = 180.0  # seconds for any one answer or start; generous, the machine may be busy
 FULL = {"starts": 3, "strokes": 20, "sessions": (1, 4, 8), "rounds": 5}
@@ -144,3 +146,35 @@ def run(quick: bool = False) -> dict:
             server.stop()
         browser.close()
     return report
+
+
+def table_lines(result: dict) -> list[str]:
+    """`run`'s result as lines of the benchmark table: cold start, stroke to charts, one row per load level."""
+    cold, stroke, phases = result["cold_start_s"], result["stroke_to_charts_ms"], result["stroke_phases_p50_ms"]
+    cold_line = (
+        f"  cold start to first page: {cold['median']:.1f} s median of {cold['starts']} "
+        f"({cold['min']:.1f}-{cold['max']:.1f} s; server healthy after {cold['of_which_server_healthy']:.1f} s); "
+        f"server RSS then {result['server_rss_after_first_page_mib']:.0f} MiB"
+    )
+    stroke_line = (
+        f"  stroke to charts, {stroke['count']} strokes: p50 {stroke['p50']:.0f} ms, p90 {stroke['p90']:.0f} ms "
+        f"(target p50 < {result['target_p50_ms']:.0f} ms: {verdict(result['target_met'])}); "
+        f"read right {result['strokes_read_right']}"
+    )
+    phases_line = (
+        f"    p50 parts: mouse-up to run start {phases['to_run_start']:.0f} ms (200 ms is the canvas's send delay), "
+        f"run {phases['run']:.0f} ms, run end to charts {phases['run_end_to_charts']:.0f} ms; "
+        f"first stroke on a page {result['first_stroke_on_a_page_ms']:.0f} ms"
+    )
+    lines = [
+        cold_line,
+        stroke_line,
+        phases_line,
+        "  pages drawing at once   p50 ms   p90 ms   max ms   read right   server peak RSS MiB",
+    ]
+    for name, level in result["load"].items():
+        lines.append(
+            f"    {name.split('_')[0]:>3} sessions        {level['p50_ms']:>6.0f}   {level['p90_ms']:>6.0f}   "
+            f"{level['max_ms']:>6.0f}   {level['read_right']:>4}/{level['answers']:<4}   {level['peak_rss_mib']:>10.0f}"
+        )
+    return lines

@@ -18,6 +18,7 @@ import numpy as np
 from bench.predictive import mnist_test_images
 
 NUM_SAMPLES = 1000
+TITLE = "Memory (peak resident, fresh process)"
 
 _CHILD = """
 import json, sys
@@ -70,3 +71,13 @@ def run(quick: bool = False) -> dict:
         "t1000_one_image_adds_mib": child["peak_after_one_image_mib"] - child["peak_before_mib"],
         "t1000_batch_adds_mib": child["peak_after_batch_mib"] - child["peak_before_mib"],
     }
+
+
+def table_lines(result: dict) -> list[str]:
+    """`run`'s result as a line of the benchmark table: the peaks before and after T = 1000."""
+    line = (
+        f"  after loading and tracing: {result['peak_before_mib']:.0f} MiB; T = {result['num_samples']}, "
+        f"one image: {result['peak_after_one_image_mib']:.0f} MiB (+{result['t1000_one_image_adds_mib']:.0f}); "
+        f"{result['batch_images']} images: {result['peak_after_batch_mib']:.0f} MiB (+{result['t1000_batch_adds_mib']:.0f})"
+    )
+    return [line]

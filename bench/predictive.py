@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from bench.text import verdict
 from bnn import assets, predict
 from bnn.config import assets_dir
 from bnn.data import DataNotFoundError, load_mnist
@@ -22,6 +23,7 @@ TARGET_T = 100  # the issue's targets are set at T = 100
 TARGET_P50_MS = 15.0
 TARGET_SPEEDUP = 10.0
 THROUGHPUT_SAMPLES = 100
+TITLE = "Posterior predictive"
 
 
 def timings_ms(call, repeats: int, warmup: int = 1) -> dict:
@@ -149,3 +151,50 @@ def run(quick: bool = False) -> dict:
             continue
         result["models"][name] = measure_model(predict.load_model("bayesian", arch), image, images, quick)
     return result
+
+
+def table_lines(result: dict) -> list[str]:
+    """`run`'s result as lines of the benchmark table: the image, then per network its latency rows,
+    the no-blank-pixel control, the targets, throughput and trace count."""
+    image = result["image"]
+    lines = [f"  one image: {image['source']} ({image['nonzero_pixels']} ink pixels)"]
+    for name, model in result["models"].items():
+        lines += _model_lines(name, model) if "latency" in model else [f"  {name}: {model}"]
+    return lines
+
+
+def _model_lines(name: str, model: dict) -> list[str]:
+    lines = [
+        f"  {name}, one image, ms       batched p50   p90   naive compiled p50   speed-up   naive eager p50   speed-up"
+    ]
+    for row in model["latency"]:
+        lines.append(
+            f"    T = {row['num_samples']:<5}                {_ms(row['batched_ms']):>9} {_ms(row['batched_ms'], 'p90'):>5}"
+            f" {_ms(row['naive_compiled_ms']):>20} {_times(row['speedup_vs_naive_compiled']):>10}"
+            f" {_ms(row['naive_eager_ms']):>17} {_times(row['speedup_vs_naive_eager']):>10}"
+        )
+    control = model["latency_t100_no_blank_pixels_ms"]
+    lines.append(f"    T = 100, an image with no blank pixel: p50 {_ms(control)} ms, p90 {_ms(control, 'p90')} ms")
+    targets = model["targets"]
+    lines.append(
+        f"    target T = 100: p50 {targets['t100_p50_ms']:.1f} ms <= {targets['t100_p50_ms_max']:.0f} ms "
+        f"{verdict(targets['t100_p50_met'])}; "
+        f"{_times(targets['t100_speedup_vs_naive_compiled'])} vs naive >= {targets['t100_speedup_min']:.0f}x "
+        f"{verdict(targets['t100_speedup_met'])}"
+    )
+    throughput = model["throughput"]
+    if throughput:
+        lines.append(
+            f"    throughput: {throughput['images']} test images at T = {throughput['num_samples']} in "
+            f"{throughput['seconds']['p50']:.2f} s = {throughput['images_per_second']:.0f} images/s"
+        )
+    lines.append(f"    traces of the compiled predictive after all calls: {model['traces']}")
+    return lines
+
+
+def _ms(timing: dict | None, key: str = "p50") -> str:
+    return "-" if timing is None else f"{timing[key]:.1f}"
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}x"

@@ -4,7 +4,8 @@ Fast path: the network, loss and optimiser exactly as ``bnn.train.train`` compil
 Keras ``fit`` at batch 128 (its per-epoch Monte Carlo validation callback left out, as that is not
 training). Baseline: the same Bayesian network and the same loss (cross-entropy + KL / 55,000), one image per
 step in an eager ``tf.GradientTape`` loop, timed over a fixed number of steps and extrapolated to 55,000.
-Both report the validation accuracy they reached (posterior predictive from 10 weight samples).
+Both report the validation accuracy they reached (posterior predictive from as many weight samples as
+bnn.train validates with, ``Config.validation_samples``).
 """
 
 from __future__ import annotations
@@ -14,41 +15,31 @@ import time
 
 import numpy as np
 
+from bench.text import verdict
 from bnn import assets, uncertainty  # bnn first: it sets TF_USE_LEGACY_KERAS before TensorFlow loads
 from bnn.augment import training_dataset
 from bnn.config import NUM_TRAIN, Config, assets_dir
 from bnn.data import DataNotFoundError, load_mnist
-from bnn.models import build_network
 from bnn.predict import DigitModel
-from bnn.train import EpochTimer
+from bnn.train import EpochTimer, compile_network
 
 # isort: split
 import tensorflow as tf
 import tf_keras as keras
 
 TARGET_SPEEDUP = 20.0
-VALIDATION_SAMPLES = 10  # as bnn.train validates every epoch
-
-
-def _compiled_network(config: Config) -> keras.Model:
-    """The network, loss and optimiser of ``bnn.train.train``."""
-    keras.utils.set_random_seed(config.seed)
-    network = build_network(config, num_train=NUM_TRAIN)
-    network.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return network
+TITLE = "Training (seconds per 55,000-image epoch)"
 
 
 def _validation_accuracy(network: keras.Model, config: Config, validation, count: int) -> dict:
+    """Accuracy of the posterior predictive on the first ``count`` validation images, from as many weight
+    samples as ``bnn.train`` validates with every epoch (``config.validation_samples``)."""
     model = DigitModel(network, {"architecture": config.architecture()})
-    prediction = model.predict(validation.images[:count], VALIDATION_SAMPLES, seed=config.seed)
+    prediction = model.predict(validation.images[:count], config.validation_samples, seed=config.seed)
     return {
         "accuracy": uncertainty.accuracy(prediction.mean_probs, validation.labels[:count]),
         "images": count,
-        "num_samples": VALIDATION_SAMPLES,
+        "num_samples": config.validation_samples,
     }
 
 
@@ -57,7 +48,7 @@ def fast_path(config: Config, data, quick: bool) -> dict:
     epochs over the 55,000 images, or a few steps when quick."""
     images = 5 * config.batch_size if quick else len(data.train)
     epochs = 2 if quick else 3  # the first epoch traces the training step and is not counted
-    network = _compiled_network(config)
+    network = compile_network(config, NUM_TRAIN)
     timer = EpochTimer()
     batches = training_dataset(
         data.train.images[:images], data.train.labels[:images], config.batch_size, config.seed, config.augmentation()
@@ -87,10 +78,8 @@ def batch_one(config: Config, data, quick: bool, compiled: bool = False) -> dict
     ``compiled=False`` is the issue's baseline (eager, as tutorials write it); ``compiled=True`` wraps the
     same step in ``tf.function``, to show how much of the gap is batching rather than Python overhead.
     """
-    keras.utils.set_random_seed(config.seed)
-    network = build_network(config, num_train=NUM_TRAIN)
-    optimizer = keras.optimizers.Adam(config.learning_rate)
-    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    network = compile_network(config, NUM_TRAIN)  # for bnn.train's network, optimiser and loss, not for fit
+    optimizer, cross_entropy = network.optimizer, network.loss
     order = np.random.default_rng(config.seed).permutation(len(data.train))
 
     def step(image: tf.Tensor, label: tf.Tensor) -> None:
@@ -160,3 +149,38 @@ def run(quick: bool = False) -> dict:
             "note": "the fast path's full training run that produced the shipped weights",
         },
     }
+
+
+def table_lines(result: dict) -> list[str]:
+    """`run`'s result as lines of the benchmark table: fit against the batch-1 loops, and the speed-up."""
+    fast, baseline = result["fast"], result["baseline"]
+    lines = []
+    lines.append(
+        f"  Keras fit, batch {fast['batch_size']}: {fast['epoch_seconds']:.1f} s"
+        f"{' (extrapolated)' if fast['extrapolated'] else ''}; validation accuracy "
+        f"{fast['validation_after']['accuracy']:.4f} after {fast['validation_after']['epochs']} epochs"
+    )
+    lines.append(
+        f"  eager GradientTape, batch 1: {baseline['epoch_seconds']:.0f} s (extrapolated from "
+        f"{baseline['timed_steps']} steps, p50 {baseline['step_ms_p50']:.1f} ms/step); validation accuracy "
+        f"{baseline['validation_after']['accuracy']:.4f} after {baseline['validation_after']['images_trained_on']} images"
+    )
+    if "fast_without_augmentation" in result:  # runs before augmented training have no such entry
+        lines.append(
+            f"  the same without augmentation: {result['fast_without_augmentation']['epoch_seconds']:.1f} s; "
+            f"augmentation costs {result['augmentation_cost']:.2f}x"
+        )
+    compiled = result["baseline_compiled"]
+    lines.append(
+        f"  (same batch-1 step in tf.function: {compiled['epoch_seconds']:.0f} s, p50 "
+        f"{compiled['step_ms_p50']:.1f} ms/step, {result['speedup_vs_baseline_compiled']:.0f}x slower than fit; "
+        f"validation accuracy {compiled['validation_after']['accuracy']:.4f} after "
+        f"{compiled['validation_after']['images_trained_on']} images)"
+    )
+    card = result["shipped_model_card"]
+    lines.append(
+        f"  speed-up {result['speedup']:.0f}x (target >= {result['speedup_min']:.0f}x: "
+        f"{verdict(result['speedup_met'])}); the shipped fast-path run reached validation "
+        f"accuracy {card['best_validation_accuracy']:.4f} (epoch {card['best_epoch']})"
+    )
+    return lines

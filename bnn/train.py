@@ -8,7 +8,6 @@ variational layer adds its scaled KL to ``model.losses``, which ``fit`` adds to 
 from __future__ import annotations
 
 import datetime
-import platform
 import tempfile
 import time
 from dataclasses import dataclass
@@ -16,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bnn import assets, evaluate, uncertainty
 from bnn.augment import training_dataset
 from bnn.config import Config
 from bnn.data import Dataset, MnistSplit
+from bnn.environment import environment
 from bnn.models import build_network, weight_arrays
 from bnn.predict import DigitModel
 
@@ -74,6 +73,22 @@ class _KlWarmup(keras.callbacks.Callback):
         self.kl_weight.assign(min(1.0, (epoch + 1) / self.epochs))
 
 
+def compile_network(config: Config, num_train: int) -> keras.Model:
+    """The network of ``config``, built after seeding with ``config.seed`` and compiled for the ELBO.
+
+    Adam at ``config.learning_rate``; the loss is the cross-entropy NLL from logits, and each variational
+    layer adds its KL / ``num_train`` to ``model.losses``, which Keras adds to it; metric: accuracy.
+    """
+    keras.utils.set_random_seed(config.seed)
+    network = build_network(config, num_train=num_train)
+    network.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return network
+
+
 def train(
     config: Config,
     data: MnistSplit,
@@ -82,13 +97,7 @@ def train(
     verbose: int = 1,
 ) -> TrainResult:
     """Train one network on ``data.train``; with ``output_dir``, write its weights and model card there."""
-    keras.utils.set_random_seed(config.seed)
-    network = build_network(config, num_train=len(data.train))
-    network.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    network = compile_network(config, num_train=len(data.train))
     model = DigitModel(network, {"architecture": config.architecture()})
     checkpoint_dir = Path(checkpoint_dir or tempfile.mkdtemp(prefix="bnn-"))
     checkpoint = checkpoint_dir / f"{config.name}.best.weights.h5"
@@ -131,6 +140,7 @@ def train(
 
 
 def _model_card(config: Config, data: MnistSplit, history: dict, epoch_seconds: list[float], best_epoch: int) -> dict:
+    ran_on = environment()
     return {
         "name": config.name,
         "architecture": config.architecture(),
@@ -168,20 +178,8 @@ def _model_card(config: Config, data: MnistSplit, history: dict, epoch_seconds: 
             "early_stopping_patience": config.patience,
             "epoch_seconds_median": float(np.median(epoch_seconds)),
             "epoch_seconds": [round(s, 3) for s in epoch_seconds],
-            "machine": {"cpus": _cpu_count(), "platform": platform.platform()},
+            "machine": {"cpus": ran_on["cpus"], "platform": ran_on["platform"]},
         },
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "tensorflow_probability": tfp.__version__,
-            "tf_keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": ran_on["versions"],
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

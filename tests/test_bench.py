@@ -8,8 +8,16 @@ import pytest
 
 from bench import __main__ as bench
 from bench import memory
+from bnn.environment import environment
 
 NUM_TRAIN = 55_000
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict:
+    """The committed full run, bench/results.json."""
+    return json.loads((ROOT / "bench" / "results.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +31,8 @@ def test_the_report_records_the_run_and_the_machine(report):
     assert report["quick"] is True and "app" not in report and "memory" not in report
     machine = report["machine"]
     assert machine["cpus_usable"] >= 1 and machine["cpu_model"]
-    assert all(machine[key] for key in ("python", "tensorflow", "tensorflow_probability", "tf_keras", "numpy"))
+    versions = environment()["versions"]
+    assert {key: machine[key] for key in versions} == versions  # as the model cards record them
     assert len(report["load_average_before"]) == len(report["load_average_after"]) == 3
 
 
@@ -73,6 +82,18 @@ def test_a_missing_part_is_reported_not_fatal():
     assert "skipped" in bench.run_part("no_such_part", quick=True)
 
 
+def test_a_skipped_or_failed_part_is_printed_under_its_title(committed):
+    report = {
+        **committed,
+        "training": {"error": "ValueError: boom", "seconds": 1.25},
+        "app": {"skipped": "no Chromium"},
+    }
+    text = bench.table(report)
+    assert "\nTraining (seconds per 55,000-image epoch)\n  error: ValueError: boom\n  seconds: 1.25\n" in text
+    assert text.endswith("\nApp (Streamlit in headless Chromium)\n  skipped: no Chromium")
+    assert "Posterior predictive\n  one image: MNIST test set" in text  # the other parts as before
+
+
 def test_memory_of_the_t1000_predictive_is_measured_in_a_fresh_process():
     result = memory.run(quick=True)
     assert result["num_samples"] == 1000 and result["batch_images"] == 10
@@ -80,9 +101,7 @@ def test_memory_of_the_t1000_predictive_is_measured_in_a_fresh_process():
     assert result["t1000_one_image_adds_mib"] == result["peak_after_one_image_mib"] - result["peak_before_mib"]
 
 
-def test_readme_shows_the_committed_full_benchmark_run():
-    root = Path(__file__).resolve().parents[1]
-    committed = json.loads((root / "bench" / "results.json").read_text())
+def test_readme_shows_the_committed_full_benchmark_run(committed):
     assert committed["quick"] is False and {"predictive", "training", "memory", "app"} <= set(committed)
     assert all("error" not in committed[part] and "skipped" not in committed[part] for part in bench.PARTS)
-    assert bench.table(committed) in (root / "README.md").read_text()
+    assert bench.table(committed) in (ROOT / "README.md").read_text()

@@ -18,8 +18,9 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from bench import app as app_bench
-from bench.app_driver import (
+from bench.browser import (
     AppPage,
+    AppServer,
     chromium_path,
     launch_chromium,
     percentiles,
@@ -27,7 +28,6 @@ from bench.app_driver import (
     time_strokes,
     timing_digit,
 )
-from bench.app_server import AppServer
 
 DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks
 TIMED_STROKES = 10

@@ -8,7 +8,7 @@ from bnn import assets, uncertainty
 from bnn.config import Config
 from bnn.data import Dataset, MnistSplit
 from bnn.predict import load_model
-from bnn.train import _KlWarmup, train
+from bnn.train import _KlWarmup, compile_network, train
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,13 @@ def test_kl_warmup_ramps_the_kl_weight(small_split, tmp_path):
         warmup.on_epoch_begin(epoch)
         ramp.append(float(warmup.kl_weight.numpy()))
     assert ramp == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+
+
+def test_compile_network_is_seeded_and_compiled_for_the_elbo():
+    config = Config(hidden_units=(16,), learning_rate=3e-3, seed=2)
+    first, second = compile_network(config, num_train=600), compile_network(config, num_train=600)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # seeded: the same initial weights every time
+    assert type(first.optimizer).__name__ == "Adam"
+    assert float(first.optimizer.learning_rate.numpy()) == pytest.approx(3e-3)
+    assert first.loss.get_config()["from_logits"] is True

@@ -1,113 +1,32 @@
-"""Drive the Streamlit app in real Chromium: open pages, draw, upload, time the answers.
-
-Used by the browser tests (``tests/test_browser.py``) and the app benchmark (``bench/app.py``), with the
-server from ``bench/app_server.py``::
-
-    with AppServer(log_path=Path("reports/app.log")) as server, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = AppPage.open(browser, server.url)
-        page.arm("draw")
-        page.draw([[(0.5, 0.1), (0.5, 0.9)]])  # one vertical stroke, canvas coordinates in 0..1
-        result = page.wait_result()  # verdict text, chart count, milliseconds from mouse-up to charts
+"""One page of the Streamlit app in Chromium: open it, draw, upload, read the result and its timing.
 
 Timing happens inside the page (``performance.now()``): from the mouse-up (or the arming, for uploads)
-to the first moment the script run it caused has finished and the result's charts are drawn.
+to the first moment the script run it caused has finished and the result's charts are drawn. Script runs
+are seen on the app's WebSocket (`bench.browser.messages`).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from bench.browser.messages import RECORD_SCRIPT_RUNS
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 except ImportError:  # importable without Playwright: bench/app.py says it is missing
     PlaywrightTimeoutError = TimeoutError
-CHROMIUM = "/usr/bin/chromium"  # Debian's `chromium` package; `playwright install` cannot download one here
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Pages that are not in front keep full-speed timers, so concurrent pages are timed fairly.
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-)
+
 VIEWPORT = {"width": 1280, "height": 1000}
 
-
-def chromium_path() -> str | None:
-    """Debian's Chromium binary, or None when the package is not installed."""
-    return CHROMIUM if os.access(CHROMIUM, os.X_OK) else None
-
-
-def launch_chromium(playwright, **options):
-    """Headless Chromium from Debian driven by Playwright (a ``playwright.sync_api.Playwright``)."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True, **options)
-
-
-# --- the page -----------------------------------------------------------------------------------------------
-
-# Installed before any page script. Follows the server's messages on the app's WebSocket: which script runs
-# started (ForwardMsg.new_session, field 4) and finished (ForwardMsg.script_finished, field 6), when. The
-# page's data-test-script-state attribute alone misses runs: React may render "running" and "notRunning"
-# from two quick messages in one go, so the attribute never changes. Also records mouse-ups and what the
-# page sends (rerun requests carry the widget states, the canvas's PNG included).
-_INIT_SCRIPT = """
+# Installed before any page script, after the WebSocket hook: records mouse-ups and watches an armed
+# result (see `AppPage.arm`) until it settles, from the script runs the hook records.
+_WATCH_SCRIPT = """
 (() => {
-  const bnn = (window.__bnn = { runs: [], mouseUps: [], arms: [], sends: [], watch: null });
-  // The top-level fields of a protobuf message: field number -> varint value, or true for other wire types.
-  const topFields = (buffer) => {
-    const bytes = new Uint8Array(buffer);
-    const fields = {};
-    let i = 0;
-    const varint = () => {
-      let value = 0, scale = 1, byte;
-      do { byte = bytes[i++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte & 0x80 && i < bytes.length);
-      return value;
-    };
-    while (i < bytes.length) {
-      const key = varint(), field = Math.floor(key / 8), wire = key % 8;
-      if (wire === 0) fields[field] = varint();
-      else if (wire === 2) { const length = varint(); i += length; fields[field] = true; }  // not i += varint()
-      else if (wire === 1) i += 8;
-      else if (wire === 5) i += 4;
-      else break;
-    }
-    return fields;
-  };
-  const FINISHED = { 0: "finished", 1: "compileError", 2: "interrupted", 3: "fragmentFinished" };
-  const onMessage = (event) => {
-    if (!(event.data instanceof ArrayBuffer)) return;
-    const fields = topFields(event.data);
-    const t = performance.now();
-    if (fields[4] === true) bnn.runs.push({ state: "running", t });
-    if (6 in fields) bnn.runs.push({ state: FINISHED[fields[6]] || "finished?", t });
-    if (bnn.watch) bnn.check();
-  };
-  const NativeWebSocket = window.WebSocket;
-  window.WebSocket = class extends NativeWebSocket {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("message", onMessage);
-    }
-    send(data) {
-      bnn.sends.push([performance.now(), data.byteLength ?? data.size ?? data.length]);
-      return super.send(data);
-    }
-  };
+  const bnn = Object.assign((window.__bnn = window.__bnn || {}), { mouseUps: [], arms: [], watch: null });
   window.addEventListener("mouseup", () => bnn.mouseUps.push(performance.now()), true);
   // The page is idle when connected, not running and nothing on it is stale.
   bnn.idle = () => {
@@ -157,7 +76,7 @@ _INIT_SCRIPT = """
   setInterval(() => bnn.watch && bnn.check(), 15);
 })();
 """
-
+_INIT_SCRIPT = RECORD_SCRIPT_RUNS + _WATCH_SCRIPT  # one script: the order of several is not defined
 
 # Called on Fabric's upper canvas with a point in 0..1 canvas coordinates. Shadow roots and documents both
 # have elementFromPoint, so this works for the component in the page and in an iframe alike.
@@ -495,95 +414,3 @@ class AppPage:
             if size:
                 self.page.set_viewport_size(size)
         return path
-
-
-# --- timing ---------------------------------------------------------------------------------------------------
-
-
-def timing_stroke(index: int) -> list[list[tuple[float, float]]]:
-    """The ``index``-th stroke of a timing run: a "1" (even) or a "0" (odd), each a little different.
-
-    Slant and size change with ``index`` so that no answer comes from the app's prediction cache.
-    """
-    wobble = (index % 7 - 3) / 100
-    if index % 2 == 0:  # one vertical stroke, slanted a little
-        return [[(0.5 + wobble, 0.12), (0.5 - wobble, 0.88)]]
-    radius_x, radius_y = 0.27 + wobble, 0.38 - wobble / 2  # one closed loop
-    return [
-        [
-            (0.5 + radius_x * math.sin(angle), 0.5 - radius_y * math.cos(angle))
-            for angle in (2 * math.pi * step / 12 for step in range(13))
-        ]
-    ]
-
-
-def timing_digit(index: int) -> int:
-    """The digit `timing_stroke` draws."""
-    return 1 if index % 2 == 0 else 0
-
-
-def percentiles(values: list[float]) -> dict:
-    """p50 / p90 / min / max / count of ``values`` (milliseconds or seconds)."""
-    if not values:
-        return {"p50": None, "p90": None, "min": None, "max": None, "count": 0}
-    return {
-        "p50": float(np.percentile(values, 50)),
-        "p90": float(np.percentile(values, 90)),
-        "min": float(min(values)),
-        "max": float(max(values)),
-        "count": len(values),
-    }
-
-
-def time_strokes(page: AppPage, count: int, timeout: float = 120.0, first_index: int = 0) -> list[Result]:
-    """Draw ``count`` timing strokes one after another on a cleared canvas; each one's settled result.
-
-    The canvas is cleared (and that answer awaited) between strokes, as a user drawing digit after digit.
-    """
-    results = []
-    for index in range(first_index, first_index + count):
-        page.arm("draw", min_charts=2)
-        page.draw(timing_stroke(index))
-        result = page.wait_result(timeout)
-        if result.verdict is None:
-            raise AssertionError(f"stroke {index} was answered without a verdict: {page.describe()}")
-        results.append(result)
-        page.arm("draw")
-        page.clear_canvas()
-        page.wait_result(timeout)
-    return results
-
-
-def release_together(pages: list[AppPage], timeout: float = 120.0) -> list[Result]:
-    """Release the mouse on every page at once (each holding a stroke and armed); their settled results.
-
-    The mouse-ups come within milliseconds, so the server answers the sessions concurrently.
-    """
-    for page in pages:
-        page.release()
-    deadline = time.monotonic() + timeout
-    waiting = list(pages)
-    while waiting:
-        waiting = [page for page in waiting if not page.result_done()]
-        if waiting and time.monotonic() > deadline:
-            raise TimeoutError(f"{len(waiting)} of {len(pages)} pages had no answer after {timeout:.0f} s")
-        time.sleep(0.02)
-    return [page.read_result() for page in pages]
-
-
-def draw_together(pages: list[AppPage], index: int = 0, timeout: float = 120.0) -> list[Result]:
-    """Every page draws a timing stroke with the mouse held down, then all release at once; their results.
-
-    Page ``i`` draws stroke ``index + i``, so neighbouring pages draw different digits; the canvases are
-    cleared afterwards, ready for the next round.
-    """
-    for offset, page in enumerate(pages):
-        page.arm("draw", min_charts=2)
-        page.press_strokes(timing_stroke(index + offset))
-    results = release_together(pages, timeout)
-    for page in pages:
-        page.arm("draw")
-        page.clear_canvas()
-    for page in pages:
-        page.wait_result(timeout)
-    return results

@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # bench/browser/server.py -> the repository
 
 
 class AppServerError(RuntimeError):
