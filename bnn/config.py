@@ -29,7 +29,10 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024  # encoded file size
 MAX_IMAGE_PIXELS = 40_000_000  # decoded width x height; guards against decompression bombs
 IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # checked from the file's content, not its name
 
-KINDS = ("bayesian", "deterministic")
+KINDS = ("bayesian", "deterministic")  # the pair every shipped architecture has: variational and its plain twin
+BASELINE_KINDS = ("mc-dropout", "ensemble")  # the cheap approximate-Bayesian methods compared with variational
+ALL_KINDS = KINDS + BASELINE_KINDS
+UNCERTAINTY_KINDS = ("bayesian", *BASELINE_KINDS)  # answer with T samples, so with a mutual information
 ARCHITECTURES = ("mlp", "conv")
 VARIATIONAL_LAYERS = ("flipout", "reparameterization")
 FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag (their 95 % quantile)
@@ -67,7 +70,7 @@ class Augmentation:
 class Config:
     """One training run: network, prior / posterior, optimiser and bookkeeping."""
 
-    kind: str = "bayesian"  # "bayesian" (variational) or "deterministic" (its plain twin)
+    kind: str = "bayesian"  # "bayesian" (variational), "deterministic" (its plain twin), "mc-dropout" or "ensemble"
     arch: str = "mlp"  # "mlp" (784-256-256-10) or "conv" (LeNet-5)
     hidden_units: tuple[int, ...] = (256, 256)  # MLP widths
     variational_layer: str = "flipout"  # TFP estimator of the ELBO gradient
@@ -79,20 +82,26 @@ class Config:
     learning_rate: float = 1e-3
     learning_rate_decay: float = 0.95  # multiplied into the learning rate after every epoch
     patience: int = 20  # epochs without a better validation NLL before stopping
+    dropout_rate: float = 0.1  # mc-dropout: share of each dense layer's inputs dropped, in training and prediction
+    ensemble_size: int = 5  # ensemble: deterministic members, seeds seed .. seed + ensemble_size - 1
     augment: bool = True  # distort training digits on the fly as people write (ranges: Augmentation)
     validation_samples: int = 10  # weight samples per validation image each epoch
     evaluation_samples: int = PREDICTION_SAMPLES  # weight samples per test image in the model card metrics
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind not in ALL_KINDS:
+            raise ValueError(f"kind must be one of {ALL_KINDS}, got {self.kind!r}")
         if self.arch not in ARCHITECTURES:
             raise ValueError(f"arch must be one of {ARCHITECTURES}, got {self.arch!r}")
         if self.variational_layer not in VARIATIONAL_LAYERS:
             raise ValueError(f"variational_layer must be one of {VARIATIONAL_LAYERS}, got {self.variational_layer!r}")
         if self.prior_scale <= 0 or self.posterior_init_scale <= 0:
             raise ValueError("prior_scale and posterior_init_scale must be positive")
+        if not 0 < self.dropout_rate < 1:
+            raise ValueError(f"dropout_rate must be between 0 and 1, got {self.dropout_rate}")
+        if self.ensemble_size < 2:
+            raise ValueError(f"an ensemble needs at least 2 members, got {self.ensemble_size}")
 
     @property
     def name(self) -> str:
@@ -105,7 +114,7 @@ class Config:
 
     def architecture(self) -> dict:
         """The settings needed to rebuild the network; stored in the model card."""
-        return {
+        settings = {
             "kind": self.kind,
             "arch": self.arch,
             "hidden_units": list(self.hidden_units),
@@ -113,6 +122,11 @@ class Config:
             "prior_scale": self.prior_scale,
             "posterior_init_scale": self.posterior_init_scale,
         }
+        if self.kind == "mc-dropout":
+            settings["dropout_rate"] = self.dropout_rate
+        if self.kind == "ensemble":
+            settings["ensemble_size"] = self.ensemble_size
+        return settings
 
 
 def assets_dir() -> Path:

@@ -7,6 +7,10 @@ Bayesian layers (Blundell et al. 2015, "Weight Uncertainty in Neural Networks"):
 - each layer adds KL(q || p) * kl_weight / N_train to ``model.losses``, so Keras ``fit`` minimises
   the per-example negative ELBO: cross-entropy NLL + KL / N_train.
 Gradients use Flipout (Wen et al. 2018) or the plain reparameterisation trick (Kingma & Welling 2014).
+
+The two cheap baselines are built from the deterministic layers: MC dropout (Gal & Ghahramani 2016) puts a
+Dropout layer before every dense layer and keeps it on at prediction (``bnn.predict``); a deep ensemble
+(Lakshminarayanan et al. 2017) is ``ensemble_size`` deterministic networks from different seeds.
 """
 
 from __future__ import annotations
@@ -72,23 +76,33 @@ def _variational_kwargs(config: Config, num_train: int, kl_weight: tf.Variable, 
 def build_network(config: Config, num_train: int) -> keras.Sequential:
     """The network described by ``config``, built for (N, 28, 28) inputs and returning logits (N, 10).
 
+    An ensemble's members are built one by one: each is the deterministic network of its own seed.
+
     For Bayesian networks the KL weight (1.0 unless warmed up) is ``model.kl_weight``.
     """
     kl_weight = tf.Variable(1.0, trainable=False, name="kl_weight", dtype=tf.float32)
     layer_count = itertools.count()
 
-    def dense(units: int, name: str, activation: str | None = "relu") -> keras.layers.Layer:
+    variational_kind = config.kind == "bayesian"
+
+    def dense(units: int, name: str, activation: str | None = "relu") -> list[keras.layers.Layer]:
         index = next(layer_count)
-        if config.kind == "deterministic":
+        if not variational_kind:
             init = keras.initializers.GlorotUniform(seed=config.seed + 2 * index)
-            return keras.layers.Dense(units, activation=activation, name=name, kernel_initializer=init)
+            layer = keras.layers.Dense(units, activation=activation, name=name, kernel_initializer=init)
+            if config.kind != "mc-dropout":
+                return [layer]
+            return [
+                keras.layers.Dropout(config.dropout_rate, seed=config.seed + 2 * index + 1, name=f"{name}_dropout"),
+                layer,
+            ]
         variational = _variational_kwargs(config, num_train, kl_weight, index)
-        return DENSE_LAYERS[config.variational_layer](units, activation=activation, name=name, **variational)
+        return [DENSE_LAYERS[config.variational_layer](units, activation=activation, name=name, **variational)]
 
     def conv(filters: int, name: str, padding: str) -> keras.layers.Layer:
         index = next(layer_count)
         settings = {"kernel_size": 5, "padding": padding, "activation": "relu", "name": name}
-        if config.kind == "deterministic":
+        if not variational_kind:
             init = keras.initializers.GlorotUniform(seed=config.seed + 2 * index)
             return keras.layers.Conv2D(filters, kernel_initializer=init, **settings)
         variational = _variational_kwargs(config, num_train, kl_weight, index)
@@ -97,7 +111,7 @@ def build_network(config: Config, num_train: int) -> keras.Sequential:
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE), name="image")
     if config.arch == "mlp":
         layers = [keras.layers.Flatten(name="flatten")]
-        layers += [dense(units, f"hidden_{i + 1}") for i, units in enumerate(config.hidden_units)]
+        layers += [layer for i, units in enumerate(config.hidden_units) for layer in dense(units, f"hidden_{i + 1}")]
     else:  # LeNet-5 (LeCun et al. 1998), as in TFP's Bayesian network example
         layers = [
             keras.layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="channels"),
@@ -106,10 +120,10 @@ def build_network(config: Config, num_train: int) -> keras.Sequential:
             conv(16, "conv_2", "valid"),
             keras.layers.MaxPooling2D(2, name="pool_2"),
             keras.layers.Flatten(name="flatten"),
-            dense(120, "hidden_1"),
-            dense(84, "hidden_2"),
+            *dense(120, "hidden_1"),
+            *dense(84, "hidden_2"),
         ]
-    layers.append(dense(NUM_CLASSES, "logits", activation=None))
+    layers += dense(NUM_CLASSES, "logits", activation=None)
     model = keras.Sequential([inputs, *layers], name=config.name.replace("-", "_"))
     model.kl_weight = kl_weight
     return model
@@ -131,6 +145,17 @@ def assign_weight_arrays(model: keras.Model, arrays: dict[str, np.ndarray]) -> N
         if tuple(arrays[key].shape) != tuple(variable.shape):
             raise ValueError(f"weight {key} has shape {arrays[key].shape}, the network needs {variable.shape}")
         variable.assign(arrays[key])
+
+
+def ensemble_arrays(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays of several networks (each from :func:`weight_arrays`) in one file: ``member_<i>/layer/variable``."""
+    return {f"member_{index}/{key}": array for index, arrays in enumerate(members) for key, array in arrays.items()}
+
+
+def member_arrays(arrays: dict[str, np.ndarray], index: int) -> dict[str, np.ndarray]:
+    """Member ``index``'s arrays out of :func:`ensemble_arrays`, with their own keys."""
+    prefix = f"member_{index}/"
+    return {key[len(prefix) :]: array for key, array in arrays.items() if key.startswith(prefix)}
 
 
 def _key(variable: tf.Variable) -> str:

@@ -7,7 +7,9 @@ All T weight samples are drawn in one compiled TensorFlow call:
 - convolutions sample T kernels and apply them as one grouped convolution, sample t's kernel on
   sample t's feature maps (the trick above would drop the correlation between neighbouring output pixels);
 - a dense layer fed the images themselves reads only the kernel rows of pixels that are not blank in
-  every image (exact: a zero input adds nothing), which more than halves the cost of one digit.
+  every image (exact: a zero input adds nothing), which more than halves the cost of one digit;
+- MC dropout (Gal & Ghahramani 2016) draws T dropout masks at once; a deep ensemble runs its members in the
+  same graph, one per "sample".
 Each example's T outputs therefore follow the same distribution as T full forward passes with
 sampled weights (what :func:`sample_naively` does), at a fraction of the cost.
 """
@@ -24,9 +26,9 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bnn import assets, uncertainty
-from bnn.config import IMAGE_SIZE, PREDICTION_SAMPLES, Config, network_name
+from bnn.config import IMAGE_SIZE, PREDICTION_SAMPLES, UNCERTAINTY_KINDS, Config, network_name
 from bnn.config import assets_dir as default_assets_dir
-from bnn.models import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network
+from bnn.models import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
 
 MAX_SAMPLES = 10_000
 _ACTIVATION_BUDGET = 1 << 24  # floats per intermediate tensor; images are processed in chunks below it
@@ -118,19 +120,26 @@ class DigitModel:
 
     @property
     def is_bayesian(self) -> bool:
+        """A variational network: a posterior over every weight (``bnn.models``)."""
         return self.kind == "bayesian"
+
+    @property
+    def has_samples(self) -> bool:
+        """Answers with several sampled networks (variational, MC dropout or ensemble), so with a mutual information."""
+        return self.kind in UNCERTAINTY_KINDS
 
     def predict(
         self, images: np.ndarray, num_samples: int = PREDICTION_SAMPLES, seed: int | None = None, progress: bool = False
     ) -> Prediction:
         """Posterior predictive of ``images`` (N, 28, 28) floats in [0, 1].
 
-        ``num_samples`` weight samples (T) for a Bayesian model; a deterministic model always uses
-        T = 1. The same ``seed`` gives the same samples; ``None`` draws fresh ones. ``progress`` shows
+        ``num_samples`` weight samples (T) for a Bayesian model or dropout masks for MC dropout; a deterministic
+        model always uses T = 1 and an ensemble always T = its number of members, whatever is asked (the
+        result's ``num_samples`` says which). The same ``seed`` gives the same samples; ``None`` draws fresh ones. ``progress`` shows
         Keras's progress bar over the images, for long runs such as the evaluation.
         """
         images = _check_images(images)
-        num_samples = _check_num_samples(num_samples) if self.is_bayesian else 1
+        num_samples = self._num_samples(_check_num_samples(num_samples))
         base_seed = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint32)[0]
         chunk = max(1, _ACTIVATION_BUDGET // (num_samples * self._widest))
         bar = keras.utils.Progbar(len(images), unit_name="image") if progress else None
@@ -147,6 +156,9 @@ class DigitModel:
         samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, 10), np.float32)
         return Prediction(samples)
 
+    def _num_samples(self, asked: int) -> int:
+        return asked if self.kind in ("bayesian", "mc-dropout") else 1
+
     def _sample_probs_graph(self, images: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         hidden = images[tf.newaxis]  # (1, N, 28, 28); the sample axis grows to T at the first random layer
         for index, layer in enumerate(self.network.layers):
@@ -155,8 +167,32 @@ class DigitModel:
         return tf.nn.softmax(hidden, axis=-1)
 
 
+class EnsembleModel(DigitModel):
+    """A deep ensemble: its members' softmax outputs are the T = ``len(members)`` samples of the prediction."""
+
+    def __init__(self, members: list[keras.Model], card: dict):
+        self.members = members
+        super().__init__(members[0], card)
+
+    def _num_samples(self, asked: int) -> int:
+        return len(self.members)
+
+    def _sample_probs_graph(self, images: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        outputs = []
+        for member in self.members:
+            hidden = images[tf.newaxis]
+            for layer in member.layers:
+                hidden = _sampled_layer(layer, hidden, num_samples, seed)  # deterministic layers: no randomness
+            outputs.append(hidden[0])
+        return tf.nn.softmax(tf.stack(outputs), axis=-1)
+
+
 def _sampled_layer(layer: keras.layers.Layer, hidden: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor):
     """Apply ``layer`` to ``hidden`` of shape (S, N, ...) with S = 1 or T; returns (S or T, N, ...)."""
+    if isinstance(layer, keras.layers.Dropout):  # MC dropout: a fresh mask per sample, scaled as in training
+        shape = tf.concat([[num_samples], tf.shape(hidden)[1:]], axis=0)
+        keep = tf.random.stateless_uniform(shape, seed, dtype=hidden.dtype) >= layer.rate
+        return tf.where(keep, hidden / (1.0 - layer.rate), tf.zeros_like(hidden))
     if isinstance(layer, _DENSE_TYPES):
         posterior = layer.kernel_posterior.distribution  # Normal(loc, scale) per weight: models.mean_field_posterior
         loc, scale = posterior.loc, posterior.scale
@@ -258,15 +294,27 @@ def _check_num_samples(num_samples: int) -> int:
 
 
 def load_model(kind: str = "bayesian", arch: str = "mlp", assets_dir: str | Path | None = None) -> DigitModel:
-    """Load shipped weights (sha256-checked against the model card) as a :class:`DigitModel`."""
+    """Load shipped weights (sha256-checked against the model card) as a :class:`DigitModel`.
+
+    ``kind`` is one of ``config.ALL_KINDS``: "bayesian", "deterministic", "mc-dropout" or "ensemble".
+    """
     directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
     name = Config(kind=kind, arch=arch).name  # also checks kind and arch
     arrays, card = assets.read_weights(directory, name)
     settings = dict(card["architecture"])
     settings["hidden_units"] = tuple(settings["hidden_units"])
-    network = build_network(Config(**settings), num_train=card["split"]["train"])
+    config = Config(**settings)
+    num_train = card["split"]["train"]
     try:
-        assign_weight_arrays(network, arrays)
+        if kind != "ensemble":
+            network = build_network(config, num_train=num_train)
+            assign_weight_arrays(network, arrays)
+            return DigitModel(network, card)
+        members = []
+        for index in range(config.ensemble_size):
+            member = build_network(config, num_train=num_train)
+            assign_weight_arrays(member, member_arrays(arrays, index))
+            members.append(member)
+        return EnsembleModel(members, card)
     except ValueError as error:
         raise assets.WeightsError(f"{assets.weights_path(directory, name)}: {error}") from None
-    return DigitModel(network, card)

@@ -7,6 +7,7 @@ variational layer adds its scaled KL to ``model.losses``, which ``fit`` adds to 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import tempfile
 import time
@@ -22,8 +23,8 @@ from bnn.augment import training_dataset
 from bnn.config import Config
 from bnn.data import Dataset, MnistSplit
 from bnn.environment import environment
-from bnn.models import build_network, weight_arrays
-from bnn.predict import DigitModel
+from bnn.models import build_network, ensemble_arrays, weight_arrays
+from bnn.predict import DigitModel, EnsembleModel
 
 
 @dataclass
@@ -77,14 +78,15 @@ def compile_network(config: Config, num_train: int) -> keras.Model:
     """The network of ``config``, built after seeding with ``config.seed`` and compiled for the ELBO.
 
     Adam at ``config.learning_rate``; the loss is the cross-entropy NLL from logits, and each variational
-    layer adds its KL / ``num_train`` to ``model.losses``, which Keras adds to it; metric: accuracy.
+    layer adds its KL / ``num_train`` to ``model.losses``, which Keras adds to it; metrics: accuracy and the NLL.
     """
     keras.utils.set_random_seed(config.seed)
     network = build_network(config, num_train=num_train)
     network.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        # the epoch's mean training NLL on its own; the loss minus it is the mean KL / N (the ELBO's two terms)
+        metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="nll")],
     )
     return network
 
@@ -96,10 +98,44 @@ def train(
     checkpoint_dir: Path | None = None,
     verbose: int = 1,
 ) -> TrainResult:
-    """Train one network on ``data.train``; with ``output_dir``, write its weights and model card there."""
+    """Train one network on ``data.train``; with ``output_dir``, write its weights and model card there.
+
+    An ensemble trains ``config.ensemble_size`` deterministic networks with seeds ``seed``, ``seed + 1``, ...
+    one after the other (each with its own early stopping) and ships them as one file and one card.
+    """
+    checkpoint_dir = Path(checkpoint_dir or tempfile.mkdtemp(prefix="bnn-"))
+    if config.kind != "ensemble":
+        network, fitted = _fit(config, data, checkpoint_dir, verbose)
+        card = _model_card(config, data, fitted)
+        return _finish(DigitModel(network, card), config, data, weight_arrays(network), output_dir, fitted.history)
+    members, runs = [], []
+    for index in range(config.ensemble_size):
+        member_config = dataclasses.replace(config, seed=config.seed + index)
+        network, fitted = _fit(member_config, data, checkpoint_dir / f"member_{index}", verbose)
+        members.append(network)
+        runs.append(fitted)
+    card = _model_card(config, data, runs[0])
+    card["training"]["members"] = [_training_record(run) | {"seed": config.seed + i} for i, run in enumerate(runs)]
+    for key in ("epochs_trained", "best_epoch", "best_validation_nll", "best_validation_accuracy", "history"):
+        del card["training"][key]  # per member, above
+    card["training"]["epoch_seconds"] = [seconds for run in runs for seconds in run.epoch_seconds]
+    card["training"]["epoch_seconds_median"] = float(np.median(card["training"]["epoch_seconds"]))
+    arrays = ensemble_arrays([weight_arrays(member) for member in members])
+    history = {f"member_{i}/{key}": values for i, run in enumerate(runs) for key, values in run.history.items()}
+    return _finish(EnsembleModel(members, card), config, data, arrays, output_dir, history)
+
+
+@dataclass
+class _Fitted:
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    best_epoch: int  # 0-based
+
+
+def _fit(config: Config, data: MnistSplit, checkpoint_dir: Path, verbose: int) -> tuple[keras.Model, _Fitted]:
+    """Fit one network with early stopping on the Monte Carlo validation NLL; the best epoch's weights are kept."""
     network = compile_network(config, num_train=len(data.train))
     model = DigitModel(network, {"architecture": config.architecture()})
-    checkpoint_dir = Path(checkpoint_dir or tempfile.mkdtemp(prefix="bnn-"))
     checkpoint = checkpoint_dir / f"{config.name}.best.weights.h5"
     timer = EpochTimer()
     callbacks = [
@@ -121,10 +157,15 @@ def train(
     history = network.fit(batches, epochs=config.epochs, callbacks=callbacks, verbose=verbose).history
     network.load_weights(checkpoint)  # the epoch with the best validation NLL
     network.kl_weight.assign(1.0)
+    history = {key: [float(value) for value in values] for key, values in history.items()}
+    return network, _Fitted(history, timer.seconds, int(np.argmin(history["val_nll"])))
 
-    best_epoch = int(np.argmin(history["val_nll"]))
-    card = _model_card(config, data, history, timer.seconds, best_epoch)
-    model = DigitModel(network, card)
+
+def _finish(
+    model: DigitModel, config: Config, data: MnistSplit, arrays: dict, output_dir: Path | None, history: dict
+) -> TrainResult:
+    """Test metrics and "not sure" thresholds into the card; with ``output_dir``, the weights and card written."""
+    card = model.card
     test_prediction = model.predict(data.test.images, config.evaluation_samples, seed=config.seed)
     card["metrics"] = {
         "num_samples": test_prediction.num_samples,
@@ -134,12 +175,53 @@ def train(
     validation_prediction = model.predict(data.validation.images, config.evaluation_samples, seed=config.seed)
     card["uncertainty_thresholds"] = evaluate.uncertainty_thresholds(validation_prediction, data.validation.labels)
     if output_dir is not None:
-        card = assets.write_weights(weight_arrays(network), card, Path(output_dir), config.name)
+        card = assets.write_weights(arrays, card, Path(output_dir), config.name)
     model.card = card
-    return TrainResult(model=model, card=card, history={k: [float(v) for v in vs] for k, vs in history.items()})
+    return TrainResult(model=model, card=card, history=history)
 
 
-def _model_card(config: Config, data: MnistSplit, history: dict, epoch_seconds: list[float], best_epoch: int) -> dict:
+def _training_record(fitted: _Fitted) -> dict:
+    """What the card says about one fit: epochs, the best epoch (1-based) and its validation scores, the curves."""
+    best = fitted.best_epoch
+    return {
+        "epochs_trained": len(fitted.history["val_nll"]),
+        "best_epoch": best + 1,
+        "best_validation_nll": fitted.history["val_nll"][best],
+        "best_validation_accuracy": fitted.history["val_accuracy"][best],
+        "history": _per_epoch(fitted.history),
+    }
+
+
+def _approximation(config: Config) -> str | None:
+    """What stands in for the posterior, for the kinds without a variational one (model card)."""
+    if config.kind == "mc-dropout":
+        return (
+            f"MC dropout (Gal & Ghahramani 2016): dropout at rate {config.dropout_rate} before every dense layer, "
+            "kept on at prediction; each sample is one set of dropout masks"
+        )
+    if config.kind == "ensemble":
+        return (
+            f"deep ensemble (Lakshminarayanan et al. 2017): {config.ensemble_size} deterministic networks trained "
+            f"independently from seeds {config.seed} to {config.seed + config.ensemble_size - 1} (no adversarial "
+            "training); each member is one sample"
+        )
+    return None
+
+
+def _per_epoch(history: dict) -> dict[str, list[float]]:
+    """The training curves: per epoch, the training NLL and KL / N (their sum is the loss Keras minimised, both
+    averaged over the epoch's batches), the training accuracy, and the Monte Carlo validation NLL and accuracy."""
+    curves = {
+        "nll": history["nll"],
+        "kl": [loss - nll for loss, nll in zip(history["loss"], history["nll"], strict=True)],
+        "accuracy": history["accuracy"],
+        "val_nll": history["val_nll"],
+        "val_accuracy": history["val_accuracy"],
+    }
+    return {name: [round(float(value), 6) for value in values] for name, values in curves.items()}
+
+
+def _model_card(config: Config, data: MnistSplit, fitted: _Fitted) -> dict:
     ran_on = environment()
     return {
         "name": config.name,
@@ -160,6 +242,7 @@ def _model_card(config: Config, data: MnistSplit, history: dict, epoch_seconds: 
         }
         if config.kind == "bayesian"
         else None,
+        "approximation": _approximation(config),
         "split": data.describe(),
         "seed": config.seed,
         "training": {
@@ -169,15 +252,12 @@ def _model_card(config: Config, data: MnistSplit, history: dict, epoch_seconds: 
             "batch_size": config.batch_size,
             "augmentation": config.augmentation().describe() if config.augment else None,
             "max_epochs": config.epochs,
-            "epochs_trained": len(history["val_nll"]),
-            "best_epoch": best_epoch + 1,
-            "best_validation_nll": float(history["val_nll"][best_epoch]),
-            "best_validation_accuracy": float(history["val_accuracy"][best_epoch]),
+            **_training_record(fitted),
             "validation_samples": config.validation_samples,
             "kl_warmup_epochs": config.kl_warmup_epochs,
             "early_stopping_patience": config.patience,
-            "epoch_seconds_median": float(np.median(epoch_seconds)),
-            "epoch_seconds": [round(s, 3) for s in epoch_seconds],
+            "epoch_seconds_median": float(np.median(fitted.epoch_seconds)),
+            "epoch_seconds": [round(s, 3) for s in fitted.epoch_seconds],
             "machine": {"cpus": ran_on["cpus"], "platform": ran_on["platform"]},
         },
         "versions": ran_on["versions"],

@@ -54,6 +54,14 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
     assert 0 < card["uncertainty_thresholds"]["predictive_entropy"]
     assert ("epistemic" in card["uncertainty_thresholds"]) == (kind == "bayesian")
     assert len(card["training"]["epoch_seconds"]) == len(history["loss"])
+    curves = card["training"]["history"]  # the ELBO's two terms per epoch, and validation
+    assert set(curves) == {"nll", "kl", "accuracy", "val_nll", "val_accuracy"}
+    assert all(len(values) == len(history["loss"]) for values in curves.values())
+    np.testing.assert_allclose(np.add(curves["nll"], curves["kl"]), history["loss"], rtol=1e-4)
+    if kind == "bayesian":
+        assert min(curves["kl"]) > 0  # KL(q || p) / N of a posterior that is not the prior
+    else:
+        np.testing.assert_allclose(curves["kl"], 0, atol=1e-5)
 
     # What was written loads back into the same predictions.
     loaded = load_model(kind, "mlp", assets_dir=tmp_path)
