@@ -18,19 +18,20 @@ from streamlit_drawable_canvas import st_canvas
 
 import bnn
 from bnn import config, plots
-from bnn.assets import shipped_architectures
+from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.data import load_mnist_test
 from bnn.display import enlarge, preprocessing_panels
 from bnn.examples import EXAMPLES, example_image
 from bnn.explore import Exploration, explore
 from bnn.preprocess import PreprocessSteps
-from bnn.verdict import MAX_ENTROPY, Thresholds, Verdict, failure_row, summarise
+from bnn.verdict import MAX_ENTROPY, METHOD_NAMES, Thresholds, Verdict, comparison_rows, failure_row, summarise
 
 LOGGER = logging.getLogger("bnn.app")
 ARCH_LABELS = {"mlp": "MLP", "conv": "Conv"}
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 MAX_UPLOAD_MB = config.MAX_IMAGE_BYTES // (1024 * 1024)  # mirrored in .streamlit/config.toml (a test checks)
 SAMPLES_LABEL = "Weight samples T"
+METHOD_LABEL = "Uncertainty method"
 DRAW_PROMPT = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
 WHAT_IF_LABEL = "What if? This input rotated, shifted, thinner or thicker, partly covered"
@@ -79,16 +80,15 @@ class Choices:
     assets_dir: str
     num_samples: int
     seed: int
+    method: str = "bayesian"  # the kind that answers with uncertainty beside the deterministic network
 
 
 @dataclass(frozen=True)
 class Networks:
-    """An architecture's Bayesian and deterministic networks with the "not sure" thresholds of their cards."""
+    """Every shipped network of an architecture (by kind) with the "not sure" thresholds of its model card."""
 
-    bayesian: bnn.DigitModel
-    deterministic: bnn.DigitModel
-    thresholds: Thresholds
-    deterministic_thresholds: Thresholds
+    models: dict[str, bnn.DigitModel]
+    thresholds: dict[str, Thresholds]
 
 
 @dataclass(frozen=True)
@@ -110,16 +110,11 @@ class Shown:
 
 @st.cache_resource(show_spinner="Loading the networks…")
 def load_networks(arch: str, assets_dir: str) -> Networks:
-    models = {kind: bnn.load_model(kind, arch, assets_dir) for kind in config.KINDS}
+    models = {kind: bnn.load_model(kind, arch, assets_dir) for kind in shipped_kinds(arch, assets_dir)}
     warm_up = bnn.preprocess_image(example_image("noise"))[None]
     for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
         model.predict(warm_up, num_samples=10)
-    return Networks(
-        bayesian=models["bayesian"],
-        deterministic=models["deterministic"],
-        thresholds=Thresholds.from_card(models["bayesian"].card),
-        deterministic_thresholds=Thresholds.from_card(models["deterministic"].card),
-    )
+    return Networks(models, {kind: Thresholds.from_card(model.card) for kind, model in models.items()})
 
 
 @st.cache_data(max_entries=16, show_spinner=False)  # a 10 MB photo keeps ~10 MB of steps
@@ -132,20 +127,24 @@ def prepare_example(name: str) -> PreprocessSteps:
     return bnn.preprocess_steps(example_image(name))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
 def predict(image, choices: Choices) -> tuple[bnn.Prediction, bnn.Prediction]:
-    """Bayesian and deterministic predictions of one (28, 28) input."""
-    networks = load_networks(choices.arch, choices.assets_dir)
-    batch = image[None]
-    bayesian = networks.bayesian.predict(batch, num_samples=choices.num_samples, seed=choices.seed)
-    return bayesian, networks.deterministic.predict(batch)
+    """The chosen method's and the deterministic network's predictions of one (28, 28) input."""
+    answers = predict_all(image, choices)
+    return answers[choices.method], answers["deterministic"]
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def predict_all(image, choices: Choices) -> dict[str, bnn.Prediction]:
+    """Every shipped network's prediction of one (28, 28) input, by kind (T from the sidebar where it applies)."""
+    models = load_networks(choices.arch, choices.assets_dir).models
+    return {kind: model.predict(image[None], choices.num_samples, seed=choices.seed) for kind, model in models.items()}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def explore_input(image, choices: Choices) -> Exploration:
     """The what-if variants of one (28, 28) input through both networks (one batched call each)."""
-    networks = load_networks(choices.arch, choices.assets_dir)
-    return explore(networks.bayesian, networks.deterministic, image, choices.num_samples, choices.seed)
+    models = load_networks(choices.arch, choices.assets_dir).models
+    return explore(models[choices.method], models["deterministic"], image, choices.num_samples, choices.seed)
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test digits…")
@@ -180,8 +179,16 @@ def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
             step=1,
             help="The same seed draws the same weight samples, so results are reproducible.",
         )
-    arch = {ARCH_LABELS.get(name, name): name for name in architectures}.get(network_label, "")
-    return Choices(arch=arch, assets_dir=assets_dir, num_samples=int(num_samples), seed=int(seed))
+        arch = {ARCH_LABELS.get(name, name): name for name in architectures}.get(network_label, "")
+        methods = [kind for kind in shipped_kinds(arch, assets_dir) if kind in config.UNCERTAINTY_KINDS]
+        method = st.selectbox(
+            METHOD_LABEL,
+            methods or ["bayesian"],
+            format_func=lambda kind: METHOD_NAMES[kind],
+            help="Which approximation to the Bayesian posterior answers beside the deterministic network: "
+            "variational inference (the default), MC dropout or a deep ensemble, where they are shipped.",
+        )
+    return Choices(arch=arch, assets_dir=assets_dir, num_samples=int(num_samples), seed=int(seed), method=method)
 
 
 # --- one result: the input, what the network sees, the verdict and the charts ------------------------------
@@ -214,14 +221,15 @@ def show_input(
 
 def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
     """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``."""
-    networks = load_networks(choices.arch, choices.assets_dir)
+    thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
     bayesian, deterministic = predict(shown.network_input, choices)
     verdict = summarise(
         bayesian,
         deterministic,
-        networks.thresholds,
-        networks.deterministic_thresholds,
+        thresholds[choices.method],
+        thresholds["deterministic"],
         true_label=shown.true_label,
+        method="" if choices.method == "bayesian" else METHOD_NAMES[choices.method],
     )
     if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
@@ -247,12 +255,17 @@ def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
     split_column, compare_column = st.columns(2)
     with split_column:
         st.plotly_chart(
-            plots.uncertainty_figure(bayesian, networks.thresholds), key=f"split-{suffix}", config=CHART_CONFIG
+            plots.uncertainty_figure(bayesian, thresholds[choices.method]), key=f"split-{suffix}", config=CHART_CONFIG
         )
         st.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
     compare_column.plotly_chart(
         plots.softmax_comparison_figure(bayesian, deterministic), key=f"compare-{suffix}", config=CHART_CONFIG
     )
+    answers = predict_all(shown.network_input, choices)
+    if len(answers) > len(config.KINDS):  # more than the variational network and its twin are shipped
+        st.markdown('**Every method on this input** (each flags "not sure" by its own validation thresholds)')
+        rows = comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers})
+        st.dataframe(rows, hide_index=True, key=f"methods-{suffix}")
     what_if = st.expander(WHAT_IF_LABEL, key=f"what-if-{suffix}", on_change="rerun")  # closed: nothing computed
     if what_if.open:
         with what_if, st.container(key=f"explore-{suffix}"):
@@ -303,7 +316,7 @@ except Exception as error:  # noqa: BLE001 -- e.g. weights that do not fit the a
     restore = f"The {label} networks could not be loaded. Restore assets/ with `git checkout -- assets/`."
     st.error(failure_message(error, (bnn.WeightsError,), restore))
     st.stop()
-st.sidebar.caption(networks.thresholds.describe())
+st.sidebar.caption(networks.thresholds[choices.method].describe())
 
 draw_tab, upload_tab, test_tab, examples_tab = st.tabs(
     ["Draw", "Upload", "Test digits", "Not digits"], key="tabs", on_change="rerun"

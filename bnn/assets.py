@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnn.config import ARCHITECTURES, KINDS, network_name
+from bnn.config import ALL_KINDS, ARCHITECTURES, KINDS, network_name
 from bnn.config import assets_dir as default_assets_dir
 
 WEIGHTS_SUFFIX = ".weights.npz"
@@ -39,6 +39,12 @@ def shipped_architectures(assets_dir: str | Path | None = None) -> tuple[str, ..
         for arch in ARCHITECTURES
         if all(card_path(directory, network_name(arch, kind)).is_file() for kind in KINDS)
     )
+
+
+def shipped_kinds(arch: str, assets_dir: str | Path | None = None) -> tuple[str, ...]:
+    """The kinds of ``arch`` (of ``config.ALL_KINDS``, in that order) whose model cards are here."""
+    directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
+    return tuple(kind for kind in ALL_KINDS if card_path(directory, network_name(arch, kind)).is_file())
 
 
 def sha256_of(path: Path) -> str:

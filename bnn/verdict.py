@@ -21,6 +21,14 @@ MAX_ENTROPY = math.log(NUM_CLASSES)  # nats: entropy of the uniform distribution
 # Uncertainty in words, by the larger of (measure / its threshold): below 1 nothing is flagged.
 LEVELS = ((0.1, "very low"), (0.4, "low"), (1.0, "moderate"), (2.0, "high"))
 TOP_LEVEL = "very high"
+# The page's names of the network kinds, and what one "sample" of each is.
+METHOD_NAMES = {
+    "bayesian": "Variational (Flipout)",
+    "mc-dropout": "MC dropout",
+    "ensemble": "Deep ensemble",
+    "deterministic": "Deterministic",
+}
+METHOD_SAMPLES = {"MC dropout": "dropout masks", "Deep ensemble": "ensemble members"}
 OVERCONFIDENCE_GAP = 0.2  # the deterministic answer is "more confident" when its probability is this much higher
 
 
@@ -77,6 +85,7 @@ class Verdict:
     deterministic_probability: float
     deterministic_flagged: bool  # above the deterministic network's own entropy threshold
     true_label: int | None = None  # known for MNIST test digits
+    method: str = ""  # the approximate-Bayesian method when it is not the variational network, e.g. "MC dropout"
 
     @property
     def agree(self) -> bool:
@@ -84,7 +93,8 @@ class Verdict:
 
     def headline(self) -> str:
         """One Markdown line: both answers, with "not sure" when the Bayesian network is."""
-        bayesian = f"**Bayesian: {self.digit}** with probability {self.probability:.2f}, uncertainty {self.level}"
+        name = f"Bayesian ({self.method})" if self.method else "Bayesian"
+        bayesian = f"**{name}: {self.digit}** with probability {self.probability:.2f}, uncertainty {self.level}"
         if self.not_sure:
             bayesian += " (**not sure**)"
         deterministic = f"**Deterministic: {self.deterministic_digit}** with probability "
@@ -142,7 +152,8 @@ class Verdict:
         }
 
     def votes_sentence(self) -> str:
-        return f"{self.votes} of the {self.num_samples} weight samples voted for {self.digit}."
+        samples = METHOD_SAMPLES.get(self.method, "weight samples")
+        return f"{self.votes} of the {self.num_samples} {samples} voted for {self.digit}."
 
     def row(self, name: str) -> dict[str, str]:
         """A row of the results table shown for several uploads (columns: TABLE_COLUMNS)."""
@@ -221,8 +232,12 @@ def summarise(
     deterministic_thresholds: Thresholds | None = None,
     index: int = 0,
     true_label: int | None = None,
+    method: str = "",
 ) -> Verdict:
-    """The :class:`Verdict` on image ``index`` of two predictions of the same images."""
+    """The :class:`Verdict` on image ``index`` of two predictions of the same images.
+
+    ``method`` names the approximate-Bayesian method when ``bayesian`` is not the variational network.
+    """
     digit = int(bayesian.label[index])
     predictive_entropy = float(bayesian.predictive_entropy[index])
     epistemic = float(bayesian.epistemic[index])
@@ -244,4 +259,29 @@ def summarise(
         deterministic_probability=float(deterministic.probability[index]),
         deterministic_flagged=deterministic_limit is not None and deterministic_entropy > deterministic_limit,
         true_label=None if true_label is None else int(true_label),
+        method=method,
     )
+
+
+COMPARISON_COLUMNS = ("method", "digit", "probability", "votes", "predictive entropy", "mutual information", "not sure")
+
+
+def comparison_rows(answers: dict[str, tuple[Prediction, Thresholds]], index: int = 0) -> list[dict[str, str]]:
+    """One row per network kind (``METHOD_NAMES``' keys) for image ``index``: its digit, probability, the votes
+    for that digit out of T, both uncertainties (nats) and "not sure" by that network's own thresholds."""
+    rows = []
+    for kind, (prediction, thresholds) in answers.items():
+        digit = int(prediction.label[index])
+        predictive_entropy, epistemic = float(prediction.predictive_entropy[index]), float(prediction.epistemic[index])
+        rows.append(
+            {
+                "method": METHOD_NAMES.get(kind, kind),
+                "digit": str(digit),
+                "probability": f"{float(prediction.probability[index]):.2f}",
+                "votes": f"{int(prediction.votes[index, digit])} / {prediction.num_samples}",
+                "predictive entropy": f"{predictive_entropy:.3f}",
+                "mutual information": f"{epistemic:.3f}",
+                "not sure": "not sure" if not_sure_reasons(predictive_entropy, epistemic, thresholds) else "",
+            }
+        )
+    return rows

@@ -11,9 +11,11 @@ import pytest
 
 from bnn.predict import Prediction
 from bnn.verdict import (
+    COMPARISON_COLUMNS,
     MAX_ENTROPY,
     TABLE_COLUMNS,
     Thresholds,
+    comparison_rows,
     failure_row,
     not_sure_reasons,
     summarise,
@@ -151,3 +153,29 @@ def test_table_row_for_several_uploads():
     assert row["probability"] == "0.59" and row["problem"] == ""
     failed = failure_row("notes.txt", "This file is not a PNG ...")
     assert tuple(failed) == TABLE_COLUMNS and failed["problem"].startswith("This file") and failed["Bayesian"] == ""
+
+
+def test_another_method_is_named_in_the_headline_and_its_samples_in_the_votes():
+    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), method="MC dropout")
+    assert "**Bayesian (MC dropout): 3**" in verdict.headline()
+    assert verdict.votes_sentence() == "6 of the 10 dropout masks voted for 3."
+    assert (
+        "ensemble members"
+        in summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(), method="Deep ensemble").votes_sentence()
+    )
+
+
+def test_comparison_rows_give_each_method_its_own_answer_and_verdict():
+    rows = comparison_rows(
+        {
+            "bayesian": (CONFIDENT, Thresholds(0.5, 0.3)),
+            "mc-dropout": (DISAGREEING, Thresholds(10, 0.3)),
+            "deterministic": (DETERMINISTIC_3, Thresholds(0.2)),
+        }
+    )
+    assert [tuple(row) for row in rows] == [COMPARISON_COLUMNS] * 3
+    assert [row["method"] for row in rows] == ["Variational (Flipout)", "MC dropout", "Deterministic"]
+    assert [row["digit"] for row in rows] == ["3", "3", "3"]
+    assert [row["votes"] for row in rows] == ["10 / 10", "6 / 10", "1 / 1"]
+    assert [row["not sure"] for row in rows] == ["", "not sure", ""]
+    assert rows[2]["mutual information"] == "0.000" and float(rows[1]["mutual information"]) > 0.3
