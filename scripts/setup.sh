@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the project needs: system packages (Debian/Ubuntu), then a virtualenv in .venv.
 #   bash scripts/setup.sh app    runtime only
-#   bash scripts/setup.sh test   runtime + tests: pytest, hypothesis, Playwright, Chromium, Fashion-MNIST
+#   bash scripts/setup.sh test   runtime + tests: pytest, hypothesis, Playwright, Chromium, Fashion-MNIST, nginx
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-app}
@@ -9,7 +9,7 @@ python=${PYTHON:-python3}
 
 packages=()
 if [ "$target" = test ]; then
-  packages=(chromium dataset-fashion-mnist)  # browser tests; out-of-distribution evaluation
+  packages=(chromium dataset-fashion-mnist nginx)  # browser tests; out-of-distribution evaluation; scale-out recipe
 fi
 missing=()
 if command -v dpkg >/dev/null 2>&1; then

@@ -108,7 +108,7 @@ class Result:
 
     @property
     def bayesian(self) -> int | None:
-        """The digit after ``Bayesian:`` in the verdict."""
+        """The digit after ``Bayesian:`` (or ``Bayesian (method):``) in the verdict."""
         return _digit_after("Bayesian", self.verdict)
 
     @property
@@ -117,7 +117,7 @@ class Result:
 
 
 def _digit_after(name: str, text: str | None) -> int | None:
-    match = re.search(rf"{name}\W*(\d)", text or "")
+    match = re.search(rf"{name}(?: \([^)]*\))?\W*(\d)", text or "")
     return int(match.group(1)) if match else None
 
 
