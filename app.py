@@ -11,19 +11,20 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import bnn
 from bnn import config, plots
-from bnn.assets import shipped_architectures, shipped_kinds
+from bnn.assets import SHIFT_FILE, read_json, report_path, shipped_architectures, shipped_kinds
 from bnn.data import load_mnist_test
 from bnn.display import enlarge, preprocessing_panels
 from bnn.examples import EXAMPLES, example_image
 from bnn.explore import Exploration, explore
-from bnn.preprocess import PreprocessSteps
+from bnn.insight import read_insight, readings
+from bnn.preprocess import NetworkInput, PreprocessSteps
 from bnn.verdict import MAX_ENTROPY, METHOD_NAMES, Thresholds, Verdict, comparison_rows, failure_row, summarise
 
 LOGGER = logging.getLogger("bnn.app")
@@ -39,6 +40,11 @@ WHAT_IF_HELP = (
     "Each row changes the network's input step by step; the chart below shows how the Bayesian network's "
     "uncertainty (top) and both networks' confidence (bottom) follow. Epistemic uncertainty should grow as the "
     "input moves away from digits like those in training, while the deterministic network often stays sure."
+)
+INSIDE_INTRO = (
+    "What the {network} networks learned, measured on data they never trained on: the MNIST test digits, "
+    "Fashion-MNIST and rotated test digits. Every number comes from `python -m bnn evaluate`, `insight` and "
+    "`shift` (JSON in assets/); nothing here is computed while you wait."
 )
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -95,7 +101,7 @@ class Networks:
 class Shown:
     """One input to show: the (28, 28) network input and, when it came from an image, how it was prepared."""
 
-    network_input: np.ndarray
+    network_input: NetworkInput
     steps: PreprocessSteps | None = None
     show_given: bool = True  # False beside the canvas, which shows the drawing itself
     true_label: int | None = None
@@ -145,6 +151,16 @@ def explore_input(image, choices: Choices) -> Exploration:
     """The what-if variants of one (28, 28) input through both networks (one batched call each)."""
     models = load_networks(choices.arch, choices.assets_dir).models
     return explore(models[choices.method], models["deterministic"], image, choices.num_samples, choices.seed)
+
+
+@st.cache_data(show_spinner=False)
+def load_inside(arch: str, assets_dir: str) -> dict[str, dict | None]:
+    """The JSON behind the "Inside the model" tab: evaluation report, shift benchmark and insight (None if missing)."""
+    return {
+        "report": read_json(report_path(assets_dir, arch)),
+        "shift": read_json(Path(assets_dir) / SHIFT_FILE),
+        "insight": read_insight(assets_dir, arch),
+    }
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test digits…")
@@ -273,7 +289,7 @@ def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
     return verdict
 
 
-def show_exploration(suffix: str, network_input: np.ndarray, choices: Choices) -> None:
+def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices) -> None:
     """The input's variants as thumbnails with the Bayesian digit of each, and one chart of every sweep."""
     exploration = explore_input(network_input, choices)
     st.caption(WHAT_IF_HELP)
@@ -282,6 +298,31 @@ def show_exploration(suffix: str, network_input: np.ndarray, choices: Choices) -
         st.markdown(f"**{answers.sweep.title}** (Bayesian digit under each)")
         st.image([enlarge(image, 56) for image in answers.sweep.images], caption=captions, width=56)
     st.plotly_chart(plots.exploration_figure(exploration), key=f"explore-chart-{suffix}", config=CHART_CONFIG)
+
+
+def show_inside(choices: Choices, networks: Networks) -> None:
+    """What the posterior learned, from stored JSON only (no TensorFlow work): one chart and one reading each."""
+    stored = load_inside(choices.arch, choices.assets_dir)
+    report, shift, insight = stored["report"], stored["shift"], stored["insight"]
+    cards = {kind: networks.models[kind].card for kind in config.KINDS}
+    lines = readings(choices.arch, insight, report, shift, cards)
+    st.markdown(INSIDE_INTRO.format(network=ARCH_LABELS.get(choices.arch, choices.arch)))
+    charts = {
+        "reliability": lambda: report and plots.reliability_figure(report),
+        "coverage": lambda: insight and plots.coverage_figure(insight),
+        "ood": lambda: insight and plots.ood_histogram_figure(insight),
+        "rotation": lambda: shift and plots.rotation_figure(shift, choices.arch),
+        "weights": lambda: insight and plots.weight_posterior_figure(insight["weights"]),
+        "pruning": lambda: insight and plots.pruning_figure(insight),
+        "training": lambda: plots.training_curves_figure(cards),
+        "convergence": lambda: insight and plots.convergence_figure(insight),
+    }
+    for name, build in charts.items():
+        with st.container(key=f"inside-{name}", border=True):
+            figure = build()
+            if figure:
+                st.plotly_chart(figure, key=f"inside-chart-{name}", config=CHART_CONFIG)
+            (st.caption if figure else st.info)(lines[name])
 
 
 def read_bytes(data: bytes, show_given: bool = True) -> Callable[[], Shown]:
@@ -318,8 +359,8 @@ except Exception as error:  # noqa: BLE001 -- e.g. weights that do not fit the a
     st.stop()
 st.sidebar.caption(networks.thresholds[choices.method].describe())
 
-draw_tab, upload_tab, test_tab, examples_tab = st.tabs(
-    ["Draw", "Upload", "Test digits", "Not digits"], key="tabs", on_change="rerun"
+draw_tab, upload_tab, test_tab, examples_tab, inside_tab = st.tabs(
+    ["Draw", "Upload", "Test digits", "Not digits", "Inside the model"], key="tabs", on_change="rerun"
 )
 # Input widgets are always rendered, so drawings and uploads survive a tab switch; results only in the open tab.
 
@@ -399,3 +440,7 @@ with examples_tab:
                 st.subheader(example.title)
                 st.caption(example.description)
                 show_input(f"example-{name}", read_example(name), choices)
+
+with inside_tab:
+    if inside_tab.open:
+        show_inside(choices, networks)

@@ -17,6 +17,7 @@ from bnn.config import assets_dir as default_assets_dir
 
 WEIGHTS_SUFFIX = ".weights.npz"
 CARD_SUFFIX = ".json"
+SHIFT_FILE = "shift.json"  # python -m bnn shift --output assets/shift.json: every shipped network
 
 
 class WeightsError(RuntimeError):
@@ -29,6 +30,17 @@ def card_path(assets_dir: Path, name: str) -> Path:
 
 def weights_path(assets_dir: Path, name: str) -> Path:
     return Path(assets_dir) / f"{name}{WEIGHTS_SUFFIX}"
+
+
+def report_path(assets_dir: str | Path, arch: str) -> Path:
+    """The evaluation report of ``arch`` (``python -m bnn evaluate``): report.json for the MLP, report-ARCH.json else."""
+    return Path(assets_dir) / ("report.json" if arch == "mlp" else f"report-{arch}.json")
+
+
+def read_json(path: str | Path) -> dict | None:
+    """A JSON file's content, or None when the file is not there."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def shipped_architectures(assets_dir: str | Path | None = None) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bnn train | evaluate | predict | shift``."""
+"""Command line: ``python -m bnn train | evaluate | insight | predict | shift``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bnn import config as config_module
+from bnn import insight as insight_module
 from bnn import shift as shift_module
 from bnn.config import Config
 
@@ -20,9 +21,9 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         if field.name == "kind":
             parser.add_argument(
                 flag,
-                choices=[*config_module.KINDS, "both"],
+                choices=[*config_module.ALL_KINDS, "both"],
                 default="both",
-                help="which network to train (default: both)",
+                help="which network to train (default: both = bayesian and deterministic)",
             )
         elif field.name == "arch":
             parser.add_argument(flag, choices=config_module.ARCHITECTURES, default=field.default)
@@ -80,6 +81,32 @@ def _parser() -> argparse.ArgumentParser:
         help="write the reliability diagram and weight-posterior histograms (HTML) here",
     )
 
+    insight = commands.add_parser(
+        "insight", help="compute the app's 'Inside the model' charts: coverage, OOD, weights, pruning, convergence"
+    )
+    _add_data_options(insight, ood=True)
+    insight.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
+    insight.add_argument("--num-samples", type=int, default=Config.evaluation_samples)
+    insight.add_argument("--seed", type=int, default=Config.seed)
+    insight.add_argument("--assets-dir", type=Path, default=None)
+    insight.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="write the JSON here (default: insight-ARCH.json in the assets folder)",
+    )
+    insight.add_argument(
+        "--num-images", type=int, default=None, help="the first N MNIST and Fashion-MNIST test images (default: all)"
+    )
+    insight.add_argument(
+        "--convergence-images",
+        type=int,
+        default=insight_module.CONVERGENCE_IMAGES,
+        help="test digits for the Monte Carlo convergence runs, up to T = "
+        f"{max(insight_module.CONVERGENCE_SAMPLES)} (default: %(default)s)",
+    )
+    insight.add_argument("--figures-dir", type=Path, default=None, help="write the tab's charts (HTML) here")
+
     predict = commands.add_parser("predict", help="predict digits in image files with both networks")
     predict.add_argument("files", nargs="+", type=Path)
     predict.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
@@ -112,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"train": _train, "evaluate": _evaluate, "predict": _predict, "shift": _shift}[args.command](args)
+        commands = {"train": _train, "evaluate": _evaluate, "insight": _insight, "predict": _predict, "shift": _shift}
+        return commands[args.command](args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -140,6 +168,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from bnn import plots
     from bnn.data import load_fashion_mnist_test, load_mnist
     from bnn.evaluate import build_report, format_table
+    from bnn.insight import weight_posterior
     from bnn.models import posterior_parameters
     from bnn.predict import load_model
 
@@ -157,10 +186,49 @@ def _evaluate(args: argparse.Namespace) -> int:
         figures = {"reliability": plots.reliability_figure(report)}
         for model in models:
             figures[f"{model.name}-weights"] = plots.weight_posterior_figure(
-                posterior_parameters(model.network), title=f"{model.name}: kernel means and standard deviations"
+                {model.kind: weight_posterior(posterior_parameters(model.network))},
+                title=f"{model.name}: weight posterior",
             )
         for name, figure in figures.items():
             path = args.figures_dir / f"{name}.html"
+            figure.write_html(path, include_plotlyjs=True)  # self-contained: opens offline
+            print(f"wrote {path}")
+    return 0
+
+
+def _insight(args: argparse.Namespace) -> int:
+    from bnn import plots
+    from bnn.data import Dataset, load_fashion_mnist_test, load_mnist
+    from bnn.predict import load_model
+
+    output = args.output or insight_module.insight_path(args.assets_dir or config_module.assets_dir(), args.arch)
+    output.parent.mkdir(parents=True, exist_ok=True)  # before minutes of work, not after
+    test = load_mnist(args.data_dir, download=args.download).test
+    ood = load_fashion_mnist_test(args.ood_dir)
+    if args.num_images is not None:
+        test, ood = (Dataset(data.images[: args.num_images], data.labels[: args.num_images]) for data in (test, ood))
+    bayesian, deterministic = (load_model(kind, args.arch, args.assets_dir) for kind in config_module.KINDS)
+    insight = insight_module.build_insight(
+        bayesian, deterministic, test, ood, args.num_samples, args.seed, args.convergence_images, log=print
+    )
+    output.write_text(json.dumps(insight, indent=1) + "\n")
+    print(f"wrote {output} ({output.stat().st_size / 1024:.0f} KB)")
+    lines = insight_module.readings(args.arch, insight)
+    for name in ("coverage", "ood", "weights", "pruning", "convergence"):
+        print(f"  {name}: {lines[name]}")
+    if args.figures_dir:
+        args.figures_dir.mkdir(parents=True, exist_ok=True)
+        figures = {
+            "coverage": plots.coverage_figure(insight),
+            "ood": plots.ood_histogram_figure(insight),
+            "weights": plots.weight_posterior_figure(insight["weights"]),
+            "pruning": plots.pruning_figure(insight),
+            "convergence": plots.convergence_figure(insight),
+        }
+        for name, figure in figures.items():
+            if figure is None:  # no OOD set
+                continue
+            path = args.figures_dir / f"insight-{args.arch}-{name}.html"
             figure.write_html(path, include_plotlyjs=True)  # self-contained: opens offline
             print(f"wrote {path}")
     return 0

@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from bnn.config import IMAGE_FORMATS, IMAGE_SIZE, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
 ImageInput = Image.Image | np.ndarray | bytes | bytearray | memoryview | str | os.PathLike | BinaryIO
+NetworkInput = np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: what preprocess_image returns
 
 DIGIT_SIZE = 20  # MNIST fits each digit's longest side to 20 px inside the 28 px field
 # Where MNIST's digits have their centre of mass, in pixel-index coordinates: (13.99, 14.00) measured over the
@@ -70,7 +71,7 @@ class PreprocessSteps:
     final: np.ndarray  # (28, 28) the digit placed with its centre of mass at the field's centre
 
 
-def preprocess_image(image: ImageInput) -> np.ndarray:
+def preprocess_image(image: ImageInput) -> NetworkInput:
     """Any image of one digit -> (28, 28) float32 in [0, 1], white ink on black, MNIST style.
 
     Accepts a PIL image; a NumPy array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of any numeric or bool

@@ -25,7 +25,7 @@ from bnn.examples import EXAMPLES
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 TIMEOUT = 120  # seconds per script run; the first one imports TensorFlow and loads both networks
-TABS = ["Draw", "Upload", "Test digits", "Not digits"]
+TABS = ["Draw", "Upload", "Test digits", "Not digits", "Inside the model"]
 CHARTS_PER_RESULT = 4  # votes, sampled probabilities, uncertainty split, deterministic vs Bayesian
 SWEEP_TITLES = ["Rotated", "Shifted sideways", "Thinner or thicker strokes", "Partly covered by a bar"]
 
@@ -455,3 +455,37 @@ def test_not_digits_tab_shows_every_example_and_the_bayesian_network_is_not_sure
     verdict = texts(result(not_digits_page, f"verdict-example-{name}"))
     assert "Bayesian:" in verdict and "Deterministic:" in verdict
     assert "not sure" in verdict, f"{name}: {verdict}"
+
+
+# --- Inside the model ----------------------------------------------------------------------------------------
+
+INSIDE_CHARTS = ("reliability", "coverage", "ood", "rotation", "weights", "pruning", "training", "convergence")
+
+
+@pytest.mark.parametrize("network", ["MLP"])
+def test_inside_the_model_draws_every_chart_from_the_shipped_json_with_a_reading(network):
+    app = open_app("Inside the model")
+    if network not in app.sidebar.selectbox[0].options:
+        pytest.skip(f"no {network} networks shipped")
+    app.sidebar.selectbox[0].select(network).run()
+    assert_no_exception(app)
+    for name in INSIDE_CHARTS:
+        box = result(app, f"inside-{name}")
+        assert len(charts(box)) == 1, name
+        assert len(box.caption) == 1 and any(character.isdigit() for character in box.caption[0].value), name
+    assert "Not computed yet" not in texts(app.main)
+
+
+def test_inside_the_model_says_which_command_computes_what_is_missing(tmp_path, monkeypatch):
+    for kind in config.KINDS:  # the networks, without any report, shift or insight JSON
+        for suffix in (".json", ".weights.npz"):
+            shutil.copy(ROOT / "assets" / f"mlp-{kind}{suffix}", tmp_path)
+    monkeypatch.setenv(config.ASSETS_DIR_ENV, str(tmp_path))
+    app = open_app("Inside the model")
+    assert_no_exception(app)
+    missing = {name: result(app, f"inside-{name}").info for name in INSIDE_CHARTS if name != "training"}
+    for name, info in missing.items():
+        assert len(info) == 1 and "python -m bnn" in info[0].value, name
+        assert not charts(result(app, f"inside-{name}")), name
+    assert "python -m bnn insight --arch mlp" in missing["pruning"][0].value
+    assert "python -m bnn shift" in missing["rotation"][0].value

@@ -1,14 +1,16 @@
-"""``python -m bnn train | evaluate | predict`` end to end, in process."""
+"""``python -m bnn train | evaluate | insight | predict`` end to end, in process."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 
 from bnn.cli import main
+from bnn.config import ASSETS_DIR
 
 
 def test_predict_prints_both_networks_and_survives_a_bad_file(tmp_path, capsys):
@@ -49,6 +51,26 @@ def test_evaluate_writes_report_and_figures(tmp_path, capsys):
         "mlp-bayesian-weights.html",
         "mlp-deterministic-weights.html",
         "reliability.html",
+    ]
+
+
+def test_insight_writes_the_tab_json_beside_the_weights_and_its_figures(tmp_path, capsys):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    for path in ASSETS_DIR.glob("mlp-*"):
+        shutil.copy(path, assets)
+    argv = ["insight", "--assets-dir", str(assets), "--num-images", "200", "--num-samples", "3"]
+
+    assert main([*argv, "--convergence-images", "20", "--figures-dir", str(tmp_path / "figures")]) == 0
+
+    out = capsys.readouterr().out
+    insight = json.loads((assets / "insight-mlp.json").read_text())  # the default: beside the weights
+    assert insight["arch"] == "mlp" and insight["num_samples"] == 3 and insight["test_size"] == 200
+    assert insight["ood"]["size"] == 200 and insight["convergence"]["num_images"] == 20
+    assert insight["pruning"]["bayesian"]["accuracy"][0] == insight["accuracy"]["bayesian"]
+    assert "mlp-bayesian pruning curve" in out and "pruning: Pruning 95 %" in out
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        f"insight-mlp-{name}.html" for name in ("convergence", "coverage", "ood", "pruning", "weights")
     ]
 
 

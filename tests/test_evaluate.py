@@ -4,6 +4,7 @@ import pytest
 from bnn import evaluate, models, plots
 from bnn.config import Config
 from bnn.data import Dataset
+from bnn.insight import weight_posterior
 from bnn.predict import DigitModel, Prediction
 
 
@@ -68,8 +69,10 @@ def test_report_has_the_documented_shape_and_prints_a_table():
     assert "bayesian" in table and "OOD AUROC, mutual information" in table
     figure = plots.reliability_figure(report)
     assert len(figure.data) == 3  # the diagonal and one curve per model
-    weights = plots.weight_posterior_figure(models.posterior_parameters(twins[0].network))
-    assert len(weights.data) == 2 * 2  # means and stds of two layers
+    weights = plots.weight_posterior_figure(
+        {"bayesian": weight_posterior(models.posterior_parameters(twins[0].network))}
+    )
+    assert len(weights.data) == 2 * 3  # means, stds and signal-to-noise ratios of two layers
 
 
 def test_round_trip_reports_accuracy_after_preprocessing_at_each_size(mnist):

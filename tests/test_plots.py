@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from test_insight import synthetic_insight
 
 from bnn import plots
+from bnn.config import ASSETS_DIR
+from bnn.insight import read_insight, weight_posterior
 from bnn.predict import Prediction
 from bnn.verdict import Thresholds
 
@@ -96,7 +101,8 @@ def test_report_figures_still_work():
     report = {"test_size": 100, "num_samples": 10, "models": {"bayesian": {"ece": 0.01, "reliability": bins}}}
     assert len(plots.reliability_figure(report).data) == 2
     layer = {"name": "dense", "kernel_mean": np.zeros((4, 3)), "kernel_std": np.ones((4, 3))}
-    assert len(plots.weight_posterior_figure([layer, layer]).data) == 4
+    weights = weight_posterior([layer, {**layer, "name": "logits"}])
+    assert len(plots.weight_posterior_figure({"bayesian": weights}).data) == 2 * 3  # mean, std and SNR per layer
 
 
 def shift_row(corruption: str, severity, network: str, accuracy: float) -> dict:
@@ -132,3 +138,111 @@ def test_rotation_figure_draws_accuracy_and_mutual_information_against_the_angle
     assert [trace.showlegend for trace in figure.data].count(True) == len(networks)
     assert accuracy.line.color == plots.MODEL_COLOURS["bayesian"] and accuracy.line.dash == "dash"
     assert figure.to_json()
+
+
+def test_rotation_figure_keeps_one_architecture_when_asked():
+    rows = [shift_row("clean", "none", network, 0.98) for network in ("mlp-bayesian", "conv-bayesian")]
+    rows += [shift_row("rotation", 45, network, 0.9) for network in ("mlp-bayesian", "conv-bayesian")]
+    report = {"num_images": 20, "num_samples": 5, "rows": rows}
+    assert {trace.name for trace in plots.rotation_figure(report, arch="conv").data} == {"conv-bayesian"}
+    assert len(plots.rotation_figure(report).data) == 4
+
+
+# --- the "Inside the model" tab: figures from an insight JSON -------------------------------------------------
+
+INSIGHT = synthetic_insight()  # built by bnn.insight from synthetic predictions
+
+
+def test_coverage_figure_draws_each_ranking_and_the_threshold_cuts():
+    figure = plots.coverage_figure(INSIGHT)
+    lines = [trace for trace in figure.data if trace.mode == "lines"]
+    marks = [trace for trace in figure.data if trace.mode == "markers"]
+    assert len(lines) == 3 and len(marks) == len(INSIGHT["coverage"]["thresholds"]) == 2
+    assert lines[0].x[-1] == 100 and lines[0].y[-1] == pytest.approx(INSIGHT["accuracy"]["bayesian"])
+    assert lines[2].line.color == plots.MODEL_COLOURS["deterministic"] and "max probability" in lines[2].name
+    assert lines[1].line.dash == "dot"  # mutual information
+    mark = INSIGHT["coverage"]["thresholds"][0]
+    assert marks[0].x == (100 * mark["coverage"],) and marks[0].y == (mark["accuracy"],)
+    assert figure.layout.title.text
+
+
+def test_ood_histogram_figure_has_auroc_in_the_legend_and_every_image():
+    figure = plots.ood_histogram_figure(INSIGHT)
+    assert len(figure.data) == 2 * len(INSIGHT["ood"]["histograms"])  # MNIST and Fashion-MNIST per histogram
+    names = [trace.name for trace in figure.data]
+    assert any("AUROC 0.9500" in name and "mutual information" in name for name in names)
+    assert any("deterministic" in name and "AUROC 0.8000" in name for name in names)
+    for trace in figure.data:
+        assert sum(count or 0 for count in trace.y[:-1]) in (40, 30)  # step: the last count is repeated
+    assert figure.layout.yaxis.type == "log" and figure.layout.title.text
+    thresholds = [shape for shape in figure.layout.shapes if shape.line.dash == "dot"]
+    assert len(thresholds) == 3  # Bayesian entropy and mutual information, deterministic entropy
+    assert plots.ood_histogram_figure({**INSIGHT, "ood": None}) is None
+
+
+def test_weight_posterior_figure_has_mean_std_and_snr_rows_per_layer():
+    figure = plots.weight_posterior_figure(INSIGHT["weights"])
+    bayesian = [trace for trace in figure.data if trace.name == "bayesian"]
+    deterministic = [trace for trace in figure.data if trace.name == "deterministic"]
+    assert len(bayesian) == 2 * 3 and len(deterministic) == 2  # its weights, in the mean row only
+    assert sum(bayesian[0].y[:-1]) == INSIGHT["weights"]["bayesian"][0]["num_weights"]
+    assert [trace.line.color for trace in deterministic] == [plots.MODEL_COLOURS["deterministic"]] * 2
+    assert figure.layout.xaxis3.type == "log" and figure.layout.xaxis5.type == "log"  # std and SNR rows
+    assert figure.layout.xaxis.type != "log"
+    assert [trace.showlegend for trace in figure.data].count(True) == 2
+    only_deterministic = plots.weight_posterior_figure({"deterministic": INSIGHT["weights"]["deterministic"]})
+    assert len(only_deterministic.data) == 2
+
+
+def test_pruning_figure_draws_accuracy_against_the_fraction_pruned():
+    figure = plots.pruning_figure(INSIGHT)
+    bayesian, deterministic = figure.data
+    assert list(bayesian.x) == ["0 %", "50 %", "95 %"] and list(bayesian.y) == [0.98, 0.975, 0.81]
+    assert list(deterministic.y) == [0.99, 0.985, 0.42] and "magnitude" in deterministic.name
+    assert bayesian.line.color == plots.MODEL_COLOURS["bayesian"] and figure.layout.title.text
+
+
+def test_training_curves_figure_needs_a_history():
+    assert plots.training_curves_figure({"bayesian": {"training": {}}, "deterministic": None}) is None
+    history = {"nll": [0.5, 0.2], "kl": [0.9, 0.5], "val_nll": [0.3, 0.1], "val_accuracy": [0.9, 0.97]}
+    plain = {**history, "kl": [0.0, 0.0]}
+    cards = {"bayesian": {"training": {"history": history}}, "deterministic": {"training": {"history": plain}}}
+    figure = plots.training_curves_figure(cards)
+    assert len(figure.data) == 4 + 3  # nll, val_nll, kl, val_accuracy; the deterministic net has no KL
+    kl = [trace for trace in figure.data if trace.xaxis == "x2"]
+    assert len(kl) == 1 and list(kl[0].y) == [0.9, 0.5] and list(kl[0].x) == [1, 2]
+    assert {trace.name for trace in figure.data if trace.showlegend} == {
+        "bayesian, training",
+        "bayesian, validation",
+        "deterministic, training",
+        "deterministic, validation",
+    }
+    assert figure.layout.title.text
+
+
+def test_convergence_figure_has_error_bars_and_the_deterministic_reference():
+    figure = plots.convergence_figure(INSIGHT)
+    bayesian = [trace for trace in figure.data if trace.name.startswith("bayesian")]
+    deterministic = [trace for trace in figure.data if trace.name.startswith("deterministic")]
+    assert len(bayesian) == 3 and len(deterministic) == 2  # no mutual information for the deterministic net
+    estimate = INSIGHT["convergence"]["bayesian"]["nll"]
+    assert list(bayesian[1].y) == estimate["mean"] and list(bayesian[1].error_y.array) == estimate["std"]
+    assert list(bayesian[0].x) == INSIGHT["convergence"]["num_samples"]
+    assert figure.layout.xaxis.type == "log" and figure.layout.title.text
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_every_tab_figure_builds_from_the_shipped_insight(arch):
+    shipped = read_insight(ASSETS_DIR, arch)
+    assert shipped is not None, f"assets/insight-{arch}.json is missing: run python -m bnn insight --arch {arch}"
+    for figure in (
+        plots.coverage_figure(shipped),
+        plots.ood_histogram_figure(shipped),
+        plots.weight_posterior_figure(shipped["weights"]),
+        plots.pruning_figure(shipped),
+        plots.convergence_figure(shipped),
+    ):
+        assert figure.layout.title.text and figure.to_json()
+    shift = json.loads((ASSETS_DIR / "shift.json").read_text())
+    rotation = plots.rotation_figure(shift, arch=arch)
+    assert {trace.name for trace in rotation.data} == {f"{arch}-bayesian", f"{arch}-deterministic"}
