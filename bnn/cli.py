@@ -166,6 +166,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from bnn import plots
+    from bnn.assets import shipped_kinds
     from bnn.data import load_fashion_mnist_test, load_mnist
     from bnn.evaluate import build_report, format_table
     from bnn.insight import weight_posterior
@@ -174,7 +175,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     test = load_mnist(args.data_dir, download=args.download).test
     ood = load_fashion_mnist_test(args.ood_dir)
-    models = [load_model(kind, args.arch, args.assets_dir) for kind in config_module.KINDS]
+    assets_dir = args.assets_dir or config_module.assets_dir()
+    kinds = shipped_kinds(args.arch, assets_dir) or config_module.KINDS  # none: the loader says what is missing
+    models = [load_model(kind, args.arch, assets_dir) for kind in kinds]
     report = build_report(models, test, ood, args.num_samples, args.seed, log=print, progress=True, round_trip=True)
     print(format_table(report))
     if args.output:
@@ -184,7 +187,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.figures_dir:
         args.figures_dir.mkdir(parents=True, exist_ok=True)
         figures = {"reliability": plots.reliability_figure(report)}
-        for model in models:
+        for model in (model for model in models if model.kind in config_module.KINDS):
             figures[f"{model.name}-weights"] = plots.weight_posterior_figure(
                 {model.kind: weight_posterior(posterior_parameters(model.network))},
                 title=f"{model.name}: weight posterior",

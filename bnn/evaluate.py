@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from bnn import uncertainty
-from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE
+from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, network_name
 from bnn.data import Dataset
 from bnn.predict import DigitModel, Prediction
 from bnn.preprocess import preprocess_image
@@ -33,19 +33,23 @@ def prediction_metrics(prediction: Prediction, labels: np.ndarray) -> dict[str, 
     }
 
 
-def ood_metrics(in_distribution: Prediction, out_of_distribution: Prediction, bayesian: bool) -> dict:
-    """AUROC of telling OOD images from test digits by each uncertainty score (higher = more OOD)."""
+def ood_metrics(in_distribution: Prediction, out_of_distribution: Prediction, sampled: bool) -> dict:
+    """AUROC of telling OOD images from test digits by each uncertainty score (higher = more OOD).
+
+    ``sampled``: the predictions come from several sampled networks (``DigitModel.has_samples``), so the mutual
+    information is scored too.
+    """
     scores = {
         "entropy": lambda p: p.predictive_entropy,
         "max_probability": lambda p: -p.probability,
     }
-    if bayesian:  # a deterministic network's mutual information is identically zero
+    if sampled:  # a deterministic network's mutual information is identically zero
         scores["mutual_information"] = lambda p: p.epistemic
     result = {
         f"ood_auroc_{name}": uncertainty.auroc(score(in_distribution), score(out_of_distribution))
         for name, score in scores.items()
     }
-    if not bayesian:
+    if not sampled:
         result["ood_auroc_mutual_information"] = None
     return result
 
@@ -113,7 +117,7 @@ def evaluate_model(
         report[f"round_trip_accuracy_{size}px"] = uncertainty.accuracy(preprocessed.mean_probs, test.labels)
     if ood is not None:
         ood_prediction = model.predict(ood.images, num_samples=num_samples, seed=seed + 1, progress=progress)
-        report.update(ood_metrics(prediction, ood_prediction, bayesian=model.is_bayesian))
+        report.update(ood_metrics(prediction, ood_prediction, sampled=model.has_samples))
     bins = uncertainty.reliability_bins(prediction.mean_probs, test.labels, ECE_BINS)
     report["reliability"] = {key: value.tolist() for key, value in bins.items()}
     return report
@@ -143,7 +147,7 @@ def build_report(
     results = {}
     for model in models:
         images = len(test) + (len(ood) if ood is not None else 0)
-        log(f"{model.name}: predicting {images:,} images at T = {num_samples if model.is_bayesian else 1} ...")
+        log(f"{model.name}: predicting {images:,} images at T = {model.samples_used(num_samples)} ...")
         started = time.perf_counter()
         metrics = evaluate_model(model, test, ood, num_samples, seed, progress, round_trips)
         results[model.kind] = {"name": model.name, **metrics}
@@ -185,3 +189,77 @@ def format_table(report: dict) -> str:
         if any(cell.strip() != "-" for cell in cells):
             lines.append(f"{label:<32}" + "".join(cells))
     return "\n".join(lines)
+
+
+def format_methods_table(
+    report: dict, shift_report: dict | None, cards: dict[str, dict], latency_ms: dict[str, float] | None = None
+) -> str:
+    """A Markdown table comparing every network kind of one architecture on the same rows.
+
+    ``report`` from :func:`build_report`; ``shift_report`` from ``bnn.shift``; ``cards`` the model cards by kind
+    (training time and weights size); ``latency_ms`` one image at T = 100 by kind, from ``python -m bench``.
+    """
+    kinds = list(report["models"])
+    arch = cards[kinds[0]]["architecture"]["arch"]
+    shifted = {kind: _shift_rows(shift_report, network_name(arch, kind)) for kind in kinds} if shift_report else {}
+    if not all(shifted.values()):  # a network the shift benchmark has not scored yet
+        shifted = {}
+
+    def metric(key: str, digits: int = 4) -> list[str]:
+        return [_cell(report["models"][kind].get(key), digits) for kind in kinds]
+
+    rows = [
+        ("test accuracy", metric("accuracy")),
+        ("test NLL (nats)", metric("nll")),
+        ("Brier score", metric("brier")),
+        ("ECE (15 bins)", metric("ece")),
+        ("accuracy, 95 % most certain (by entropy)", metric("accuracy_at_95_coverage")),
+        ("Fashion-MNIST AUROC, entropy", metric("ood_auroc_entropy")),
+        ("Fashion-MNIST AUROC, mutual information", metric("ood_auroc_mutual_information")),
+        ("accuracy, preprocessed at 280 px", metric(f"round_trip_accuracy_{CANVAS_SIZE}px")),
+    ]
+    if shifted:
+        best = _lowest_nll_counts(shifted)
+        count = len(next(iter(shifted.values())))
+        rows += [
+            (
+                f"shift: mean accuracy over {count} corrupted rows",
+                [_cell(_mean(shifted[k], "accuracy"), 3) for k in kinds],
+            ),
+            ("shift: mean NLL (nats)", [_cell(_mean(shifted[k], "nll"), 3) for k in kinds]),
+            (f"shift: rows with the lowest NLL of the {len(kinds)}", [str(best[kind]) for kind in kinds]),
+        ]
+    rows += [
+        ("weight samples T per image", [str(report["models"][kind]["num_samples"]) for kind in kinds]),
+        (
+            "training time on this machine (min)",
+            [_cell(sum(cards[k]["training"]["epoch_seconds"]) / 60, 0) for k in kinds],
+        ),
+        ("weights (MB)", [_cell(cards[kind]["files"]["weights"]["bytes"] / 1e6, 1) for kind in kinds]),
+    ]
+    if latency_ms:
+        rows.append(("one image, T = 100 (ms, median)", [_cell(latency_ms.get(kind), 1) for kind in kinds]))
+    header = "| | " + " | ".join(kinds) + " |"
+    lines = [header, "|---" + "|---:" * len(kinds) + "|"]
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _shift_rows(shift_report: dict, network: str) -> list[dict]:
+    return [row for row in shift_report["rows"] if row["network"] == network and row["corruption"] != "clean"]
+
+
+def _mean(rows: list[dict], key: str) -> float | None:
+    return float(np.mean([row[key] for row in rows])) if rows else None
+
+
+def _lowest_nll_counts(shifted: dict[str, list[dict]]) -> dict[str, int]:
+    """Per kind, on how many corrupted rows its NLL is the lowest of all kinds."""
+    counts = dict.fromkeys(shifted, 0)
+    for rows in zip(*shifted.values(), strict=True):
+        counts[list(shifted)[int(np.argmin([row["nll"] for row in rows]))]] += 1
+    return counts

@@ -414,7 +414,7 @@ def build_insight(
             "set": "Fashion-MNIST test",
             "size": len(ood),
             "auroc": {
-                kind: ood_metrics(test_predictions[kind], ood_predictions[kind], bayesian=model.is_bayesian)
+                kind: ood_metrics(test_predictions[kind], ood_predictions[kind], sampled=model.has_samples)
                 for kind, model in models.items()
             },
             "histograms": ood_histograms(test_predictions, ood_predictions),

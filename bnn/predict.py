@@ -139,7 +139,7 @@ class DigitModel:
         Keras's progress bar over the images, for long runs such as the evaluation.
         """
         images = _check_images(images)
-        num_samples = self._num_samples(_check_num_samples(num_samples))
+        num_samples = self.samples_used(_check_num_samples(num_samples))
         base_seed = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint32)[0]
         chunk = max(1, _ACTIVATION_BUDGET // (num_samples * self._widest))
         bar = keras.utils.Progbar(len(images), unit_name="image") if progress else None
@@ -156,7 +156,8 @@ class DigitModel:
         samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, 10), np.float32)
         return Prediction(samples)
 
-    def _num_samples(self, asked: int) -> int:
+    def samples_used(self, asked: int) -> int:
+        """T of a prediction asked for ``asked`` samples: itself, 1 for the deterministic network."""
         return asked if self.kind in ("bayesian", "mc-dropout") else 1
 
     def _sample_probs_graph(self, images: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -174,7 +175,8 @@ class EnsembleModel(DigitModel):
         self.members = members
         super().__init__(members[0], card)
 
-    def _num_samples(self, asked: int) -> int:
+    def samples_used(self, asked: int) -> int:
+        """An ensemble always answers with all its members."""
         return len(self.members)
 
     def _sample_probs_graph(self, images: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from bnn.assets import shipped_architectures
+from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.config import IMAGE_SIZE, KINDS, NUM_CLASSES, NUM_TEST, Config, network_name
 from bnn.data import load_mnist
 from bnn.preprocess import BlankImageError, preprocess_image
@@ -354,7 +354,7 @@ def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labe
     metrics = prediction_metrics(prediction, labels)
     metrics["accuracy"] = float(np.mean((prediction.label == labels) & ~blank))  # argmax of uniform would say 0
     metrics["mean_entropy"] = float(np.mean(prediction.predictive_entropy))
-    metrics["mean_mutual_information"] = float(np.mean(prediction.epistemic)) if model.is_bayesian else 0.0
+    metrics["mean_mutual_information"] = float(np.mean(prediction.epistemic)) if model.has_samples else 0.0
     metrics["blank_images"] = int(blank.sum())
     return metrics
 
@@ -378,7 +378,11 @@ def run_shift_benchmark(
         raise ValueError(f"num_images must be between 1 and {NUM_TEST}, got {num_images}")
     test = load_mnist(data_dir).test
     labels = test.labels[:num_images]
-    models = [load_model(kind, arch, assets_dir) for arch in shipped_architectures(assets_dir) for kind in KINDS]
+    models = [
+        load_model(kind, arch, assets_dir)
+        for arch in shipped_architectures(assets_dir)
+        for kind in shipped_kinds(arch, assets_dir)
+    ]
     if not models:
         raise FileNotFoundError(
             f"No shipped networks in {assets_dir or 'assets/'}: restore them with `git checkout -- assets/`."

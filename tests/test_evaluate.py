@@ -1,7 +1,9 @@
+import json
+
 import numpy as np
 import pytest
 
-from bnn import evaluate, models, plots
+from bnn import config, evaluate, models, plots, shift
 from bnn.config import Config
 from bnn.data import Dataset
 from bnn.insight import weight_posterior
@@ -25,9 +27,9 @@ def test_prediction_metrics_on_a_known_prediction():
 def test_ood_metrics_separate_sure_from_unsure_inputs():
     sure = _prediction([[[0.99, 0.01]] * 3, [[0.98, 0.02]] * 3])
     disagreeing = _prediction([[[0.9, 0.1]] * 3, [[0.1, 0.9]] * 3])
-    result = evaluate.ood_metrics(sure, disagreeing, bayesian=True)
+    result = evaluate.ood_metrics(sure, disagreeing, sampled=True)
     assert result["ood_auroc_entropy"] == 1.0 and result["ood_auroc_mutual_information"] == 1.0
-    assert evaluate.ood_metrics(sure, disagreeing, bayesian=False)["ood_auroc_mutual_information"] is None
+    assert evaluate.ood_metrics(sure, disagreeing, sampled=False)["ood_auroc_mutual_information"] is None
 
 
 def test_thresholds_flag_five_percent_of_validation_digits():
@@ -86,3 +88,17 @@ def test_round_trip_reports_accuracy_after_preprocessing_at_each_size(mnist):
         assert 0 <= report["models"]["deterministic"][f"round_trip_accuracy_{size}px"] <= 1
     assert "accuracy, preprocessed at 280 px" in evaluate.format_table(report)
     assert "round_trip" not in evaluate.build_report([model], test, None, num_samples=1)
+
+
+def test_the_methods_table_compares_every_kind_on_the_same_rows():
+    assets = config.ASSETS_DIR
+    report = json.loads((assets / "report.json").read_text())
+    shift_report = json.loads((assets / "shift.json").read_text())
+    cards = {kind: json.loads((assets / f"mlp-{kind}.json").read_text()) for kind in report["models"]}
+    table = evaluate.format_methods_table(report, shift_report, cards, {"bayesian": 5.25}).splitlines()
+    assert table[0] == "| | " + " | ".join(report["models"]) + " |"
+    rows = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:] for line in table[2:]}
+    assert rows["test accuracy"] == [f"{report['models'][kind]['accuracy']:.4f}" for kind in report["models"]]
+    assert rows["one image, T = 100 (ms, median)"][0] == "5.2" and rows["one image, T = 100 (ms, median)"][1] == "-"
+    lowest = [int(count) for count in rows[f"shift: rows with the lowest NLL of the {len(report['models'])}"]]
+    assert sum(lowest) == len(shift.CORRUPTIONS) - 1  # every corrupted row has one winner; "clean" is not counted

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from bnn import shift
-from bnn.assets import shipped_architectures
+from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.cli import main
-from bnn.config import KINDS, network_name
+from bnn.config import network_name
 
 ROW_KEYS = {"corruption", "severity", "network", "accuracy", "nll", "brier", "ece", "mean_entropy"}
 ROW_KEYS |= {"mean_mutual_information", "blank_images"}  # the keys the README documents for each row
@@ -161,7 +161,7 @@ def test_a_blank_image_is_counted_wrong_with_a_uniform_prediction():
     from bnn.predict import Prediction
 
     class AlwaysZero:  # a network that answers 0 with certainty: right for label 0, unless the image is blank
-        name, is_bayesian = "stub-bayesian", True
+        name, has_samples = "stub-bayesian", True
 
         def predict(self, images, num_samples, seed):
             samples = np.zeros((num_samples, len(images), 10), np.float32)
@@ -188,7 +188,7 @@ def test_the_shift_command_reports_every_family_and_network(tmp_path, capsys):
     assert "plotly" in figure.read_text()[:100_000].lower()
 
     report = json.loads(output.read_text())
-    networks = [network_name(arch, kind) for arch in shipped_architectures() for kind in KINDS]
+    networks = [network_name(arch, kind) for arch in shipped_architectures() for kind in shipped_kinds(arch)]
     assert report["networks"] == networks and "mlp-bayesian" in networks
     assert (report["num_images"], report["num_samples"], report["seed"]) == (20, 5, 3)
     assert report["resolution"] == shift.RESOLUTION
