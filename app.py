@@ -135,15 +135,14 @@ def prepare_example(name: str) -> PreprocessSteps:
 
 def predict(image, choices: Choices) -> tuple[bnn.Prediction, bnn.Prediction]:
     """The chosen method's and the deterministic network's predictions of one (28, 28) input."""
-    answers = predict_all(image, choices)
-    return answers[choices.method], answers["deterministic"]
+    return predict_kind(image, choices, choices.method), predict_kind(image, choices, "deterministic")
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def predict_all(image, choices: Choices) -> dict[str, bnn.Prediction]:
-    """Every shipped network's prediction of one (28, 28) input, by kind (T from the sidebar where it applies)."""
-    models = load_networks(choices.arch, choices.assets_dir).models
-    return {kind: model.predict(image[None], choices.num_samples, seed=choices.seed) for kind, model in models.items()}
+@st.cache_data(max_entries=1024, show_spinner=False)
+def predict_kind(image, choices: Choices, kind: str) -> bnn.Prediction:
+    """One shipped network's prediction of one (28, 28) input (T from the sidebar where it applies)."""
+    model = load_networks(choices.arch, choices.assets_dir).models[kind]
+    return model.predict(image[None], num_samples=choices.num_samples, seed=choices.seed)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -277,9 +276,9 @@ def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
     compare_column.plotly_chart(
         plots.softmax_comparison_figure(bayesian, deterministic), key=f"compare-{suffix}", config=CHART_CONFIG
     )
-    answers = predict_all(shown.network_input, choices)
-    if len(answers) > len(config.KINDS):  # more than the variational network and its twin are shipped
+    if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
         st.markdown('**Every method on this input** (each flags "not sure" by its own validation thresholds)')
+        answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
         rows = comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers})
         st.dataframe(rows, hide_index=True, key=f"methods-{suffix}")
     what_if = st.expander(WHAT_IF_LABEL, key=f"what-if-{suffix}", on_change="rerun")  # closed: nothing computed
