@@ -5,6 +5,10 @@ against the tutorial baseline of T separate forward passes with freshly sampled 
 (``bnn.predict.sample_naively``), both as one ``tf.function`` call per sample and as the plain eager
 ``network(x)`` loop. Each figure is a median (p50) or p90 over repeated calls in this process, and
 each ratio is naive p50 / batched p50 of those same measurements.
+
+The "What if?" explorer's server-side cost is timed beside them: what opening it adds to one result's
+script run (``bnn.explore.explore`` at T = 100, its figure built and serialised, one thumbnail per variant),
+against that result's own predictions (both networks at T = 100 on the same image) in the same process.
 """
 
 from __future__ import annotations
@@ -13,16 +17,21 @@ import time
 
 import numpy as np
 
-from bench.text import verdict
+from bench.text import plain, verdict
 from bnn import assets, predict
 from bnn.config import assets_dir
 from bnn.data import DataNotFoundError, load_mnist
+from bnn.display import enlarge
+from bnn.explore import explore
+from bnn.plots import exploration_figure
 
 SAMPLE_COUNTS = (1, 10, 100, 1000)
 TARGET_T = 100  # the issue's targets are set at T = 100
 TARGET_P50_MS = 15.0
 TARGET_SPEEDUP = 10.0
 THROUGHPUT_SAMPLES = 100
+EXPLORER_BUDGET_MS = 150.0  # the issue's budget for what opening "What if?" adds to one result's script run
+THUMBNAIL_PX = 56  # app.py's thumbnail width for each variant
 TITLE = "Posterior predictive"
 
 
@@ -35,12 +44,17 @@ def timings_ms(call, repeats: int, warmup: int = 1) -> dict:
         start = time.perf_counter()
         call()
         seconds.append(time.perf_counter() - start)
+    return summary_ms(seconds)
+
+
+def summary_ms(seconds: list[float]) -> dict:
+    """p50 / p90 / min in milliseconds of timings in seconds, and how many there were."""
     ms = np.array(seconds) * 1e3
     return {
         "p50": float(np.percentile(ms, 50)),
         "p90": float(np.percentile(ms, 90)),
         "min": float(ms.min()),
-        "repeats": repeats,
+        "repeats": len(seconds),
     }
 
 
@@ -91,8 +105,64 @@ def _latency_rows(model: predict.DigitModel, image: np.ndarray, quick: bool) -> 
     return rows
 
 
-def measure_model(model: predict.DigitModel, image: np.ndarray, images: np.ndarray | None, quick: bool) -> dict:
-    """Latency rows, a no-blank-pixel control at T = 100, throughput over ``images`` and the trace count."""
+def _explorer_phases(bayesian: predict.DigitModel, deterministic: predict.DigitModel, image: np.ndarray) -> dict:
+    """Seconds of each phase of what app.py runs once "What if?" is open (its cache cold) for one (28, 28) image."""
+    start = time.perf_counter()
+    exploration = explore(bayesian, deterministic, image, num_samples=TARGET_T, seed=0)
+    explored = time.perf_counter()
+    exploration_figure(exploration).to_json()  # Streamlit sends the figure as Plotly JSON
+    drawn = time.perf_counter()
+    for answers in exploration.sweeps:
+        for variant in answers.sweep.images:
+            enlarge(variant, THUMBNAIL_PX)
+    end = time.perf_counter()
+    return {
+        "explore": explored - start,
+        "figure_json": drawn - explored,
+        "thumbnails": end - drawn,
+        "total": end - start,
+        "variants": sum(len(answers.sweep.values) for answers in exploration.sweeps),
+    }
+
+
+def measure_explorer(
+    bayesian: predict.DigitModel, deterministic: predict.DigitModel, image: np.ndarray, quick: bool
+) -> dict:
+    """What opening "What if?" adds to one result's script run, against that result's predictions, for one
+    (1, 28, 28) ``image``: medians over repeated calls, per phase and in total, and the budget's verdict."""
+    repeats = 3 if quick else 30
+    _explorer_phases(bayesian, deterministic, image[0])  # untimed: Plotly's first figure, the first batch shapes
+    calls = [_explorer_phases(bayesian, deterministic, image[0]) for _ in range(repeats)]
+    phases = {name: summary_ms([call[name] for call in calls]) for name in ("explore", "figure_json", "thumbnails")}
+    total = summary_ms([call["total"] for call in calls])
+
+    def one_result() -> None:  # what every result's script run predicts (app.py's predict_all)
+        bayesian.predict(image, TARGET_T, seed=0)
+        deterministic.predict(image)
+
+    result = timings_ms(one_result, repeats)
+    return {
+        "num_samples": TARGET_T,
+        "variants": calls[0]["variants"],
+        "thumbnail_px": THUMBNAIL_PX,
+        "phases_ms": phases,
+        "total_ms": total,
+        "result_predictions_ms": result,
+        "ratio_to_result": ratio(total["p50"], result["p50"]),
+        "budget_ms": EXPLORER_BUDGET_MS,
+        "budget_met": total["p50"] <= EXPLORER_BUDGET_MS,
+    }
+
+
+def measure_model(
+    model: predict.DigitModel,
+    image: np.ndarray,
+    images: np.ndarray | None,
+    quick: bool,
+    deterministic: predict.DigitModel | None = None,
+) -> dict:
+    """Latency rows, a no-blank-pixel control at T = 100, throughput over ``images``, the explorer's cost (when
+    the ``deterministic`` twin is given) and the trace count after all of them."""
     rows = _latency_rows(model, image, quick)
     noise = np.random.default_rng(0).random((1, 28, 28), dtype=np.float32)  # no blank pixel to skip
     control = timings_ms(lambda: model.predict(noise, TARGET_T), 3 if quick else 50)
@@ -106,6 +176,9 @@ def measure_model(model: predict.DigitModel, image: np.ndarray, images: np.ndarr
             "seconds": seconds,
             "images_per_second": len(images) / seconds["p50"],
         }
+    explorer = {"skipped": "no deterministic twin shipped"}
+    if deterministic is not None:
+        explorer = measure_explorer(model, deterministic, image, quick)
     target = next(row for row in rows if row["num_samples"] == TARGET_T)
     speedup = target["speedup_vs_naive_compiled"]
     return {
@@ -113,6 +186,7 @@ def measure_model(model: predict.DigitModel, image: np.ndarray, images: np.ndarr
         "latency": rows,
         "latency_t100_no_blank_pixels_ms": control,
         "throughput": throughput,
+        "explorer": explorer,
         # Every call above went through one input signature: anything above 1 means retracing.
         "traces": model.trace_count,
         "targets": {
@@ -149,13 +223,17 @@ def run(quick: bool = False) -> dict:
         if not assets.card_path(assets_dir(), name).is_file():
             result["models"][name] = {"skipped": f"{assets.card_path(assets_dir(), name)} is not shipped"}
             continue
-        result["models"][name] = measure_model(predict.load_model("bayesian", arch), image, images, quick)
+        deterministic = None
+        if assets.card_path(assets_dir(), f"{arch}-deterministic").is_file():
+            deterministic = predict.load_model("deterministic", arch)
+        model = predict.load_model("bayesian", arch)
+        result["models"][name] = measure_model(model, image, images, quick, deterministic)
     return result
 
 
 def table_lines(result: dict) -> list[str]:
     """`run`'s result as lines of the benchmark table: the image, then per network its latency rows,
-    the no-blank-pixel control, the targets, throughput and trace count."""
+    the no-blank-pixel control, the targets, the explorer's cost (runs that measured it), throughput and trace count."""
     image = result["image"]
     lines = [f"  one image: {image['source']} ({image['nonzero_pixels']} ink pixels)"]
     for name, model in result["models"].items():
@@ -182,6 +260,7 @@ def _model_lines(name: str, model: dict) -> list[str]:
         f"{_times(targets['t100_speedup_vs_naive_compiled'])} vs naive >= {targets['t100_speedup_min']:.0f}x "
         f"{verdict(targets['t100_speedup_met'])}"
     )
+    lines += _explorer_lines(model.get("explorer"))
     throughput = model["throughput"]
     if throughput:
         lines.append(
@@ -192,8 +271,34 @@ def _model_lines(name: str, model: dict) -> list[str]:
     return lines
 
 
+def _explorer_lines(explorer: dict | None) -> list[str]:
+    """The explorer's cost against one result's predictions; nothing for a run from before it was measured."""
+    if explorer is None:
+        return []
+    if "total_ms" not in explorer:
+        return [f"    what if?: {plain(explorer)}"]
+    phases, samples = explorer["phases_ms"], explorer["num_samples"]
+    cost = (
+        f"    what if? opened ({explorer['variants']} variants at T = {samples}, figure + JSON, thumbnails): "
+        f"p50 {_ms(explorer['total_ms'])} ms <= {explorer['budget_ms']:.0f} ms {verdict(explorer['budget_met'])}"
+    )
+    parts = (
+        f"      p50 per phase: explore {_ms(phases['explore'])} ms, figure + JSON {_ms(phases['figure_json'])} ms, "
+        f"thumbnails {_ms(phases['thumbnails'])} ms"
+    )
+    compared = (
+        f"      {_ratio(explorer['ratio_to_result'])} one result's predictions (both networks at T = {samples} on "
+        f"the same image: p50 {_ms(explorer['result_predictions_ms'])} ms)"
+    )
+    return [cost, parts, compared]
+
+
 def _ms(timing: dict | None, key: str = "p50") -> str:
     return "-" if timing is None else f"{timing[key]:.1f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x"
 
 
 def _times(value: float | None) -> str:

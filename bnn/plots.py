@@ -290,54 +290,74 @@ def _rotation_degrees(row: dict) -> float:
 
 
 def exploration_figure(exploration: Exploration) -> go.Figure:
-    """What if? One column per sweep of ``bnn.explore``: uncertainty in nats (top) and probability (bottom).
+    """What if? One row per sweep of ``bnn.explore``: uncertainty in nats (left) and confidence (right).
 
-    Top: the Bayesian network's predictive entropy and mutual information; bottom: the probability each
-    network gives its own answer. The input as drawn is one step of every sweep.
+    Left: the Bayesian network's predictive entropy and mutual information; right: the probability each
+    network gives its own answer. The input as drawn is one step of every sweep. The panels are laid out by
+    hand (axis domains) rather than with ``make_subplots``, which costs more than the rest of the figure.
     """
     sweeps = exploration.sweeps
-    figure = make_subplots(
-        rows=2,
-        cols=len(sweeps),
-        shared_yaxes=True,
-        vertical_spacing=0.12,
-        subplot_titles=[answers.sweep.title for answers in sweeps],
+    gap = 0.07
+    height = (1 - gap * (len(sweeps) - 1)) / len(sweeps)
+    columns = (
+        ("uncertainty (nats)", [0, np.log(NUM_CLASSES) * 1.02], ("predictive_entropy", "epistemic"), (0.0, 0.46)),
+        ("confidence", [0, 1.02], ("probability", "deterministic_probability"), (0.54, 1.0)),
     )
-    lines = (
-        (1, "predictive_entropy", "Bayesian predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
-        (1, "epistemic", "Bayesian mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
-        (2, "probability", "Bayesian probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
-        (2, "deterministic_probability", "deterministic max probability", MODEL_COLOURS["deterministic"], "dot"),
-    )
-    for column, answers in enumerate(sweeps, start=1):
+    lines = {
+        "predictive_entropy": ("Bayesian predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
+        "epistemic": ("Bayesian mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
+        "probability": ("Bayesian probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
+        "deterministic_probability": ("deterministic max probability", MODEL_COLOURS["deterministic"], "dot"),
+    }
+    traces, layout, titles = [], {}, []
+    for row, answers in enumerate(sweeps):
+        top = 1 - row * (height + gap)
         labels = answers.sweep.labels()
-        for row, field, name, colour, dash in lines:
-            digits = answers.deterministic_digit if field == "deterministic_probability" else answers.digit
-            figure.add_trace(
-                go.Scatter(
-                    x=labels,
-                    y=getattr(answers, field),
-                    customdata=digits,
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=field,
-                    showlegend=column == 1,
-                    line={"color": colour, "dash": dash},
-                    hovertemplate=f"%{{x}}: %{{y:.3f}}, digit %{{customdata}}<extra>{name}</extra>",
-                ),
-                row=row,
-                col=column,
+        for column, (unit, value_range, fields, x_domain) in enumerate(columns):
+            panel = 2 * row + column + 1
+            suffix = "" if panel == 1 else str(panel)
+            layout[f"xaxis{suffix}"] = {"domain": x_domain, "anchor": f"y{suffix}", "tickfont": {"size": 9}}
+            layout[f"yaxis{suffix}"] = {"domain": [top - height, top], "anchor": f"x{suffix}", "range": value_range}
+            titles.append(
+                {
+                    "text": f"{answers.sweep.title}: {unit}",
+                    "x": sum(x_domain) / 2,
+                    "y": top,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
             )
-    figure.update_yaxes(range=[0, np.log(NUM_CLASSES) * 1.02], row=1, col=1, title="nats")
-    figure.update_yaxes(range=[0, 1.02], row=2, col=1, title="probability")
-    figure.update_xaxes(tickangle=-45, tickfont={"size": 9})
-    figure.update_layout(
+            for field in fields:
+                name, colour, dash = lines[field]
+                digits = answers.deterministic_digit if field == "deterministic_probability" else answers.digit
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "x": labels,
+                        "y": getattr(answers, field),
+                        "customdata": digits,
+                        "mode": "lines+markers",
+                        "name": name,
+                        "legendgroup": field,
+                        "showlegend": row == 0,
+                        "line": {"color": colour, "dash": dash},
+                        "xaxis": f"x{suffix}",
+                        "yaxis": f"y{suffix}",
+                        "hovertemplate": f"%{{x}}: %{{y:.3f}}, digit %{{customdata}}<extra>{name}</extra>",
+                    }
+                )
+    layout.update(
         title=f"What if? How the answer changes with the input (T = {exploration.num_samples})",
-        legend={"orientation": "h", "y": -0.3},
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
-        height=460,
+        annotations=titles,
+        legend={"orientation": "h", "y": -0.08},
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        height=170 * len(sweeps) + 120,
     )
-    return figure
+    return go.Figure(data=traces, layout=layout)
 
 
 # --- the "Inside the model" tab: figures from an insight JSON (bnn.insight) and model cards ---------------

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as bench
-from bench import memory
+from bench import memory, predictive
+from bnn import explore
 from bnn.environment import environment
 
 NUM_TRAIN = 55_000
@@ -57,6 +58,36 @@ def test_predictive_ratios_come_from_the_measured_medians(report):
     assert mlp["traces"] == 1  # N = 1 and N = 50, T from 1 to 1000: one compiled graph
     conv = predictive["models"]["conv-bayesian"]
     assert "skipped" in conv or conv["traces"] == 1
+
+
+def test_the_explorer_cost_is_measured_beside_one_result(report):
+    """Structure only: what opening "What if?" costs, per phase, against one result's predictions."""
+    variants = sum(len(steps) for steps in (explore.ROTATIONS, explore.SHIFTS, explore.THICKNESS, explore.BAR_ROWS))
+    models = report["predictive"]["models"]
+    measured = [model["explorer"] for model in models.values() if "total_ms" in model.get("explorer", {})]
+    assert "total_ms" in models["mlp-bayesian"]["explorer"]  # both MLP networks are shipped
+    for explorer in measured:
+        assert explorer["num_samples"] == 100 and explorer["variants"] == variants and explorer["thumbnail_px"] == 56
+        phases, total, result = explorer["phases_ms"], explorer["total_ms"], explorer["result_predictions_ms"]
+        assert set(phases) == {"explore", "figure_json", "thumbnails"}
+        for timing in (*phases.values(), total, result):
+            assert 0 < timing["min"] <= timing["p50"] <= timing["p90"] and timing["repeats"] == 3  # quick
+        assert explorer["ratio_to_result"] == pytest.approx(total["p50"] / result["p50"])
+        assert explorer["budget_ms"] == 150 and explorer["budget_met"] == (total["p50"] <= 150)
+    lines = predictive.table_lines(report["predictive"])
+    assert sum("what if? opened (" in line for line in lines) == len(measured)
+    assert sum("one result's predictions" in line for line in lines) == len(measured)
+
+
+def test_the_explorer_line_says_why_it_was_skipped_and_older_runs_have_none(report):
+    mlp = report["predictive"]["models"]["mlp-bayesian"]
+    skipped = {**mlp, "explorer": {"skipped": "no deterministic twin shipped"}}
+    older = {key: value for key, value in mlp.items() if key != "explorer"}  # bench/results.json before it was measured
+    assert "    what if?: skipped no deterministic twin shipped" in predictive.table_lines(
+        {**report["predictive"], "models": {"mlp-bayesian": skipped}}
+    )
+    lines = predictive.table_lines({**report["predictive"], "models": {"mlp-bayesian": older}})
+    assert not any("what if?" in line for line in lines)
 
 
 def test_training_speedup_is_the_ratio_of_measured_epoch_times(report):

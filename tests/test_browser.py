@@ -28,9 +28,11 @@ from bench.browser import (
     time_strokes,
     timing_digit,
 )
+from bnn import explore
 
 DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks
 TIMED_STROKES = 10
+INSIDE_CHARTS = ("reliability", "coverage", "ood", "rotation", "weights", "pruning", "training", "convergence")
 DIGIT_STROKES = {
     digit: [[(x / 100, y / 100) for x, y in stroke] for stroke in strokes] for digit, strokes in STROKES.items()
 }
@@ -228,6 +230,80 @@ def test_switching_the_network_updates_without_console_errors(open_page):
     assert result.verdict is not None and result.charts >= 2, result.text
     assert_no_exception_shown(page)
     open_page.shot(page, chosen)
+    assert page.console_errors == []
+
+
+# --- inside the model and what if? ---------------------------------------------------------------------------
+
+
+def test_inside_the_model_draws_every_chart_with_its_caption(open_page):
+    page = open_page()
+    page.tab("Inside the model", timeout=DRAW_TIMEOUT)
+    for name in INSIDE_CHARTS:
+        page.wait_drawn(f"inside-{name}", timeout=DRAW_TIMEOUT)
+    open_page.shot(page, "inside")
+
+    assert page.page.get_by_text("What the MLP networks learned").count() == 1  # the default network
+    drawn = {name: page.drawn_charts(f"inside-{name}") for name in INSIDE_CHARTS}
+    assert drawn == dict.fromkeys(INSIDE_CHARTS, 1), drawn  # 8 charts, one per container: the MLP has all its data
+    assert page.page.locator("[data-testid='stPlotlyChart']").count() == len(INSIDE_CHARTS)
+    for name in INSIDE_CHARTS:
+        assert page.keyed(f"inside-chart-{name}").count() == 1, name
+        captions = page.captions(f"inside-{name}")
+        assert len(captions) == 1 and len(captions[0]) > 20, (name, captions)
+        assert page.keyed(f"inside-{name}").locator("[data-testid='stAlert']").count() == 0, name
+    assert_no_exception_shown(page)
+    assert page.console_errors == []
+
+
+def test_inside_the_model_of_another_network_shows_a_chart_or_says_what_is_missing(open_page):
+    page = open_page()
+    networks = page.options("Network")
+    if len(networks) < 2:
+        pytest.skip(f"only one network is shipped ({', '.join(networks)}): nothing to switch to")
+    page.tab("Inside the model", timeout=DRAW_TIMEOUT)
+    page.arm_run()
+    chosen = page.select("Network", networks[1])
+    page.wait_run(DRAW_TIMEOUT)
+    for name in INSIDE_CHARTS:
+        page.wait_drawn(f"inside-{name}", min_charts=0, timeout=DRAW_TIMEOUT)
+    open_page.shot(page, f"inside-{chosen}")
+
+    assert page.page.get_by_text(f"What the {chosen} networks learned").count() == 1
+    for name in INSIDE_CHARTS:
+        box = page.keyed(f"inside-{name}")
+        alerts = box.locator("[data-testid='stAlert']").all_inner_texts()
+        if page.drawn_charts(f"inside-{name}") == 1:  # a chart and its caption
+            assert alerts == [] and len(page.captions(f"inside-{name}")) == 1, (name, alerts)
+        else:  # no chart: an info saying what is missing instead
+            assert box.locator("[data-testid='stPlotlyChart']").count() == 0, name
+            assert len(alerts) == 1 and len(alerts[0]) > 20, (name, alerts)
+    assert_no_exception_shown(page)
+    assert page.console_errors == []
+
+
+def test_what_if_explores_the_drawn_digit_once_opened(open_page):
+    page = open_page()
+    assert_reads(draw_and_read(page, 1), 1)
+    what_if = page.expander("What if?", key="what-if-draw")
+    assert what_if.count() == 1 and what_if.locator("details").get_attribute("open") is None  # closed by default
+    assert page.keyed("explore-draw").count() == 0  # so nothing was computed
+
+    page.open_expander("What if?", key="what-if-draw", timeout=DRAW_TIMEOUT)
+    page.wait_drawn("explore-draw", min_charts=1, timeout=DRAW_TIMEOUT)
+    open_page.shot(page, "explorer")
+
+    assert page.drawn_charts("explore-draw") == 1
+    assert page.keyed("explore-draw").locator(".js-plotly-plot").count() == 1
+    (traces,) = page.chart_traces("draw", "explore-chart")
+    steps = [len(explore.ROTATIONS), len(explore.SHIFTS), len(explore.THICKNESS), len(explore.BAR_ROWS)]
+    assert len(traces) == 16 and sorted(len(trace["y"]) for trace in traces) == sorted(steps * 4), traces
+    rows = page.image_rows("explore-draw")
+    assert [len(row) for row in rows] == steps, rows  # four rows of thumbnails, one per sweep
+    unchanged = [rows[0][explore.ROTATIONS.index(0)], rows[1][explore.SHIFTS.index(0)]]
+    unchanged += [rows[2][explore.THICKNESS.index(0)], rows[3][explore.BAR_ROWS.index(None)]]
+    assert unchanged == ["0°: 1", "as drawn: 1", "as drawn: 1", "no bar: 1"], rows  # the input itself still reads 1
+    assert_no_exception_shown(page)
     assert page.console_errors == []
 
 

@@ -197,6 +197,33 @@ class AppPage:
         tab.click()
         self.wait_run(timeout)
 
+    def keyed(self, key: str):
+        """What Streamlit drew for the container or widget keyed ``key``: it carries the class ``st-key-<key>``."""
+        return self.page.locator(f".st-key-{key}")
+
+    def expander(self, label: str, key: str | None = None):
+        """The expander whose label starts with ``label`` (only inside the element keyed ``key`` when given)."""
+        root = self.keyed(key) if key else self.page
+        title = self.page.locator("summary [data-testid='stMarkdownContainer']")  # the label, without the icon
+        title = title.filter(has_text=re.compile("^" + re.escape(label)))
+        return root.locator("[data-testid='stExpander']").filter(has=title)  # ``has`` looks inside each expander
+
+    def open_expander(self, label: str, key: str | None = None, rerun: bool = True, timeout: float = 60.0) -> None:
+        """Open the expander ``label`` (see `expander`) by clicking its label, as a user would.
+
+        With ``rerun`` (an expander made with ``on_change="rerun"``, whose content is computed only while it is
+        open) this waits for the script run the click starts.
+        """
+        expander = self.expander(label, key)
+        if expander.count() != 1:
+            raise AssertionError(f"{expander.count()} expanders labelled {label!r}{f' in {key}' if key else ''}")
+        if expander.locator("details").get_attribute("open") is not None:
+            return
+        self.arm_run()
+        expander.locator("summary").click()
+        if rerun:
+            self.wait_run(timeout)
+
     # --- doing things ---------------------------------------------------------------------------------------
 
     def arm(self, suffix: str = "draw", min_charts: int = 1) -> None:
@@ -356,6 +383,38 @@ class AppPage:
         if len(bars) != 1:
             raise AssertionError(f"expected one bar trace in votes-{suffix}, found {len(bars)}")
         return bars[0]["y"]
+
+    def drawn_charts(self, key: str) -> int:
+        """How many Plotly charts inside the element keyed ``key`` are drawn (Plotly has made their SVG)."""
+        return self.keyed(key).locator(".js-plotly-plot:has(.main-svg)").count()
+
+    def wait_drawn(self, key: str, min_charts: int = 1, timeout: float = 60.0) -> None:
+        """Until the page is idle and the element keyed ``key`` is drawn: at least ``min_charts`` Plotly charts,
+        every one of its charts drawn and every one of its images loaded."""
+        condition = """([key, minCharts]) => {
+          const box = document.querySelector(".st-key-" + key);
+          if (!box || !window.__bnn.idle()) return false;
+          const charts = [...box.querySelectorAll('[data-testid="stPlotlyChart"]')];
+          const drawn = charts.filter((chart) => chart.querySelector(".js-plotly-plot .main-svg")).length;
+          const images = [...box.querySelectorAll("img")];
+          return drawn >= Math.max(minCharts, charts.length) && images.every((img) => img.complete && img.naturalWidth > 0);
+        }"""
+        self._wait_for(condition, timeout, f"{key} was not drawn with {min_charts} charts", arg=[key, min_charts])
+
+    def image_rows(self, key: str) -> list[list[str]]:
+        """The image elements inside the element keyed ``key``, in page order: each one's captions, one per
+        picture (one ``st.image`` call with a list of pictures is one row)."""
+        return self.keyed(key).evaluate(
+            """(box) => [...box.querySelectorAll('[data-testid="stImage"]')].map((row) => {
+              const pictures = [...row.querySelectorAll("img")];
+              const captions = [...row.querySelectorAll('[data-testid="stImageCaption"]')].map((c) => c.innerText);
+              return pictures.map((_, index) => captions[index] ?? "");
+            })"""
+        )
+
+    def captions(self, key: str) -> list[str]:
+        """The texts of the ``st.caption`` elements inside the element keyed ``key``."""
+        return self.keyed(key).locator("[data-testid='stCaptionContainer']").all_inner_texts()
 
     # --- sidebar widgets ------------------------------------------------------------------------------------
 
