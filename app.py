@@ -248,16 +248,17 @@ def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
     )
     if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
-        given.image(enlarge(shown.steps.grayscale), caption="your image", width="stretch")
     else:
-        seen, words = st.columns([1, 3], gap="medium")
-    seen.image(enlarge(shown.network_input), caption="what the network sees (28 x 28)", width="stretch")
-    with words, st.container(key=f"verdict-{suffix}"):
+        given, (seen, words) = None, st.columns([1, 3], gap="medium")
+    with words, st.container(key=f"verdict-{suffix}"):  # the answer first: it reaches the page before any image
         st.markdown(verdict.headline())
         (st.warning if verdict.not_sure else st.success)(verdict.explanation())
         st.markdown(" ".join(filter(None, [verdict.votes_sentence(), verdict.deterministic_note()])))
         if verdict.true_label is not None:
             st.markdown(verdict.truth_note())
+    if given is not None:
+        given.image(enlarge(shown.steps.grayscale), caption="your image", width="stretch")
+    seen.image(enlarge(shown.network_input), caption="what the network sees (28 x 28)", width="stretch")
     if shown.steps is not None:
         with st.expander("How the image was prepared for the network"):
             for column, (caption, picture) in zip(st.columns(5), preprocessing_panels(shown.steps), strict=True):
@@ -277,10 +278,11 @@ def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
         plots.softmax_comparison_figure(bayesian, deterministic), key=f"compare-{suffix}", config=CHART_CONFIG
     )
     if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
-        st.markdown('**Every method on this input** (each flags "not sure" by its own validation thresholds)')
         answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
         rows = comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers})
-        st.dataframe(rows, hide_index=True, key=f"methods-{suffix}")
+        with st.container(key=f"methods-{suffix}"):
+            st.markdown('**Every method on this input** (each flags "not sure" by its own validation thresholds)')
+            st.dataframe(rows, hide_index=True)
     what_if = st.expander(WHAT_IF_LABEL, key=f"what-if-{suffix}", on_change="rerun")  # closed: nothing computed
     if what_if.open:
         with what_if, st.container(key=f"explore-{suffix}"):

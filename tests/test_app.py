@@ -19,8 +19,9 @@ from streamlit.testing.v1 import AppTest
 
 import bnn
 from bnn import config, explore
-from bnn.assets import shipped_architectures
+from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.examples import EXAMPLES
+from bnn.verdict import METHOD_NAMES, METHOD_SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -396,11 +397,12 @@ def test_reruns_with_unchanged_input_do_not_recompute(monkeypatch):
 
     monkeypatch.setattr(bnn.DigitModel, "predict", counting)
     app = upload(open_app("Upload"), ("zero.png", png(font_digit(0, size=260))))
-    assert sorted(calls) == ["bayesian", "deterministic"]
+    kinds = shipped_kinds("mlp")  # each shipped network answers once: the verdict's two, then the methods table
+    assert sorted(calls) == sorted(kinds)
     app.run()  # nothing changed: a plain rerun
-    assert len(calls) == 2
+    assert len(calls) == len(kinds)
     app.sidebar.number_input[0].set_value(3).run()  # a new seed is a new question
-    assert len(calls) == 4
+    assert len(calls) == 2 * len(kinds)
 
 
 # --- Test digits and Not digits ----------------------------------------------------------------------------
@@ -489,3 +491,31 @@ def test_inside_the_model_says_which_command_computes_what_is_missing(tmp_path, 
         assert not charts(result(app, f"inside-{name}")), name
     assert "python -m bnn insight --arch mlp" in missing["pruning"][0].value
     assert "python -m bnn shift" in missing["rotation"][0].value
+
+
+# --- other uncertainty methods -------------------------------------------------------------------------------
+
+
+def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_one_chosen():
+    methods = [kind for kind in shipped_kinds("mlp") if kind in config.UNCERTAINTY_KINDS]
+    if len(methods) == 1:
+        pytest.skip("only the variational network is shipped")
+    app = upload(open_app("Upload"), ("four.png", png(font_digit(4, size=300))))
+    assert_no_exception(app)
+    picker = next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method")
+    assert picker.options == [METHOD_NAMES[kind] for kind in methods] and picker.value == "bayesian"
+    assert "Bayesian: 4" in texts(result(app, "verdict-upload-0"))
+    table = result(app, "methods-upload-0").dataframe[0].value
+    assert list(table["method"]) == [METHOD_NAMES[kind] for kind in shipped_kinds("mlp")]
+    assert set(table["digit"]) == {"4"}
+    votes = dict(zip(table["method"], table["votes"], strict=True))
+    assert votes["Deterministic"] == "1 / 1" and votes["Variational (Flipout)"].endswith("/ 100")
+    if "ensemble" in methods:
+        assert votes["Deep ensemble"].endswith(f"/ {config.Config().ensemble_size}")
+    for kind in methods[1:]:
+        picker = next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method")
+        app = picker.select(kind).run()
+        assert_no_exception(app)
+        verdict = texts(result(app, "verdict-upload-0"))
+        assert f"Bayesian ({METHOD_NAMES[kind]}): 4" in verdict and "Deterministic: 4" in verdict
+        assert METHOD_SAMPLES[METHOD_NAMES[kind]] in verdict

@@ -1,5 +1,6 @@
 """The benchmark runs on a tiny setting and its report holds together. Its figures are not tested here."""
 
+import ast
 import json
 import statistics
 from pathlib import Path
@@ -7,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as bench
+from bench import app as app_bench
 from bench import memory, predictive
-from bnn import explore
+from bench.browser import Result
+from bnn import assets, explore
+from bnn.config import Config
 from bnn.environment import environment
 
 NUM_TRAIN = 55_000
@@ -79,6 +83,18 @@ def test_the_explorer_cost_is_measured_beside_one_result(report):
     assert sum("one result's predictions" in line for line in lines) == len(measured)
 
 
+def test_every_shipped_method_is_timed_on_one_image_in_the_same_run(report):
+    methods = report["predictive"]["methods"]
+    assert set(methods) == {arch for arch in ("mlp", "conv") if assets.shipped_kinds(arch)}
+    for arch, timings in methods.items():
+        assert list(timings) == list(assets.shipped_kinds(arch))
+        for kind, timing in timings.items():
+            assert 0 < timing["min"] <= timing["p50"] <= timing["p90"] and timing["repeats"] == 3  # quick
+            assert timing["num_samples"] == {"deterministic": 1, "ensemble": Config().ensemble_size}.get(kind, 100)
+    lines = predictive.table_lines(report["predictive"])
+    assert sum("one image at T = 100 by method" in line for line in lines) == len(methods)
+
+
 def test_the_explorer_line_says_why_it_was_skipped_and_older_runs_have_none(report):
     mlp = report["predictive"]["models"]["mlp-bayesian"]
     skipped = {**mlp, "explorer": {"skipped": "no deterministic twin shipped"}}
@@ -136,3 +152,94 @@ def test_readme_shows_the_committed_full_benchmark_run(committed):
     assert committed["quick"] is False and {"predictive", "training", "memory", "app"} <= set(committed)
     assert all("error" not in committed[part] and "skipped" not in committed[part] for part in bench.PARTS)
     assert bench.table(committed) in (ROOT / "README.md").read_text()
+
+
+# --- the app against the floor page (structure only, on made-up answers) ---------------------------------------
+
+
+def _answer(verdict_ms: float, charts_ms: float, verdict: str = "Bayesian: 1") -> Result:
+    """An answer as `bench.browser` reads it: sent at 210 ms, the run from 220 ms to ``verdict_ms``."""
+    return Result(
+        suffix="draw",
+        text=verdict,
+        verdict=verdict,
+        charts=4 if charts_ms > verdict_ms else 0,
+        alerts=[],
+        milliseconds=charts_ms,
+        to_run_ms=220.0,
+        run_ms=verdict_ms - 220.0,
+        render_ms=charts_ms - verdict_ms,
+        verdict_ms=verdict_ms,
+        to_send_ms=210.0,
+    )
+
+
+@pytest.fixture(scope="module")
+def floor_comparison() -> dict:
+    floor = [_answer(ms, ms + 5, "Stroke 1 received: 5,000 bytes of PNG") for ms in (280.0, 290.0, 300.0, 310.0)]
+    app = [_answer(verdict_ms, charts_ms) for verdict_ms, charts_ms in ((320, 420), (330, 430), (340, 460), (400, 480))]
+    at_once = {"floor": [_answer(ms, ms + 5) for ms in (500.0, 600.0)], "app": [_answer(700, 800), _answer(800, 880)]}
+    result = app_bench.floor_comparison({"floor": floor, "app": app}, at_once, pages_at_once=2)
+    return {**result, "block": 5, "load_average_before": [2.0, 2.0, 2.0], "load_average_after": [2.5, 2.0, 2.0]}
+
+
+def test_the_app_is_compared_with_the_floor_page_by_the_issues_ratios(floor_comparison):
+    comparison = floor_comparison
+    assert comparison["script"] == "bench/floor_app.py" and (ROOT / comparison["script"]).is_file()
+    assert comparison["strokes"] == 4 and comparison["pages_at_once"] == 2
+    for times in (comparison["one_page_ms"], comparison["at_once_ms"]):
+        assert set(times) == {"floor_text", "app_verdict", "app_charts"}
+        assert all(times[series]["p50"] <= times[series]["p90"] for series in times)
+    one_page, at_once = comparison["one_page_ms"], comparison["at_once_ms"]
+    assert one_page["floor_text"]["p50"] == 295 and one_page["app_verdict"]["p50"] == 335  # the verdict_ms
+    assert one_page["app_charts"]["p50"] == 445  # the milliseconds: every chart drawn
+    expected = {
+        "verdict_p50": (one_page["app_verdict"]["p50"], one_page["floor_text"]["p50"], 1.15),
+        "verdict_p90": (one_page["app_verdict"]["p90"], one_page["floor_text"]["p90"], 1.15),
+        "charts_p50": (one_page["app_charts"]["p50"], one_page["floor_text"]["p50"], 1.4),
+        "charts_at_once_p50": (at_once["app_charts"]["p50"], at_once["floor_text"]["p50"], 1.6),
+    }
+    assert set(comparison["vs_floor"]) == set(expected)
+    for name, (app_ms, floor_ms, target) in expected.items():
+        row = comparison["vs_floor"][name]
+        assert (row["app_ms"], row["floor_ms"], row["target"]) == (app_ms, floor_ms, target), name
+        assert row["ratio"] == pytest.approx(app_ms / floor_ms) and row["met"] == (row["ratio"] <= target), name
+    assert [comparison["vs_floor"][name]["met"] for name in expected] == [True, False, False, True]
+    parts = comparison["parts_p50_ms"]
+    assert parts["floor"]["to_send"] == 210 and parts["app"]["run_start_to_verdict"] == 335 - 220
+    assert set(parts["floor"]) == {"to_send", "to_run_start", "run_start_to_verdict", "run", "run_end_to_settled"}
+
+
+def test_the_floor_comparison_is_in_the_app_table_and_older_runs_have_none(committed, floor_comparison):
+    older = app_bench.table_lines(committed["app"])
+    assert not any("floor" in line for line in older)  # bench/results.json before the floor page: as before
+    lines = app_bench.table_lines({**committed["app"], "floor": floor_comparison})
+    assert [line for line in lines if line in older] == older
+    added = "\n".join(line for line in lines if line not in older)
+    assert lines.index(older[2]) < lines.index(lines[3]) < lines.index(older[3])  # after stroke to charts, before load
+    assert "bench/floor_app.py" in added and "alternating blocks of 5" in added and "2.0 before, 2.5 after" in added
+    assert "verdict shown, p50" in added and "charts drawn, p50, 2 pages at once" in added
+    assert added.count("NOT met") == 2 and added.count("  met") == 2
+    assert "(the canvas's send delay: 71% of the floor's text shown)" in added  # 210 of 295 ms
+
+
+def test_an_answer_without_a_seen_verdict_stops_the_comparison():
+    unseen = _answer(float("nan"), 400.0)
+    floor = [_answer(300.0, 305.0)]
+    with pytest.raises(AssertionError, match="verdict was not seen"):
+        app_bench.floor_comparison({"floor": floor, "app": [unseen]}, {"floor": floor, "app": [unseen]}, 1)
+
+
+def test_the_floor_page_imports_no_model():
+    """No TensorFlow and nothing of bnn but its config: a floor with a model in it would not be a floor."""
+    tree = ast.parse((ROOT / "bench" / "floor_app.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert {"streamlit", "streamlit_drawable_canvas.st_canvas", "bnn.config"} <= imported
+    model = {name for name in imported if name.startswith(("tensorflow", "tf_keras", "bnn")) and name != "bnn.config"}
+    assert model == set(), model

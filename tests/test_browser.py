@@ -4,11 +4,13 @@ Starts ``streamlit run app.py`` on 127.0.0.1 at a free port (one server for the 
 in a fresh browser context (its own Streamlit session) and saves a screenshot of each scenario to
 ``$BNN_SCREENSHOT_DIR`` (default: a pytest temporary folder, printed at the start). Needs Debian's
 ``chromium`` package; without it these tests skip on a developer machine and fail in CI (``CI=true``).
-``$BNN_BROWSER_APP`` names another Streamlit script to test (default ``app.py``).
+``$BNN_BROWSER_APP`` names another Streamlit script to test (default ``app.py``). The floor page of the app
+benchmark (``bench/floor_app.py``) gets its own small server.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from bench.browser import (
     release_together,
     time_strokes,
     timing_digit,
+    timing_stroke,
 )
 from bnn import explore
 
@@ -59,6 +62,15 @@ def server(browser, tmp_path_factory):
     app_server.start(timeout=180)
     yield app_server
     app_server.stop()
+
+
+@pytest.fixture(scope="module")
+def floor_server(browser, tmp_path_factory):
+    """The app benchmark's floor page: the same canvas, no model (starts in a second or two)."""
+    floor = AppServer(app=app_bench.FLOOR_SCRIPT, log_path=tmp_path_factory.mktemp("streamlit") / "floor.log")
+    floor.start(timeout=60)
+    yield floor
+    floor.stop()
 
 
 @pytest.fixture(scope="module")
@@ -328,14 +340,16 @@ def test_pages_drawing_at_the_same_time_each_get_their_own_digit(open_page):
 def test_stroke_to_charts_time_is_measured(open_page, capsys):
     """Ten strokes after an untimed first one (which also loads Plotly); prints p50 / p90, asserts no timing."""
     page = open_page()
-    time_strokes(page, 1, DRAW_TIMEOUT)
-    results = time_strokes(page, TIMED_STROKES, DRAW_TIMEOUT, first_index=1)
+    time_strokes(page, 1, DRAW_TIMEOUT, **app_bench.APP_ANSWER)
+    results = time_strokes(page, TIMED_STROKES, DRAW_TIMEOUT, first_index=1, **app_bench.APP_ANSWER)
 
     assert [result.bayesian for result in results] == [timing_digit(index) for index in range(1, TIMED_STROKES + 1)]
     assert all(result.charts >= 2 for result in results)
     for result in results:
         parts = result.to_run_ms + result.run_ms + result.render_ms
         assert 0 < result.milliseconds == pytest.approx(parts, abs=1), result
+        # The order of events, not their times: drawing sent, run started, verdict shown, charts drawn.
+        assert 0 < result.to_send_ms <= result.to_run_ms <= result.verdict_ms <= result.milliseconds, result
     stroke = percentiles([result.milliseconds for result in results])
     with capsys.disabled():
         print(
@@ -352,3 +366,28 @@ def test_the_app_benchmark_measures_pages_drawing_together(browser, server):
     assert level["answers"] == level["read_right"] == 2
     assert 0 < level["p50_ms"] <= level["p90_ms"] <= level["max_ms"]
     assert level["peak_rss_mib"] > 100  # TensorFlow and the networks are in there
+
+
+def test_the_floor_page_answers_each_stroke_with_a_line_of_text(browser, floor_server):
+    """bench/floor_app.py: the hint, then "Stroke N received" in verdict-draw, seen as the verdict is on the app;
+    a second stroke replaces the line (the watch must not take the old line for the new one)."""
+    page = AppPage.open(browser, floor_server.url, timeout=60)
+    try:
+        assert page.result("draw").inner_text().strip().startswith("Draw on the canvas"), page.describe()
+        (first,) = time_strokes(page, 1, 60, **app_bench.FLOOR_ANSWER)  # cleared afterwards
+        page.arm("draw", **app_bench.FLOOR_ANSWER)
+        page.draw(timing_stroke(1))
+        page.wait_result(60)
+        page.arm("draw", **app_bench.FLOOR_ANSWER)
+        page.draw(timing_stroke(2))
+        second = page.wait_result(60)
+
+        assert first.verdict.startswith("Stroke 1 received: ") and first.verdict.endswith(" bytes of PNG")
+        assert second.verdict.startswith("Stroke 2 received: "), second.verdict
+        for result in (first, second):
+            assert result.charts == 0 and result.alerts == [], result
+            assert not math.isnan(result.verdict_ms), page.describe()
+            assert 0 < result.to_send_ms <= result.to_run_ms <= result.verdict_ms <= result.milliseconds, result
+        assert page.console_errors == []
+    finally:
+        page.close()

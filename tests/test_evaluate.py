@@ -102,3 +102,11 @@ def test_the_methods_table_compares_every_kind_on_the_same_rows():
     assert rows["one image, T = 100 (ms, median)"][0] == "5.2" and rows["one image, T = 100 (ms, median)"][1] == "-"
     lowest = [int(count) for count in rows[f"shift: rows with the lowest NLL of the {len(report['models'])}"]]
     assert sum(lowest) == len(shift.CORRUPTIONS) - 1  # every corrupted row has one winner; "clean" is not counted
+
+
+def test_the_readme_methods_table_is_the_shipped_reports():
+    assets = config.ASSETS_DIR
+    report = json.loads((assets / "report.json").read_text())
+    shift_report = json.loads((assets / "shift.json").read_text())
+    cards = {kind: json.loads((assets / f"mlp-{kind}.json").read_text()) for kind in report["models"]}
+    assert evaluate.format_methods_table(report, shift_report, cards) in (assets.parent / "README.md").read_text()

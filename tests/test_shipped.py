@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import bnn
-from bnn.assets import shipped_architectures
-from bnn.config import KINDS, Config, assets_dir, network_name
+from bnn.assets import shipped_architectures, shipped_kinds
+from bnn.config import Config, assets_dir, network_name
 from bnn.evaluate import prediction_metrics
 
 ARCHITECTURES = shipped_architectures()
@@ -30,7 +30,9 @@ def test_the_default_mlp_is_shipped():
     assert "mlp" in ARCHITECTURES
 
 
-@pytest.fixture(scope="module", params=[(arch, kind) for arch in ARCHITECTURES for kind in KINDS], ids="-".join)
+@pytest.fixture(
+    scope="module", params=[(arch, kind) for arch in ARCHITECTURES for kind in shipped_kinds(arch)], ids="-".join
+)
 def shipped(request):
     arch, kind = request.param
     return bnn.load_model(kind, arch)
@@ -48,12 +50,16 @@ def test_cards_record_todays_defaults_so_training_reproduces_them(shipped):
     defaults = Config(kind=shipped.kind, arch=shipped.arch)
     for field in ("arch", "variational_layer", "prior_scale", "posterior_init_scale"):
         assert architecture[field] == getattr(defaults, field), field
+    for field in ("dropout_rate", "ensemble_size"):  # recorded by the kinds they apply to
+        assert architecture.get(field, getattr(defaults, field)) == getattr(defaults, field), field
     assert tuple(architecture["hidden_units"]) == defaults.hidden_units
 
 
 def test_at_least_98_percent_on_the_test_set_with_few_samples(shipped, mnist):
     prediction = shipped.predict(mnist.test.images, num_samples=10, seed=1)
-    assert prediction.num_samples == (10 if shipped.kind == "bayesian" else 1)
+    assert (
+        prediction.num_samples == shipped.samples_used(10) == {"deterministic": 1, "ensemble": 5}.get(shipped.kind, 10)
+    )
     assert np.mean(prediction.label == mnist.test.labels) >= 0.98
 
 
@@ -74,7 +80,7 @@ def test_card_and_report_numbers_are_reproduced(shipped, mnist):
 def test_report_has_the_documented_shape(arch):
     report = _report(arch)
     assert report["test_size"] == 10_000 and report["num_samples"] >= 100
-    assert set(report["models"]) == set(KINDS)
+    assert set(report["models"]) == set(shipped_kinds(arch))
     for metrics in report["models"].values():
         for key in ("accuracy", "nll", "brier", "ece", "ood_auroc_entropy", "accuracy_at_95_coverage"):
             assert 0 <= metrics[key] <= 1 or key == "nll"
@@ -152,7 +158,7 @@ def test_shift_report_covers_every_family_and_shipped_network():
 
     report = _shift_report()
     assert report["num_images"] >= 1000 and report["num_samples"] >= 100
-    networks = {network_name(arch, kind) for arch in ARCHITECTURES for kind in KINDS}
+    networks = {network_name(arch, kind) for arch in ARCHITECTURES for kind in shipped_kinds(arch)}
     assert {row["network"] for row in report["rows"]} == networks
     assert {row["corruption"] for row in report["rows"]} == set(shift.FAMILIES)
     assert len(report["rows"]) == len(shift.CORRUPTIONS) * len(networks)
@@ -214,3 +220,15 @@ def test_readme_shift_table_is_the_committed_report():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert format_shift_table(_shift_report()) in readme
+
+
+def test_the_shipped_ensemble_members_are_different_networks(mnist):
+    if "ensemble" not in shipped_kinds("mlp"):
+        pytest.skip("no ensemble shipped")
+    model = bnn.load_model("ensemble", "mlp")
+    samples = model.predict(mnist.test.images[:2000]).samples
+    assert samples.shape[0] == Config().ensemble_size
+    for first in range(len(samples)):
+        for second in range(first + 1, len(samples)):
+            assert np.abs(samples[first] - samples[second]).max() > 0.5  # they disagree firmly on some digit
+    assert model.card["training"]["members"][1]["seed"] == model.card["seed"] + 1
