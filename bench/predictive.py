@@ -228,7 +228,26 @@ def run(quick: bool = False) -> dict:
             deterministic = predict.load_model("deterministic", arch)
         model = predict.load_model("bayesian", arch)
         result["models"][name] = measure_model(model, image, images, quick, deterministic)
+        result.setdefault("methods", {})[arch] = measure_methods(arch, image, quick)
     return result
+
+
+def measure_methods(arch: str, image: np.ndarray, quick: bool) -> dict:
+    """One image at T = 100 through every shipped kind of ``arch``, timed in turns so load drifts hit all alike.
+
+    The deterministic network always answers with T = 1 and an ensemble with T = its members.
+    """
+    models = {kind: predict.load_model(kind, arch) for kind in assets.shipped_kinds(arch)}
+    repeats = 3 if quick else 30
+    seconds = {kind: [] for kind in models}
+    for model in models.values():
+        model.predict(image, TARGET_T)  # trace outside the timings
+    for _ in range(repeats):
+        for kind, model in models.items():
+            start = time.perf_counter()
+            model.predict(image, TARGET_T)
+            seconds[kind].append(time.perf_counter() - start)
+    return {kind: {**summary_ms(seconds[kind]), "num_samples": models[kind].samples_used(TARGET_T)} for kind in models}
 
 
 def table_lines(result: dict) -> list[str]:
@@ -238,6 +257,11 @@ def table_lines(result: dict) -> list[str]:
     lines = [f"  one image: {image['source']} ({image['nonzero_pixels']} ink pixels)"]
     for name, model in result["models"].items():
         lines += _model_lines(name, model) if "latency" in model else [f"  {name}: {model}"]
+    for arch, methods in result.get("methods", {}).items():
+        cells = ", ".join(
+            f"{kind} {timing['p50']:.1f} ms (T = {timing['num_samples']})" for kind, timing in methods.items()
+        )
+        lines.append(f"  {arch}, one image at T = 100 by method, p50 (timed in turns): {cells}")
     return lines
 
 

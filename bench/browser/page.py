@@ -1,8 +1,9 @@
 """One page of the Streamlit app in Chromium: open it, draw, upload, read the result and its timing.
 
 Timing happens inside the page (``performance.now()``): from the mouse-up (or the arming, for uploads)
-to the first moment the script run it caused has finished and the result's charts are drawn. Script runs
-are seen on the app's WebSocket (`bench.browser.messages`).
+to the first moment the script run it caused has finished and the result's charts are drawn, and apart
+from that to the first moment the new verdict's text is shown. Script runs are seen on the app's WebSocket
+(`bench.browser.messages`).
 """
 
 from __future__ import annotations
@@ -49,28 +50,54 @@ _WATCH_SCRIPT = """
     }
     return null;
   };
+  // The new verdict is shown when a script run started after the trigger, the verdict container holds at
+  // least ``verdictParts`` elements, none of them stale (left from an earlier run), and its text is not the
+  // text it had when armed; the same text again counts once that run has finished. textContent: no layout.
+  bnn.checkVerdict = (w, t0, box) => {
+    if (w.verdictAt !== null && w.verdictT0 === t0) return;
+    w.verdictAt = null;  // a later mouse-up: the verdict of an earlier stroke does not count
+    if (!bnn.runs.some((run) => run.state === "running" && run.t >= t0)) return;
+    const verdict = box.querySelector(".st-key-verdict-" + w.suffix);
+    if (!verdict) return;
+    const parts = [...verdict.querySelectorAll('[data-testid="stElementContainer"]')];
+    if (parts.length < w.verdictParts || parts.some((part) => part.getAttribute("data-stale") === "true")) return;
+    const text = verdict.textContent.trim();
+    if (!text || (text === w.oldVerdict && bnn.finishedRunAfter(t0) === null)) return;
+    w.verdictAt = performance.now();
+    w.verdictT0 = t0;
+  };
   // A result has settled when a script run that started after the trigger has finished, the page is idle,
-  // and the result container holds either a verdict with its charts drawn or a message.
+  // and the result container holds either a verdict, shown (its text may come after its element: Suspense),
+  // with its charts drawn, or a message.
   bnn.check = () => {
     const w = bnn.watch;
     if (!w || w.done !== null) return;
     const t0 = Math.max(w.armedAt, ...bnn.mouseUps.filter((t) => t >= w.armedAt));
-    const run = bnn.finishedRunAfter(t0);
-    if (!run || !bnn.idle()) return;
     const box = document.querySelector(".st-key-result-" + w.suffix);
-    if (!box) return;
+    if (box) bnn.checkVerdict(w, t0, box);
+    const run = bnn.finishedRunAfter(t0);
+    if (!run || !bnn.idle() || !box) return;
+    // Until React renders the run's last messages the page is the previous run's, which may pass for an answer
+    // (the prompt, for a message): wait for a change after the run's end, or 200 ms without one (the same page).
+    if (bnn.mutatedAt < run.runEnd && performance.now() - run.runEnd < 200) return;
     const verdict = box.querySelector(".st-key-verdict-" + w.suffix);
     const charts = [...box.querySelectorAll('[data-testid="stPlotlyChart"]')];
     const drawn = charts.filter((chart) => chart.querySelector(".main-svg")).length;
     const alerts = box.querySelectorAll('[data-testid="stAlert"], [data-testid="stAlertContainer"]').length;
-    if (verdict ? drawn < Math.max(w.minCharts, charts.length) : alerts === 0) return;
+    if (verdict ? drawn < Math.max(w.minCharts, charts.length) || w.verdictAt === null : alerts === 0) return;
     w.done = performance.now();
     w.t0 = t0;
     // The phases as this page saw them: trigger -> script run starts -> run ends -> charts drawn.
     w.runStart = run.runStart;
     w.runEnd = run.runEnd;
+    // The page's first message after the trigger: the drawing, once the canvas component sends it.
+    w.sentAt = bnn.sends.map(([t]) => t).find((t) => t >= t0) ?? null;
   };
-  new MutationObserver(() => bnn.watch && bnn.check()).observe(document, {
+  bnn.mutatedAt = 0;
+  new MutationObserver(() => {
+    bnn.mutatedAt = performance.now();
+    if (bnn.watch) bnn.check();
+  }).observe(document, {
     subtree: true, childList: true, characterData: true, attributes: true,
   });
   setInterval(() => bnn.watch && bnn.check(), 15);
@@ -105,6 +132,10 @@ class Result:
     to_run_ms: float = float("nan")
     run_ms: float = float("nan")
     render_ms: float = float("nan")
+    # From the trigger to the new verdict's text shown (before the charts; NaN without a verdict), and to the
+    # page's first message after it (for a stroke: the canvas component sending the drawing, after its delay).
+    verdict_ms: float = float("nan")
+    to_send_ms: float = float("nan")
 
     @property
     def bayesian(self) -> int | None:
@@ -226,14 +257,22 @@ class AppPage:
 
     # --- doing things ---------------------------------------------------------------------------------------
 
-    def arm(self, suffix: str = "draw", min_charts: int = 1) -> None:
-        """Start watching ``result-<suffix>``: the next `wait_result` reports the first settled result after now."""
+    def arm(self, suffix: str = "draw", min_charts: int = 1, verdict_parts: int = 1) -> None:
+        """Start watching ``result-<suffix>``: the next `wait_result` reports the first settled result after now.
+
+        A verdict counts as shown (``Result.verdict_ms``) once ``verdict-<suffix>`` holds ``verdict_parts``
+        elements from the new script run (app.py's: the headline, the "sure" / "not sure" box, the sentence).
+        """
         self.page.evaluate(
-            """([suffix, minCharts]) => {
-              window.__bnn.watch = { suffix, minCharts, armedAt: performance.now(), done: null, t0: null };
+            """([suffix, minCharts, verdictParts]) => {
+              const old = document.querySelector(`.st-key-result-${suffix} .st-key-verdict-${suffix}`);
+              window.__bnn.watch = {
+                suffix, minCharts, verdictParts, armedAt: performance.now(), done: null, t0: null,
+                oldVerdict: old ? old.textContent.trim() : null, verdictAt: null, verdictT0: null, sentAt: null,
+              };
               window.__bnn.arms.push([suffix, window.__bnn.watch.armedAt]);
             }""",
-            [suffix, min_charts],
+            [suffix, min_charts, verdict_parts],
         )
 
     def press_strokes(self, strokes, steps: int = 6) -> None:
@@ -359,6 +398,8 @@ class AppPage:
                 to_run_ms: w.done === null ? NaN : w.runStart - w.t0,
                 run_ms: w.done === null ? NaN : w.runEnd - w.runStart,
                 render_ms: w.done === null ? NaN : w.done - w.runEnd,
+                verdict_ms: w.done === null || w.verdictAt === null ? NaN : w.verdictAt - w.t0,
+                to_send_ms: w.done === null || w.sentAt === null ? NaN : w.sentAt - w.t0,
               };
             }"""
         )

@@ -1,7 +1,8 @@
 """``streamlit run app.py`` as a child process for the browser tests and the app benchmark.
 
-`AppServer` starts the app on 127.0.0.1 at a free port and waits until it is healthy; `MemorySampler`
-follows the resident memory of its process tree. Nothing here needs a browser.
+`AppServer` starts the app (or another script: ``app="bench/floor_app.py"``, the benchmark's floor page) on
+127.0.0.1 at a free port and waits until it is healthy; `MemorySampler` follows the resident memory of its
+process tree. Nothing here needs a browser.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def free_port() -> int:
 
 
 class AppServer:
-    """``streamlit run app.py`` on 127.0.0.1 at a free port, all its output in ``log_path``.
+    """``streamlit run <app>`` (a path from ``cwd``; default app.py) on 127.0.0.1 at a free port, all its output in
+    ``log_path``.
 
     ``start`` returns once GET /_stcore/health answers ``ok`` (or raises `AppServerError` with the log);
     ``stop`` ends the server's process group: SIGTERM, then SIGKILL after ``timeout`` seconds.

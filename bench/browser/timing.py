@@ -45,14 +45,22 @@ def percentiles(values: list[float]) -> dict:
     }
 
 
-def time_strokes(page: AppPage, count: int, timeout: float = 120.0, first_index: int = 0) -> list[Result]:
+def time_strokes(
+    page: AppPage,
+    count: int,
+    timeout: float = 120.0,
+    first_index: int = 0,
+    min_charts: int = 2,
+    verdict_parts: int = 1,
+) -> list[Result]:
     """Draw ``count`` timing strokes one after another on a cleared canvas; each one's settled result.
 
     The canvas is cleared (and that answer awaited) between strokes, as a user drawing digit after digit.
+    ``min_charts`` and ``verdict_parts`` are `AppPage.arm`'s (the floor page: 0 charts, 1 line of text).
     """
     results = []
     for index in range(first_index, first_index + count):
-        page.arm("draw", min_charts=2)
+        page.arm("draw", min_charts, verdict_parts)
         page.draw(timing_stroke(index))
         result = page.wait_result(timeout)
         if result.verdict is None:
@@ -81,14 +89,16 @@ def release_together(pages: list[AppPage], timeout: float = 120.0) -> list[Resul
     return [page.read_result() for page in pages]
 
 
-def draw_together(pages: list[AppPage], index: int = 0, timeout: float = 120.0) -> list[Result]:
+def draw_together(
+    pages: list[AppPage], index: int = 0, timeout: float = 120.0, min_charts: int = 2, verdict_parts: int = 1
+) -> list[Result]:
     """Every page draws a timing stroke with the mouse held down, then all release at once; their results.
 
     Page ``i`` draws stroke ``index + i``, so neighbouring pages draw different digits; the canvases are
-    cleared afterwards, ready for the next round.
+    cleared afterwards, ready for the next round. ``min_charts`` and ``verdict_parts`` as in `time_strokes`.
     """
     for offset, page in enumerate(pages):
-        page.arm("draw", min_charts=2)
+        page.arm("draw", min_charts, verdict_parts)
         page.press_strokes(timing_stroke(index + offset))
     results = release_together(pages, timeout)
     for page in pages:
