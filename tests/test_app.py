@@ -464,7 +464,7 @@ def test_not_digits_tab_shows_every_example_and_the_bayesian_network_is_not_sure
 INSIDE_CHARTS = ("reliability", "coverage", "ood", "rotation", "weights", "pruning", "training", "convergence")
 
 
-@pytest.mark.parametrize("network", ["MLP"])
+@pytest.mark.parametrize("network", ["MLP", "Conv"])
 def test_inside_the_model_draws_every_chart_from_the_shipped_json_with_a_reading(network):
     app = open_app("Inside the model")
     if network not in app.sidebar.selectbox[0].options:
