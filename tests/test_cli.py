@@ -9,6 +9,7 @@ import pytest
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 
+from bnn.assets import shipped_kinds
 from bnn.cli import main
 from bnn.config import ASSETS_DIR
 
@@ -43,9 +44,10 @@ def test_evaluate_writes_report_and_figures(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "OOD AUROC, mutual information" in out and "test accuracy" in out
     assert "mlp-bayesian: predicting 20,000 images at T = 3" in out and "mlp-deterministic: done in" in out
-    assert out.count("10000/10000") == 4  # a progress bar for each model's test and Fashion-MNIST predictions
+    kinds = shipped_kinds("mlp")  # every shipped network is evaluated
+    assert out.count("10000/10000") == 2 * len(kinds)  # a progress bar for each one's test and Fashion-MNIST run
     report = json.loads(report_path.read_text())
-    assert report["num_samples"] == 3 and report["test_size"] == 10_000
+    assert report["num_samples"] == 3 and report["test_size"] == 10_000 and list(report["models"]) == list(kinds)
     assert report["models"]["bayesian"]["accuracy"] > 0.97
     assert sorted(p.name for p in figures.iterdir()) == [
         "mlp-bayesian-weights.html",
