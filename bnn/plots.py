@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.predict import Prediction
     from bnn.verdict import Thresholds
 
-MODEL_COLOURS = {"bayesian": "#1f77b4", "deterministic": "#ff7f0e"}
+MODEL_COLOURS = {"bayesian": "#1f77b4", "deterministic": "#ff7f0e", "mc-dropout": "#2ca02c", "ensemble": "#8c564b"}
 ARCH_DASHES = {"mlp": "solid", "conv": "dash"}
 UNCERTAINTY_COLOURS = {"aleatoric": "#9467bd", "epistemic": "#d62728", "threshold": "#222222"}
 DIGITS = list(range(NUM_CLASSES))
@@ -248,7 +248,7 @@ def rotation_figure(shift_report: dict, arch: str | None = None) -> go.Figure:
     """Accuracy (left) and mean mutual information in nats (right) against rotation angle, one line per network.
 
     Reads the ``rotation`` rows of a ``bnn.shift`` report, with its ``clean`` row drawn at 0 degrees; ``arch``
-    ("mlp" or "conv") keeps that architecture's two networks only.
+    ("mlp" or "conv") keeps that architecture's networks only (every shipped kind).
     Colour tells Bayesian from deterministic; dashes tell the architectures apart.
     """
     rows = [row for row in shift_report["rows"] if row["corruption"] in ("clean", "rotation")]

@@ -10,7 +10,8 @@ import pytest
 from test_insight import synthetic_insight
 
 from bnn import plots
-from bnn.config import ASSETS_DIR
+from bnn.assets import shipped_kinds
+from bnn.config import ASSETS_DIR, network_name
 from bnn.insight import read_insight, weight_posterior
 from bnn.predict import Prediction
 from bnn.verdict import Thresholds
@@ -245,4 +246,4 @@ def test_every_tab_figure_builds_from_the_shipped_insight(arch):
         assert figure.layout.title.text and figure.to_json()
     shift = json.loads((ASSETS_DIR / "shift.json").read_text())
     rotation = plots.rotation_figure(shift, arch=arch)
-    assert {trace.name for trace in rotation.data} == {f"{arch}-bayesian", f"{arch}-deterministic"}
+    assert {trace.name for trace in rotation.data} == {network_name(arch, kind) for kind in shipped_kinds(arch)}
