@@ -20,7 +20,10 @@ ARCH_DASHES = {"mlp": "solid", "conv": "dash"}
 UNCERTAINTY_COLOURS = {"aleatoric": "#9467bd", "epistemic": "#d62728", "threshold": "#222222"}
 DIGITS = list(range(NUM_CLASSES))
 INTERVAL = (5, 95)  # percentiles of the sampled probabilities drawn as error bars on the Bayesian mean
-_COMPACT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "height": 300}
+# Margins that already hold the axis titles, tick labels and legends below the plot: Plotly widens margins that
+# are too small to fit them, but only by drawing the chart twice, the costliest step of a result's charts.
+_COMPACT = {"margin": {"l": 75, "r": 10, "t": 50, "b": 70}, "height": 300}
+_LEGEND_BELOW_MARGIN = {**_COMPACT["margin"], "b": 135}
 _DIGIT_AXIS = {"title": "digit", "tickmode": "array", "tickvals": DIGITS, "range": [-0.6, NUM_CLASSES - 0.4]}
 
 
@@ -119,7 +122,7 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
         xaxis={"title": "nats", "range": [0, np.log(NUM_CLASSES) * 1.02]},
         yaxis={"categoryorder": "array", "categoryarray": rows},
         legend={"orientation": "h", "y": -0.35},
-        **{**_COMPACT, "height": 320},
+        **{**_COMPACT, "height": 320, "margin": _LEGEND_BELOW_MARGIN},
     )
     return figure
 
@@ -160,7 +163,7 @@ def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, i
         xaxis=_DIGIT_AXIS,
         yaxis={"title": "probability", "range": [0, 1.05]},
         legend={"orientation": "h", "y": -0.3},
-        **{**_COMPACT, "height": 330},
+        **{**_COMPACT, "height": 330, "margin": _LEGEND_BELOW_MARGIN},
     )
     return figure
 
