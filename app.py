@@ -35,6 +35,7 @@ SAMPLES_LABEL = "Weight samples T"
 METHOD_LABEL = "Uncertainty method"
 DRAW_PROMPT = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
+PREPARED_LABEL = "How the image was prepared for the network"
 WHAT_IF_LABEL = "What if? This input rotated, shifted, thinner or thicker, partly covered"
 WHAT_IF_HELP = (
     "Each row changes the network's input step by step; the chart below shows how the Bayesian network's "
@@ -218,13 +219,34 @@ def failure_message(error: Exception, expected: tuple[type[Exception], ...], fal
     return fallback
 
 
-def show_input(
-    suffix: str, read: Callable[[], Shown], choices: Choices, blank_prompt: str | None = None
-) -> Verdict | str | None:
-    """Read one input and show its result, or a message when it fails: the verdict, the message, or None when
-    the input is blank and ``blank_prompt`` was shown instead."""
+@dataclass(frozen=True)
+class Answered:
+    """One input read and predicted by the chosen method and the deterministic network, nothing of it shown yet."""
+
+    shown: Shown
+    bayesian: bnn.Prediction
+    deterministic: bnn.Prediction
+
+
+def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
+    """Read one input and predict it, or the exception that stopped it; shows nothing. Computing before showing
+    sends the whole verdict to the page in one go, instead of a piece before the work and the rest after it."""
     try:
-        return show_result(suffix, read(), choices)
+        shown = read()
+        return Answered(shown, *predict(shown.network_input, choices))
+    except Exception as error:  # noqa: BLE001 -- shown as a message by show_input
+        return error
+
+
+def show_input(
+    suffix: str, outcome: Answered | Exception, choices: Choices, blank_prompt: str | None = None
+) -> Verdict | str | None:
+    """Show one input's result (`answer`'s outcome), or a message when it failed: the verdict, the message, or
+    None when the input is blank and ``blank_prompt`` was shown instead."""
+    try:
+        if isinstance(outcome, Exception):
+            raise outcome
+        return show_result(suffix, outcome, choices)
     except Exception as error:  # noqa: BLE001 -- any failure becomes a message, never a traceback
         if blank_prompt is not None and isinstance(error, bnn.BlankImageError):
             st.info(blank_prompt)
@@ -234,10 +256,11 @@ def show_input(
         return message
 
 
-def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
-    """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``."""
+def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
+    """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``: the verdict
+    first, then the images, the charts and the other methods' answers."""
     thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
-    bayesian, deterministic = predict(shown.network_input, choices)
+    shown, bayesian, deterministic = answered.shown, answered.bayesian, answered.deterministic
     verdict = summarise(
         bayesian,
         deterministic,
@@ -259,24 +282,27 @@ def show_result(suffix: str, shown: Shown, choices: Choices) -> Verdict:
     if given is not None:
         given.image(enlarge(shown.steps.grayscale), caption="your image", width="stretch")
     seen.image(enlarge(shown.network_input), caption="what the network sees (28 x 28)", width="stretch")
-    if shown.steps is not None:
-        with st.expander("How the image was prepared for the network"):
-            for column, (caption, picture) in zip(st.columns(5), preprocessing_panels(shown.steps), strict=True):
-                column.image(enlarge(picture, 112), caption=caption)
+    if shown.steps is not None:  # closed by default: its five images are made only once it is opened
+        prepared = st.expander(PREPARED_LABEL, key=f"prepared-{suffix}", on_change="rerun")
+        if prepared.open:
+            with prepared:
+                for column, (caption, picture) in zip(st.columns(5), preprocessing_panels(shown.steps), strict=True):
+                    column.image(enlarge(picture, 112), caption=caption)
+    # Every figure is built before the first is sent, so the page draws the four charts in one go.
+    figures = {
+        "votes": plots.votes_figure(bayesian),
+        "spread": plots.sampled_probabilities_figure(bayesian),
+        "split": plots.uncertainty_figure(bayesian, thresholds[choices.method]),
+        "compare": plots.softmax_comparison_figure(bayesian, deterministic),
+    }
     votes_column, spread_column = st.columns(2)
-    votes_column.plotly_chart(plots.votes_figure(bayesian), key=f"votes-{suffix}", config=CHART_CONFIG)
-    spread_column.plotly_chart(
-        plots.sampled_probabilities_figure(bayesian), key=f"spread-{suffix}", config=CHART_CONFIG
-    )
+    votes_column.plotly_chart(figures["votes"], key=f"votes-{suffix}", config=CHART_CONFIG)
+    spread_column.plotly_chart(figures["spread"], key=f"spread-{suffix}", config=CHART_CONFIG)
     split_column, compare_column = st.columns(2)
     with split_column:
-        st.plotly_chart(
-            plots.uncertainty_figure(bayesian, thresholds[choices.method]), key=f"split-{suffix}", config=CHART_CONFIG
-        )
+        st.plotly_chart(figures["split"], key=f"split-{suffix}", config=CHART_CONFIG)
         st.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
-    compare_column.plotly_chart(
-        plots.softmax_comparison_figure(bayesian, deterministic), key=f"compare-{suffix}", config=CHART_CONFIG
-    )
+    compare_column.plotly_chart(figures["compare"], key=f"compare-{suffix}", config=CHART_CONFIG)
     if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
         answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
         rows = comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers})
@@ -334,6 +360,36 @@ def read_example(name: str) -> Callable[[], Shown]:
     return lambda: Shown.prepared(prepare_example(name))
 
 
+@st.fragment
+def draw_panel(choices: Choices, is_open: bool) -> None:
+    """The Draw tab: the canvas and, while the tab is open, the drawing's result. A fragment, so a stroke reruns
+    only this panel: the sidebar, the tabs and the rest of the page are neither rerun nor sent again."""
+    canvas_column, result_column = st.columns([1, 2], gap="large")
+    with canvas_column:
+        brush_width = st.slider("Brush width", min_value=4, max_value=40, value=18, help="Pen width in canvas pixels.")
+        canvas = st_canvas(
+            stroke_width=brush_width,
+            stroke_color="#FFFFFF",
+            background_color="#000000",
+            update_streamlit=True,
+            height=config.CANVAS_SIZE,
+            width=config.CANVAS_SIZE,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            key="canvas",
+        )
+        st.caption("Draw one digit, white on black. Undo and clear are in the canvas toolbar.")
+    if not is_open:
+        return
+    drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
+    outcome = None if drawing is None else answer(read_bytes(drawing, show_given=False), choices)
+    with result_column, st.container(key="result-draw"):
+        if outcome is None:
+            st.info(DRAW_PROMPT)
+        else:  # strokes too faint or too small to count as ink get the prompt too
+            show_input("draw", outcome, choices, blank_prompt=DRAW_PROMPT)
+
+
 # --- the page ------------------------------------------------------------------------------------------------
 
 assets_dir = str(config.assets_dir())  # $BNN_ASSETS_DIR or the repository's assets/
@@ -366,28 +422,7 @@ draw_tab, upload_tab, test_tab, examples_tab, inside_tab = st.tabs(
 # Input widgets are always rendered, so drawings and uploads survive a tab switch; results only in the open tab.
 
 with draw_tab:
-    canvas_column, result_column = st.columns([1, 2], gap="large")
-    with canvas_column:
-        brush_width = st.slider("Brush width", min_value=4, max_value=40, value=18, help="Pen width in canvas pixels.")
-        canvas = st_canvas(
-            stroke_width=brush_width,
-            stroke_color="#FFFFFF",
-            background_color="#000000",
-            update_streamlit=True,
-            height=config.CANVAS_SIZE,
-            width=config.CANVAS_SIZE,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key="canvas",
-        )
-        st.caption("Draw one digit, white on black. Undo and clear are in the canvas toolbar.")
-    if draw_tab.open:
-        with result_column, st.container(key="result-draw"):
-            drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
-            if drawing is None:
-                st.info(DRAW_PROMPT)
-            else:  # strokes too faint or too small to count as ink get the prompt too
-                show_input("draw", read_bytes(drawing, show_given=False), choices, blank_prompt=DRAW_PROMPT)
+    draw_panel(choices, draw_tab.open)
 
 with upload_tab:
     uploads = st.file_uploader(
@@ -403,9 +438,10 @@ with upload_tab:
         table = st.empty()  # filled once all files are read, above their detailed results
         rows = []
         for position, upload in enumerate(uploads or []):
+            answered = answer(read_bytes(upload.getvalue()), choices)
             with st.container(key=f"result-upload-{position}", border=True):
                 st.subheader(upload.name)
-                outcome = show_input(f"upload-{position}", read_bytes(upload.getvalue()), choices)
+                outcome = show_input(f"upload-{position}", answered, choices)
                 rows.append(
                     outcome.row(upload.name) if isinstance(outcome, Verdict) else failure_row(upload.name, outcome)
                 )
@@ -427,8 +463,9 @@ with test_tab:
             index = st.session_state["test_index"]
             st.caption(f"MNIST test image {index} of {len(test_digits):,}; it was never used in training.")
             digit = Shown(test_digits.images[index], true_label=int(test_digits.labels[index]))
+            outcome = answer(lambda: digit, choices)
             with st.container(key="result-test"):
-                show_input("test", lambda: digit, choices)
+                show_input("test", outcome, choices)
 
 with examples_tab:
     if examples_tab.open:
@@ -437,10 +474,11 @@ with examples_tab:
             "uncertainty) while the deterministic network may still answer with confidence."
         )
         for name, example in EXAMPLES.items():
+            outcome = answer(read_example(name), choices)
             with st.container(key=f"result-example-{name}", border=True):
                 st.subheader(example.title)
                 st.caption(example.description)
-                show_input(f"example-{name}", read_example(name), choices)
+                show_input(f"example-{name}", outcome, choices)
 
 with inside_tab:
     if inside_tab.open:

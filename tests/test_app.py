@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import streamlit as st
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 import bnn
@@ -202,6 +204,41 @@ def test_drawing_a_digit_shows_both_verdicts_and_the_charts(fake_canvas):
     assert canvas.calls[-1]["stroke_width"] == 30
 
 
+def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_before_images_and_charts(
+    fake_canvas, monkeypatch
+):
+    """The order in which the page receives a drawing's result: nothing between the canvas and the predictions
+    (so the result reaches the page in one go), then the verdict, and only then the images and the charts."""
+    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(0)))
+    events: list[tuple[str, str]] = []
+    enqueue, block, predict = DeltaGenerator._enqueue, DeltaGenerator._block, bnn.DigitModel.predict
+
+    def record_element(self, delta_type, element_proto, *args, **kwargs):
+        events.append((delta_type, str(getattr(element_proto, "body", ""))))
+        return enqueue(self, delta_type, element_proto, *args, **kwargs)
+
+    def record_block(self, *args, **kwargs):  # containers and columns: sent to the page as they are made
+        events.append(("block", ""))
+        return block(self, *args, **kwargs)
+
+    def record_prediction(self, *args, **kwargs):
+        events.append(("predict", self.kind))
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "_enqueue", record_element)
+    monkeypatch.setattr(DeltaGenerator, "_block", record_block)
+    monkeypatch.setattr(bnn.DigitModel, "predict", record_prediction)
+    st.cache_data.clear()  # predictions of this drawing cached by an earlier run would not be made again
+    app = open_app("Draw")
+    assert_no_exception(app)
+    assert "Bayesian: 0" in texts(result(app, "verdict-draw"))
+    kinds = [kind for kind, _ in events]
+    after_canvas = kinds[next(i for i, (_, body) in enumerate(events) if body.startswith("Draw one digit")) + 1 :]
+    assert after_canvas[:2] == ["predict", "predict"], after_canvas[:5]
+    headline = next(i for i, (_, body) in enumerate(events) if body.startswith("**Bayesian: 0**"))
+    assert headline < kinds.index("imgs") < kinds.index("plotly_chart"), kinds
+
+
 @pytest.mark.parametrize(
     ("objects", "image"),
     [([], None), ([], canvas_png(drawn_digit(1))), ([{"type": "path"}], canvas_png(Image.new("L", (280, 280))))],
@@ -277,11 +314,17 @@ def test_upload_of_a_digit_shows_the_network_input_verdict_and_charts(capsys):
     assert any(f"uncertainty {level} " in verdict for level in ("very low", "low", "moderate"))
     assert len(charts(block)) == CHARTS_PER_RESULT
     captions = [caption for image in block.image for caption in image.captions]
-    assert captions[:2] == ["your image", "what the network sees (28 x 28)"]
-    assert len(captions) == 2 + 5  # then the five preprocessing steps
+    assert captions == ["your image", "what the network sees (28 x 28)"]  # the steps wait for their expander
     shown = texts(block)
     for phrase in ("Aleatoric uncertainty", "Epistemic uncertainty", "Total uncertainty", "weight samples voted"):
         assert phrase in shown
+    prepared = [box for box in block.expander if box.label == "How the image was prepared for the network"]
+    assert len(prepared) == 1 and not prepared[0].proto.expanded and not prepared[0].image
+    app.session_state["prepared-upload-0"] = True  # what a click on the expander sends
+    app.run()
+    block = result(app, "result-upload-0")
+    captions = [caption for image in block.image for caption in image.captions]
+    assert len(captions) == 2 + 5 and captions[2].startswith("1.")  # then the five preprocessing steps, in order
     started = time.perf_counter()
     app.run()  # a rerun with the same input reads every prediction from the cache
     with capsys.disabled():

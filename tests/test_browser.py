@@ -148,6 +148,17 @@ def test_a_drawn_digit_is_read_with_its_charts(open_page, digit):
     assert page.console_errors == []
 
 
+def test_a_stroke_reruns_only_the_draw_panel(open_page):
+    """The canvas and its result are an st.fragment: a stroke reruns that panel alone, not the page around it
+    (a sidebar change still reruns everything: test_switching_T_updates_without_console_errors)."""
+    page = open_page()
+    runs = "() => window.__bnn.runs.map((run) => run.state)"
+    before = len(page.page.evaluate(runs))
+    assert_reads(draw_and_read(page, 1), 1)
+    ends = [state for state in page.page.evaluate(runs)[before:] if state != "running"]
+    assert ends == ["fragmentFinished"], ends
+
+
 def test_clearing_the_canvas_brings_back_the_hint(open_page):
     page = open_page()
     assert_reads(draw_and_read(page, 1), 1)
