@@ -49,6 +49,8 @@ FULL = {
     "proxy_sessions": (16, 64),
 }
 QUICK = {"sessions": (1, 4), "seconds": 3.0, "max_strokes": 20, "processes": (1, 2), "proxy_sessions": (4,)}
+SECONDS_BETWEEN_STROKES = 5.0  # an assumption, not measured: someone drawing digit after digit, reading each answer
+LATENCY_BOUND_MS = 1000.0  # the p95 a level may have to count as served well
 
 
 @dataclass
@@ -292,4 +294,41 @@ def table_lines(result: dict) -> list[str]:
             spread = " / ".join(str(pages) for pages in level["pages_per_process"].values())
             label = f"{count} proc., {_sessions(level['sessions'])}"
             lines.append(f"{_row(label, level)}  {spread:>17}")
+    return lines + sizing_lines(result)
+
+
+def _best(levels: list[dict], bound: float | None = None) -> dict | None:
+    """The level with the most answered strokes per second (among those with p95 <= ``bound`` ms, if given)."""
+    fitting = [level for level in levels if bound is None or (level["latency_ms"]["p95"] or float("inf")) <= bound]
+    return max(fitting, key=lambda level: level["answers_per_s"], default=None)
+
+
+def sizing_lines(result: dict) -> list[str]:
+    """How many people drawing at once each deployment serves, from the measured levels: its most answered
+    strokes per second, and the most with a p95 under `LATENCY_BOUND_MS`, times `SECONDS_BETWEEN_STROKES`."""
+    deployments = {"one process, direct": list(result["direct"].values())}
+    for processes, levels in result.get("proxy", {}).items():
+        if isinstance(levels, dict) and "error" not in levels and "skipped" not in levels:
+            count = int(processes.split("_")[0])
+            deployments[f"{count} process{'es' if count > 1 else ''}, nginx"] = list(levels.values())
+    every = SECONDS_BETWEEN_STROKES
+    heading = (
+        f"  sizing, at one stroke per {every:.0f} s for each person drawing (an assumption): people drawing at once"
+    )
+    lines = [f"{heading} = strokes/s x {every:.0f}"]
+    for name, levels in deployments.items():
+        best, bounded = _best(levels), _best(levels, LATENCY_BOUND_MS)
+        if best is None:
+            continue
+        within = (
+            f"{bounded['answers_per_s']:.1f} strokes/s with p95 <= {LATENCY_BOUND_MS:.0f} ms "
+            f"({_sessions(bounded['sessions']).strip()}): {bounded['answers_per_s'] * SECONDS_BETWEEN_STROKES:.0f} people"
+            if bounded
+            else f"no level with p95 <= {LATENCY_BOUND_MS:.0f} ms"
+        )
+        lines.append(
+            f"    {name:<22} at most {best['answers_per_s']:.1f} strokes/s ({_sessions(best['sessions']).strip()}, "
+            f"{best['server_cores_busy']:.2f} cores busy): {best['answers_per_s'] * SECONDS_BETWEEN_STROKES:.0f} "
+            f"people; {within}"
+        )
     return lines

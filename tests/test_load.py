@@ -6,9 +6,11 @@ Starts ``streamlit run app.py`` on 127.0.0.1 (one server for the module), then r
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import json
+import statistics
 
 import pytest
 from PIL import Image
@@ -74,3 +76,50 @@ def test_every_session_gets_the_answer_to_its_own_digit(server, drawings, sessio
 def test_a_session_refuses_hosts_beyond_loopback():
     with pytest.raises(ValueError, match="loopback"):
         AppSession("http://example.com:8501/")
+
+
+def test_a_session_asks_for_the_canvas_fragment_only_as_a_page_does(server):
+    async def draw_one():
+        async with AppSession(server.url) as page:
+            return page.canvas_fragment, await page.draw(digit_drawing(3))
+
+    fragment, answer = asyncio.run(draw_one())
+    assert fragment, "the canvas was not drawn inside an st.fragment"
+    assert answer.error is None and answer.right, answer  # an error if the run was not the fragment's alone
+
+
+def test_answers_are_not_held_back_by_delayed_acknowledgements(tmp_path):
+    """The floor page's run takes a few milliseconds; without TCP_QUICKACK on the session's socket, Linux's
+    40 ms delayed ACK and Streamlit's Nagle-delayed writes made every answer take over 40 ms."""
+
+    async def strokes(url):
+        async with AppSession(url) as page:
+            return [await page.draw(digit_drawing(index)) for index in range(9)]
+
+    with AppServer(app="bench/floor_app.py", log_path=tmp_path / "floor.log") as floor:
+        floor.start(timeout=180)
+        answers = asyncio.run(strokes(floor.url))
+    assert all(answer.error and answer.error.startswith("no verdict") for answer in answers)  # the floor has none
+    assert statistics.median(answer.milliseconds for answer in answers) < 35, [a.milliseconds for a in answers]
+
+
+def _level(sessions: int, per_s: float, p95: float, cores: float = 1.0) -> dict:
+    return {"sessions": sessions, "answers_per_s": per_s, "latency_ms": {"p95": p95}, "server_cores_busy": cores}
+
+
+def test_sizing_counts_people_from_the_best_level_and_the_best_level_with_a_short_wait():
+    result = {
+        "direct": {"1_sessions": _level(1, 10.0, 90.0), "16_sessions": _level(16, 14.0, 1500.0)},
+        "proxy": {
+            "1_processes": {"error": "nginx died"},
+            "2_processes": {"16_sessions": _level(16, 20.0, 900.0, 1.7), "64_sessions": _level(64, 19.0, 4000.0)},
+        },
+    }
+    lines = load.sizing_lines(result)
+    per_person = load.SECONDS_BETWEEN_STROKES
+    assert len(lines) == 3 and "nginx died" not in "".join(lines)
+    assert f"at most 14.0 strokes/s (16 sessions, 1.00 cores busy): {14 * per_person:.0f} people" in lines[1]
+    assert f"10.0 strokes/s with p95 <= 1000 ms (1 session): {10 * per_person:.0f} people" in lines[1]
+    assert lines[2].strip().startswith("2 processes, nginx") and f"{20 * per_person:.0f} people;" in lines[2]
+    result["direct"] = {"4_sessions": _level(4, 12.0, 2000.0)}
+    assert "no level with p95 <= 1000 ms" in load.sizing_lines(result)[1]
