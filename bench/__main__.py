@@ -1,9 +1,11 @@
 """Run the benchmarks, print one table and write JSON: ``python -m bench [--quick] [--output PATH]``.
 
 Parts: predictive (latency against the naive loop, throughput), training (epoch time against a
-batch-size-1 eager loop), memory (peak resident memory of the T = 1000 predictive) and app
-(``bench/app.py``: cold start and input-to-charts time of the Streamlit page). Every figure is a
-median or a ratio of medians measured in this run; the JSON records the machine it ran on.
+batch-size-1 eager loop), memory (peak resident memory of the T = 1000 predictive), app
+(``bench/app.py``: cold start and input-to-charts time of the Streamlit page) and load (``bench/load.py``:
+answered strokes per second, latency, server CPU and memory with 1 to 64 sessions on the app's WebSocket,
+directly and through nginx). Every figure is a median or a ratio of medians measured in this run, or a count
+over it; the JSON records the machine it ran on.
 
 Each part is a module ``bench/<part>.py`` with ``run(quick) -> dict`` (its JSON entry), ``TITLE`` and
 ``table_lines(result) -> list[str]`` (its block of the printed table). A part that was skipped or failed
@@ -26,7 +28,7 @@ from pathlib import Path
 from bench.text import plain
 from bnn.environment import environment  # importing bnn sets TF_USE_LEGACY_KERAS before TensorFlow loads
 
-PARTS = ("predictive", "training", "memory", "app")
+PARTS = ("predictive", "training", "memory", "app", "load")
 DEFAULT_OUTPUT = Path("reports/bench.json")
 
 
