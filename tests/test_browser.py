@@ -131,6 +131,14 @@ def assert_no_exception_shown(page: AppPage) -> None:
     assert exceptions.count() == 0, exceptions.all_inner_texts()
 
 
+def networks_to_switch(page: AppPage) -> list[str]:
+    """The sidebar's networks; the test is skipped when there is only one to switch to."""
+    networks = page.options("Network")
+    if len(networks) < 2:
+        pytest.skip(f"only one network is shipped ({', '.join(networks)}): nothing to switch to")
+    return networks
+
+
 # --- drawing ------------------------------------------------------------------------------------------------
 
 
@@ -241,9 +249,7 @@ def test_switching_T_updates_without_console_errors(open_page):
 
 def test_switching_the_network_updates_without_console_errors(open_page):
     page = open_page()
-    networks = page.options("Network")
-    if len(networks) < 2:
-        pytest.skip(f"only one network is shipped ({', '.join(networks)}): nothing to switch to")
+    networks = networks_to_switch(page)
     assert_reads(draw_and_read(page, 1), 1)
 
     page.arm("draw", min_charts=2)
@@ -281,9 +287,7 @@ def test_inside_the_model_draws_every_chart_with_its_caption(open_page):
 
 def test_inside_the_model_of_another_network_shows_a_chart_or_says_what_is_missing(open_page):
     page = open_page()
-    networks = page.options("Network")
-    if len(networks) < 2:
-        pytest.skip(f"only one network is shipped ({', '.join(networks)}): nothing to switch to")
+    networks = networks_to_switch(page)
     page.tab("Inside the model", timeout=DRAW_TIMEOUT)
     page.arm_run()
     chosen = page.select("Network", networks[1])
