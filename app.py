@@ -366,18 +366,7 @@ def draw_panel(choices: Choices, is_open: bool) -> None:
     only this panel: the sidebar, the tabs and the rest of the page are neither rerun nor sent again."""
     canvas_column, result_column = st.columns([1, 2], gap="large")
     with canvas_column:
-        brush_width = st.slider("Brush width", min_value=4, max_value=40, value=18, help="Pen width in canvas pixels.")
-        canvas = st_canvas(
-            stroke_width=brush_width,
-            stroke_color="#FFFFFF",
-            background_color="#000000",
-            update_streamlit=True,
-            height=config.CANVAS_SIZE,
-            width=config.CANVAS_SIZE,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key="canvas",
-        )
+        canvas = st_canvas(stroke_width=st.slider(**config.BRUSH_SLIDER), **config.CANVAS)
         st.caption("Draw one digit, white on black. Undo and clear are in the canvas toolbar.")
     if not is_open:
         return

@@ -1,7 +1,7 @@
 """The floor of the browser benchmark: app.py's drawing canvas with no model behind it.
 
-The same ``st_canvas`` call and settings as app.py's Draw tab, in the same column. Each stroke is answered
-with one line of text inside the containers the app's verdict uses (``result-draw`` / ``verdict-draw``), so
+The same ``st_canvas`` call and settings as app.py's Draw tab (``config.BRUSH_SLIDER``, ``config.CANVAS``),
+in the same column. Each stroke is answered with one line of text inside the containers the app's verdict uses (``result-draw`` / ``verdict-draw``), so
 `bench.browser` times mouse-up -> text visible here exactly as it times the app's verdict. What this page
 takes is what any Streamlit page with this canvas takes: the component's send delay, the socket and one
 script run. No TensorFlow: only ``bnn.config`` is imported. Run by ``bench/app.py`` (``AppServer``).
@@ -16,18 +16,7 @@ from bnn import config
 
 canvas_column, result_column = st.columns([1, 2], gap="large")
 with canvas_column:
-    brush_width = st.slider("Brush width", min_value=4, max_value=40, value=18, help="Pen width in canvas pixels.")
-    canvas = st_canvas(
-        stroke_width=brush_width,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        update_streamlit=True,
-        height=config.CANVAS_SIZE,
-        width=config.CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key="canvas",
-    )
+    canvas = st_canvas(stroke_width=st.slider(**config.BRUSH_SLIDER), **config.CANVAS)
 with result_column, st.container(key="result-draw"):
     strokes = len((canvas.json_data or {}).get("objects", []))
     if strokes == 0:

@@ -19,6 +19,25 @@ KERAS_CACHE_DIR = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "
 NUM_CLASSES = 10
 IMAGE_SIZE = 28
 CANVAS_SIZE = 280  # px per side of the app's drawing canvas: ten canvas pixels per input pixel
+# The Draw tab's pen-width slider and canvas (st.slider's and streamlit-drawable-canvas's st_canvas arguments,
+# the pen width aside), shared by app.py and the benchmark's floor page so that both draw on the same canvas.
+BRUSH_SLIDER = {
+    "label": "Brush width",
+    "min_value": 4,
+    "max_value": 40,
+    "value": 18,
+    "help": "Pen width in canvas pixels.",
+}
+CANVAS = {
+    "stroke_color": "#FFFFFF",
+    "background_color": "#000000",
+    "update_streamlit": True,
+    "height": CANVAS_SIZE,
+    "width": CANVAS_SIZE,
+    "drawing_mode": "freedraw",
+    "return_image_data": True,
+    "key": "canvas",
+}
 NUM_TRAIN = 55_000
 NUM_VALIDATION = 5_000
 NUM_TEST = 10_000

@@ -158,7 +158,7 @@ class DigitModel:
 
     def samples_used(self, asked: int) -> int:
         """T of a prediction asked for ``asked`` samples: itself, 1 for the deterministic network."""
-        return asked if self.kind in ("bayesian", "mc-dropout") else 1
+        return asked if self.has_samples else 1  # an ensemble overrides this
 
     def _sample_probs_graph(self, images: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         hidden = images[tf.newaxis]  # (1, N, 28, 28); the sample axis grows to T at the first random layer
