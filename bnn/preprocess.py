@@ -22,6 +22,8 @@ from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+from skimage.transform import hough_line, hough_line_peaks
 
 from bnn.config import IMAGE_FORMATS, IMAGE_SIZE, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
@@ -32,14 +34,29 @@ DIGIT_SIZE = 20  # MNIST fits each digit's longest side to 20 px inside the 28 p
 # Where MNIST's digits have their centre of mass, in pixel-index coordinates: (13.99, 14.00) measured over the
 # training set, not the field's geometric centre 13.5; centring on 13.5 moved every input half a pixel off.
 FIELD_CENTRE = IMAGE_SIZE / 2
-WORKING_SIZE = 1024  # larger images are box-averaged down to this longest side first: fast, and ample for 20 px
+WORKING_SIZE = 512  # larger images are box-averaged down to this longest side first: fast, and ample for 20 px
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601 luma, the same weights Pillow's convert("L") uses
 OPAQUE_ALPHA = 1 - 0.5 / 255  # alpha below this anywhere means the transparency is meaningful
-MIN_CONTRAST = 0.06  # ink must differ from the background by 6% of full scale (~15 of 255 grey levels): above
-#                      JPEG and sensor noise on blank paper, below the contrast of faint pencil in a dim photo
-NOISE_SIGMAS = 4.0  # ... and by this many robust standard deviations of the background's noise
-NOISE_SIDE_SHARE = 0.25  # share of the border pixels one side of the background needs to count as noise
+MIN_CONTRAST = 0.15  # ink must differ from the paper around it by 15% of the paper's level (~37 of 255 grey
+#                      levels on white paper): above JPEG and sensor noise, below faint pencil in a dim photo
+NOISE_SIGMAS = 4.0  # ... and by this many standard deviations of the pixel noise above the paper's level
+PAPER_PERCENTILES = (20.0, 40.0)  # of every pixel's contrast, both on the paper: its level and its noise
+MIN_PAPER_LEVEL = 0.05  # contrast is relative to the paper's brightness; below this the paper is black
+BACKGROUND_WINDOW = 0.5  # the paper estimate's window, as a share of the longer side: wider than any stroke
+LIGHT_INK_EVIDENCE = 2.0  # light ink needs this many times the darker pixels' mass in lighter ones
+SURFACE_FIT_PASSES = 3  # fits of the border's light, each without the border pixels far from the last
 MIN_INK_PIXELS = 4  # fewer ink pixels than a 2x2 dot is a speck of noise, not a digit: blank
+INK_PEAK_RATIO = 1.6  # the darkest ink must pass the ink threshold by this factor: a pen's, not the grain's
+SPECK_SHARE = 0.02  # pieces of ink smaller than this share of the largest piece are dots or grain, not strokes
+PATTERN_PIECES = 8  # this many pieces of ink ...
+PATTERN_RATIO = 4.0  # ... none more than this many times the median piece: a pattern of dots, not a digit
+LINE_MIN_SPAN = 0.6  # a ruled line is ink along at least this share of the image's width (or height) ...
+LINE_MAX_THICKNESS = 0.03  # ... at most this share of the shorter side thick (a digit's bar is thicker) ...
+LINE_MAX_TILT_DEGREES = 6.0  # ... and within this many degrees of the horizontal (or vertical): a tilted photo
+LINE_ANGLES = 25  # angles the Hough transform tries across that tilt (half a degree apart)
+LINE_MIN_IMAGE = 32  # px: smaller images are not searched for ruling
+LINE_PROFILE_SHARE = 0.5  # offsets next to a line's peak with at least this share of its count belong to it
+LINE_INK_RATIO = 1.5  # a pixel on a line with this many times the line's contrast is a stroke crossing it
 INK_PERCENTILE = 80.0  # of the ink pixels' contrast: the stroke level mapped to 1 (higher values saturate)
 BACKGROUND_MARGIN = 0.02  # contrasts below 2% of the ink level become 0; measured noise raises it (NOISE_SIGMAS).
 #                           Small, so MNIST's faint anti-aliased edges survive a round trip nearly unchanged.
@@ -65,6 +82,8 @@ class PreprocessSteps:
 
     grayscale: np.ndarray  # (H, W) luminance after decoding, alpha compositing and downscaling; 1 = white
     inverted: bool  # True when the ink was darker than the background, so the image was flipped
+    background: np.ndarray  # (H, W) the paper's estimated brightness under the light, strokes removed
+    ruling: np.ndarray  # (H, W) bool: pixels of ruled or squared paper's lines taken out (all False if none)
     normalised: np.ndarray  # (H, W) white ink on black: background 0, ink 1
     cropped: np.ndarray  # (h, w) bounding box of the ink
     resized: np.ndarray  # (h', w') longest side DIGIT_SIZE (20) px, aspect ratio kept
@@ -84,11 +103,11 @@ def preprocess_image(image: ImageInput) -> NetworkInput:
 def preprocess_steps(image: ImageInput) -> PreprocessSteps:
     """The pipeline of `preprocess_image`, keeping each intermediate image (see `PreprocessSteps`)."""
     grayscale = _grayscale(image)
-    normalised, inverted = _normalise(grayscale)
+    normalised, inverted, background, ruling = _separate_ink(grayscale)
     cropped = _crop_to_ink(normalised)
     resized = _resize_longest_side(cropped, DIGIT_SIZE)
     final = _centre_of_mass_field(resized)
-    return PreprocessSteps(grayscale, inverted, normalised, cropped, resized, final)
+    return PreprocessSteps(grayscale, inverted, background, ruling, normalised, cropped, resized, final)
 
 
 # --- 1. decoding: any input -> pixel values ---------------------------------------------------------------
@@ -327,46 +346,229 @@ def _flatten_transparency(premultiplied: np.ndarray, alpha: np.ndarray) -> np.nd
     return np.clip(premultiplied + background * (1 - alpha), 0, 1).astype(np.float32)
 
 
-# --- 2. polarity, contrast and blank detection ------------------------------------------------------------
+# --- 2. paper, light, ruling: ink as what differs from the paper around it --------------------------------
 
 
-def _normalise(grayscale: np.ndarray) -> tuple[np.ndarray, bool]:
-    """(H, W) luminance -> ((H, W) white ink on black with background 0 and ink 1, whether it was inverted).
+def _separate_ink(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, np.ndarray]:
+    """(H, W) luminance -> (normalised white ink on black, inverted, paper estimate, ruling removed).
 
-    The background level is the median of the outer ring of pixels, its noise their median absolute
-    deviation. Ink is whatever departs clearly from the background; it is dark ink (so the image is
-    inverted) when the pixels darker than the background outweigh those lighter than it.
+    1. Polarity: the border, fitted by a smooth surface (light may fall across it), is paper; the ink is dark
+       when the pixels darker than that surface outweigh the lighter ones.
+    2. Flat field: the paper under uneven light is a morphological closing (opening, for light ink) over a
+       window wider than any pen stroke: it removes the strokes and keeps the light's ramps and shadow edges.
+       Contrast is how far each pixel departs from the paper around it, relative to the paper's brightness.
+    3. Ruling: long thin straight lines of ruled or squared paper are taken out; strokes crossing them stay.
+    4. Specks far smaller than the digit (a dotted grid, grain) are dropped; no ink left means blank, and so
+       does ink that nowhere rises well above the threshold (blotches of the paper).
     """
-    ring = np.concatenate([grayscale[0], grayscale[-1], grayscale[1:-1, 0], grayscale[1:-1, -1]])
-    background = float(np.median(ring))
-    noise = _noise_level(ring, background)
-    threshold = max(MIN_CONTRAST, NOISE_SIGMAS * noise)
-    deviation = grayscale - np.float32(background)
-    darker = float(np.maximum(-deviation - threshold, 0).sum())
-    lighter = float(np.maximum(deviation - threshold, 0).sum())
-    inverted = darker > lighter
-    contrast = -deviation if inverted else deviation  # how much more ink-like than the background, >= -1
-    ink = contrast[contrast > threshold]
-    if ink.size < MIN_INK_PIXELS:
-        raise BlankImageError(_BLANK_MESSAGE)
-    ink_level = float(np.percentile(ink, INK_PERCENTILE))
-    margin = min(max(BACKGROUND_MARGIN * ink_level, NOISE_SIGMAS * noise), 0.5 * ink_level)
+    contrast, inverted, background = _contrast(grayscale)
+    paper_level, noise = _paper_noise(contrast)
+    threshold = max(MIN_CONTRAST, paper_level + NOISE_SIGMAS * noise)
+    ink = contrast > threshold
+    ruling = _ruling(ink, contrast)
+    ink &= ~ruling
+    ink = _without_specks(ink)
+    if np.count_nonzero(ink) < MIN_INK_PIXELS or contrast[ink].max() < INK_PEAK_RATIO * threshold:
+        raise BlankImageError(_BLANK_MESSAGE)  # nothing, or only grain and blotches just above the noise
+    far = ~ndimage.binary_dilation(ink, iterations=2)
+    contrast = np.where(far | ruling, 0, contrast)  # nothing of a removed line or speck stays, not even its rim
+    ink_level = float(np.percentile(contrast[ink], INK_PERCENTILE))
+    margin = min(max(BACKGROUND_MARGIN * ink_level, paper_level + NOISE_SIGMAS * noise), 0.5 * ink_level)
     normalised = np.clip((contrast - margin) / (ink_level - margin), 0, 1).astype(np.float32)
-    return normalised, inverted
+    return normalised, inverted, background, ruling
 
 
-def _noise_level(ring: np.ndarray, background: float) -> float:
-    """Standard deviation of the background's noise, from the border pixels: 1.4826 x a median absolute deviation.
+def _contrast(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
+    """(H, W) luminance -> ((H, W) how much more ink-like than the paper around it, inverted, paper estimate)."""
+    dark_paper, light_paper = _paper(grayscale, dark_ink=True), _paper(grayscale, dark_ink=False)
+    # dark ink: the share of the paper's light it absorbs, the same in light and in shadow
+    dark = (dark_paper - grayscale) / np.maximum(dark_paper, MIN_PAPER_LEVEL)
+    # light ink on dark paper (a canvas, a screen, chalk): how much lighter than the paper around it
+    light = grayscale - light_paper
+    if _ink_is_dark(grayscale, dark, light):
+        return dark, True, dark_paper
+    return light, False, light_paper
 
-    Noise on a black or white background is clipped at the end of the range, which squashes one side of it
-    and fools the plain median; so each side of the background is measured on its own (a half-normal side
-    has the same 0.674 sigma median) and the larger is kept. A side holding few pixels, such as a stroke
-    touching the border of a clean image, is not noise and is not measured.
+
+def _ink_is_dark(grayscale: np.ndarray, dark: np.ndarray, light: np.ndarray) -> bool:
+    """Whether the ink is darker than the paper, judged against a quadratic surface fitted to the border.
+
+    Dark ink on light paper unless the pixels lighter than the surface clearly outweigh the darker ones: on a
+    page with no ink both are noise, and the dark-ink model handles a blank sheet's shadows and vignetting.
+
+    The border is (mostly) paper even when a tight crop lets strokes touch it: the fit is repeated without the
+    border pixels that depart from it, so those strokes do not bend the surface. A quadratic follows light that
+    falls across the page or towards its corners, which a single border level cannot.
     """
-    deviation = ring - background
-    sides = (deviation[deviation > 0], -deviation[deviation < 0])
-    spreads = [float(np.median(side)) for side in sides if side.size >= NOISE_SIDE_SHARE * ring.size]
-    return 1.4826 * max(spreads, default=float(np.median(np.abs(deviation))))
+    height, width = grayscale.shape
+    rows, cols = np.arange(height), np.arange(width)
+    ring_rows = np.concatenate([np.zeros(width), np.full(width, height - 1), rows[1:-1], rows[1:-1]])
+    ring_cols = np.concatenate([cols, cols, np.zeros(max(height - 2, 0)), np.full(max(height - 2, 0), width - 1)])
+    ring = grayscale[ring_rows.astype(int), ring_cols.astype(int)]
+    y, x = _unit(ring_rows, height), _unit(ring_cols, width)
+    design = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
+    coefficients = np.array([np.median(ring), 0, 0, 0, 0, 0])  # a flat start: the border's median is paper
+    for _ in range(SURFACE_FIT_PASSES):
+        residual = ring - design @ coefficients
+        spread = 1.4826 * float(np.median(np.abs(residual)))
+        keep = np.abs(residual) <= max(3 * spread, MIN_CONTRAST / 2)
+        coefficients = np.linalg.lstsq(design[keep], ring[keep], rcond=None)[0]
+    y, x = _unit(rows, height)[:, None], _unit(cols, width)[None, :]
+    c = coefficients
+    surface = c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
+    deviation = grayscale - surface
+    threshold = max(MIN_CONTRAST, NOISE_SIGMAS * _noise_level(grayscale))
+    # Each side counts only what its own paper model calls ink: a lit patch of paper broader than the paper
+    # window (a shadow's other side) is lighter than the surface but is no light ink.
+    darker = float((np.maximum(dark - threshold, 0) * (deviation < -threshold)).sum())
+    lighter = float((np.maximum(light - threshold, 0) * (deviation > threshold)).sum())
+    return lighter < LIGHT_INK_EVIDENCE * max(darker, MIN_CONTRAST)
+
+
+def _unit(index: np.ndarray, size: int) -> np.ndarray:
+    """Pixel indices -> [-1, 1] across the image (well conditioned for the surface fit)."""
+    return (2 * index / max(size - 1, 1) - 1).astype(np.float64)
+
+
+def _paper(grayscale: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """(H, W) estimate of the paper's brightness at every pixel, strokes removed.
+
+    A closing (dilation, then erosion) lifts dark strokes narrower than the window to the paper around them
+    and leaves ramps and steps of the light unchanged; for light ink, an opening does the same. The
+    measured level is a little above the paper's mean (the window's brightest noise), which the ink threshold
+    allows for by starting from the paper's own contrast level.
+    """
+    window = max(3, round(BACKGROUND_WINDOW * max(grayscale.shape)))
+    morphology = ndimage.grey_closing if dark_ink else ndimage.grey_opening
+    # Padded with copies of the border, which scipy would otherwise do to the dilated image (lifting the paper
+    # along a dark edge by up to half a window); the border first loses its ink, or a stroke touching the
+    # edge would be copied into a blob wider than the window.
+    border = grayscale.copy()
+    for line in (border[0], border[-1], border[:, 0], border[:, -1]):
+        line[:] = _padded(morphology, line, window)
+    return _padded(morphology, border, window)
+
+
+def _padded(morphology, values: np.ndarray, window: int) -> np.ndarray:
+    """``morphology`` of ``values`` (1-D or 2-D) over a ``window``-wide square, the edges extended first."""
+    pad = window // 2 + 1
+    result = morphology(np.pad(values, pad, mode="edge"), size=(window,) * values.ndim)
+    return result[(slice(pad, -pad),) * values.ndim]
+
+
+def _paper_noise(contrast: np.ndarray) -> tuple[float, float]:
+    """(level, standard deviation) of the paper's contrast, from the low quantiles of the border's pixels.
+
+    The border is paper even where a tight crop lets strokes touch it (they cover a seventh of it on average),
+    so its 20th and 40th percentiles lie on the paper: their gap is 0.589 standard deviations of a normal
+    distribution. Measured this way the noise includes the paper's grain and blotches, which a
+    pixel-to-pixel measure misses.
+    """
+    ring = np.concatenate([contrast[0], contrast[-1], contrast[1:-1, 0], contrast[1:-1, -1]])
+    low, high = np.percentile(ring, PAPER_PERCENTILES)
+    return float(high), float(high - low) / 0.589
+
+
+def _noise_level(values: np.ndarray) -> float:
+    """Standard deviation of pixel noise, from the differences of horizontally neighbouring pixels.
+
+    Most neighbours are both paper or both ink, so the median absolute difference measures the noise and not
+    the strokes (their edges are few); 1.4826 / sqrt(2) turns it into one pixel's standard deviation.
+    """
+    if values.shape[1] < 2:
+        return 0.0
+    differences = np.abs(np.diff(values, axis=1))
+    return 1.4826 / math.sqrt(2) * float(np.median(differences))
+
+
+def _ruling(ink: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels of ruled, squared or lined paper's lines, not those of strokes crossing them.
+
+    A line is found by a Hough transform (scikit-image) near the horizontal or the vertical: it must be covered
+    by ink over LINE_MIN_SPAN of the image, be at most LINE_MAX_THICKNESS of it thick, and have at least one
+    parallel neighbour (paper is ruled with several; a digit's own bar is a single line). On a line, a pixel
+    stays ink if ink continues on both sides of the line, or if it is clearly darker than the line.
+    """
+    height, width = ink.shape
+    ruling = np.zeros_like(ink)
+    if min(height, width) < LINE_MIN_IMAGE:
+        return ruling
+    tilt = np.deg2rad(np.linspace(-LINE_MAX_TILT_DEGREES, LINE_MAX_TILT_DEGREES, LINE_ANGLES))
+    found = []  # (pixels of the lines, their greatest thickness, the bridge across them) per direction
+    for angles, length, across in ((np.pi / 2 + tilt, width, (1, 0)), (tilt, height, (0, 1))):
+        angles = np.where(angles >= np.pi / 2, angles - np.pi, angles)  # scikit-image wants [-pi/2, pi/2)
+        accumulator, thetas, distances = hough_line(ink, theta=angles)
+        _, found_angles, found_distances = hough_line_peaks(
+            accumulator, thetas, distances, threshold=LINE_MIN_SPAN * length, min_distance=3, min_angle=LINE_ANGLES
+        )
+        lines = [_line_pixels(ink, angle, distance) for angle, distance in zip(found_angles, found_distances)]
+        lines = [line for line in lines if line is not None]
+        if len(lines) >= 2:
+            gap = 2 * max(thickness for _, thickness in lines) + 3
+            found.append(
+                (
+                    np.logical_or.reduce([pixels for pixels, _ in lines]),
+                    np.ones((gap, 1) if across[0] else (1, gap), bool),
+                )
+            )
+    if not found:
+        return ruling
+    rest = ink & ~np.logical_or.reduce([pixels for pixels, _ in found])
+    for pixels, bridge in found:
+        crossing = ndimage.binary_closing(rest, structure=bridge) & pixels  # ink goes on at both sides of the line
+        darker = contrast > LINE_INK_RATIO * float(np.median(contrast[pixels]))
+        ruling |= pixels & ~crossing & ~darker
+    return ruling
+
+
+def _line_pixels(ink: np.ndarray, angle: float, distance: float) -> tuple[np.ndarray, int] | None:
+    """The ink pixels of the line x cos(angle) + y sin(angle) = distance and its thickness, if it is thin."""
+    height, width = ink.shape
+    reach = max(3, round(LINE_MAX_THICKNESS * min(height, width)))
+    # Only the band of rows (columns, for a vertical line) the line can cross is looked at: it is fast.
+    horizontal = abs(np.sin(angle)) > abs(np.cos(angle))
+    along, across = (width, height) if horizontal else (height, width)
+    slope, normal = (np.cos(angle), np.sin(angle)) if horizontal else (np.sin(angle), np.cos(angle))
+    ends = [(distance - slope * end) / normal for end in (0, along - 1)]
+    first = max(0, math.floor(min(ends)) - reach - 2)
+    last = min(across, math.ceil(max(ends)) + reach + 3)
+    if horizontal:
+        band, (rows, cols) = (slice(first, last), slice(None)), np.mgrid[first:last, :width]
+    else:
+        band, (rows, cols) = (slice(None), slice(first, last)), np.mgrid[:height, first:last]
+    offset = cols * np.cos(angle) + rows * np.sin(angle) - distance
+    near = np.abs(offset) <= reach + 1
+    bins = np.round(offset[near & ink[band]]).astype(int) + reach + 1
+    if bins.size == 0:
+        return None
+    profile = np.bincount(bins, minlength=2 * reach + 3)
+    peak = int(np.argmax(profile))
+    on_line = profile >= LINE_PROFILE_SHARE * profile[peak]  # the run of offsets around the peak: the line
+    low, high = peak, peak
+    while low > 0 and on_line[low - 1]:
+        low -= 1
+    while high < on_line.size - 1 and on_line[high + 1]:
+        high += 1
+    low, high = low - reach - 1, high - reach - 1
+    if high - low + 1 > reach or min(abs(low), abs(high)) > 1 and low * high > 0:
+        return None  # thicker than a ruled line (a stroke, a band of shadow), or not where the transform found it
+    low, high = low - 1, high + 1  # and its anti-aliased rim
+    pixels = np.zeros_like(ink)
+    pixels[band] = ink[band] & (offset >= low - 0.5) & (offset <= high + 0.5)
+    return pixels, int(high - low + 1)
+
+
+def _without_specks(ink: np.ndarray) -> np.ndarray:
+    """Drop pieces of ink smaller than SPECK_SHARE of the largest (grid dots, grain, dust); none stays when no
+    piece stands out among many (a dotted grid or grain on an empty page is a pattern, not a digit)."""
+    labels, count = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    if count <= 1:
+        return ink
+    sizes = np.bincount(labels.ravel())[1:]
+    if count >= PATTERN_PIECES and sizes.max() < PATTERN_RATIO * np.median(sizes):
+        return np.zeros_like(ink)
+    keep = np.concatenate([[False], sizes >= SPECK_SHARE * sizes.max()])
+    return keep[labels]
 
 
 # --- 3. MNIST geometry: crop, fit in 20 px, centre the mass in 28 px ---------------------------------------
