@@ -29,7 +29,6 @@ from bnn.verdict import MAX_ENTROPY, METHOD_NAMES, Thresholds, Verdict, comparis
 
 LOGGER = logging.getLogger("bnn.app")
 ARCH_LABELS = {"mlp": "MLP", "conv": "Conv"}
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 MAX_UPLOAD_MB = config.MAX_IMAGE_BYTES // (1024 * 1024)  # mirrored in .streamlit/config.toml (a test checks)
 SAMPLES_LABEL = "Weight samples T"
 METHOD_LABEL = "Uncertainty method"
@@ -416,7 +415,7 @@ with draw_tab:
 with upload_tab:
     uploads = st.file_uploader(
         "Upload images of digits (a phone photo of a dark digit on white paper works)",
-        type=UPLOAD_TYPES,
+        type=list(config.IMAGE_SUFFIXES),
         accept_multiple_files=True,
         max_upload_size=MAX_UPLOAD_MB,
         help=f"PNG, JPEG, BMP, GIF or WebP, at most {MAX_UPLOAD_MB} MB each. Several files at once are fine.",

@@ -47,6 +47,8 @@ SPLIT_SEED = 0  # seeds the permutation of the official 60k training file that p
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # encoded file size
 MAX_IMAGE_PIXELS = 40_000_000  # decoded width x height; guards against decompression bombs
 IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # checked from the file's content, not its name
+IMAGE_SUFFIXES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")  # file names the upload widget and the CLI take
+PROGRESS_MIN_FILES = 5  # `python -m bnn predict` shows a progress bar (stderr) from this many files on
 
 KINDS = ("bayesian", "deterministic")  # the pair every shipped architecture has: variational and its plain twin
 BASELINE_KINDS = ("mc-dropout", "ensemble")  # the cheap approximate-Bayesian methods compared with variational
