@@ -195,7 +195,7 @@ def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
             help="The same seed draws the same weight samples, so results are reproducible.",
         )
         arch = {ARCH_LABELS.get(name, name): name for name in architectures}.get(network_label, "")
-        methods = [kind for kind in shipped_kinds(arch, assets_dir) if kind in config.UNCERTAINTY_KINDS]
+        methods = [kind for kind in shipped_kinds(arch, assets_dir) if config.answers_with_samples(kind)]
         method = st.selectbox(
             METHOD_LABEL,
             methods or ["bayesian"],

@@ -60,6 +60,16 @@ FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds 
 PREDICTION_SAMPLES = 100  # weight samples T per image: predict's default, the app's start value, the model card's
 
 
+def is_variational(kind: str) -> bool:
+    """A variational network: a posterior over every weight (``bnn.models``), not one of the baselines."""
+    return kind == "bayesian"
+
+
+def answers_with_samples(kind: str) -> bool:
+    """Answers with T sampled networks (variational, MC dropout or ensemble), so with a mutual information."""
+    return kind in UNCERTAINTY_KINDS
+
+
 def network_name(arch: str, kind: str) -> str:
     """File stem of a network's weights and model card, e.g. ``mlp-bayesian``."""
     return f"{arch}-{kind}"

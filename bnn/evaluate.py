@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from bnn import uncertainty
-from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, network_name
+from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, answers_with_samples, network_name
 from bnn.data import Dataset
 from bnn.predict import DigitModel, Prediction
 from bnn.preprocess import preprocess_image
@@ -36,7 +36,7 @@ def prediction_metrics(prediction: Prediction, labels: np.ndarray) -> dict[str, 
 def ood_metrics(in_distribution: Prediction, out_of_distribution: Prediction, sampled: bool) -> dict:
     """AUROC of telling OOD images from test digits by each uncertainty score (higher = more OOD).
 
-    ``sampled``: the predictions come from several sampled networks (``DigitModel.has_samples``), so the mutual
+    ``sampled``: the predictions come from several sampled networks (``config.answers_with_samples``), so the mutual
     information is scored too.
     """
     scores = {
@@ -117,7 +117,7 @@ def evaluate_model(
         report[f"round_trip_accuracy_{size}px"] = uncertainty.accuracy(preprocessed.mean_probs, test.labels)
     if ood is not None:
         ood_prediction = model.predict(ood.images, num_samples=num_samples, seed=seed + 1, progress=progress)
-        report.update(ood_metrics(prediction, ood_prediction, sampled=model.has_samples))
+        report.update(ood_metrics(prediction, ood_prediction, sampled=answers_with_samples(model.kind)))
     bins = uncertainty.reliability_bins(prediction.mean_probs, test.labels, ECE_BINS)
     report["reliability"] = {key: value.tolist() for key, value in bins.items()}
     return report

@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from bnn.assets import shipped_architectures, shipped_kinds
-from bnn.config import IMAGE_SIZE, KINDS, NUM_CLASSES, NUM_TEST, Config, network_name
+from bnn.config import IMAGE_SIZE, KINDS, NUM_CLASSES, NUM_TEST, Config, answers_with_samples, network_name
 from bnn.data import load_mnist
 from bnn.preprocess import BlankImageError, preprocess_image
 
@@ -354,7 +354,9 @@ def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labe
     metrics = prediction_metrics(prediction, labels)
     metrics["accuracy"] = float(np.mean((prediction.label == labels) & ~blank))  # argmax of uniform would say 0
     metrics["mean_entropy"] = float(np.mean(prediction.predictive_entropy))
-    metrics["mean_mutual_information"] = float(np.mean(prediction.epistemic)) if model.has_samples else 0.0
+    metrics["mean_mutual_information"] = (
+        float(np.mean(prediction.epistemic)) if answers_with_samples(model.kind) else 0.0
+    )
     metrics["blank_images"] = int(blank.sum())
     return metrics
 

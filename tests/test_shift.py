@@ -161,7 +161,7 @@ def test_a_blank_image_is_counted_wrong_with_a_uniform_prediction():
     from bnn.predict import Prediction
 
     class AlwaysZero:  # a network that answers 0 with certainty: right for label 0, unless the image is blank
-        name, has_samples = "stub-bayesian", True
+        name, kind = "stub-bayesian", "bayesian"
 
         def predict(self, images, num_samples, seed):
             samples = np.zeros((num_samples, len(images), 10), np.float32)
