@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.text import plain, verdict
 from bnn import assets, predict
-from bnn.config import assets_dir
+from bnn.config import assets_dir, network_name
 from bnn.data import DataNotFoundError, load_mnist
 from bnn.display import enlarge
 from bnn.explore import explore
@@ -219,12 +219,12 @@ def run(quick: bool = False) -> dict:
         "models": {},
     }
     for arch in ("mlp", "conv"):
-        name = f"{arch}-bayesian"
+        name = network_name(arch, "bayesian")
         if not assets.card_path(assets_dir(), name).is_file():
             result["models"][name] = {"skipped": f"{assets.card_path(assets_dir(), name)} is not shipped"}
             continue
         deterministic = None
-        if assets.card_path(assets_dir(), f"{arch}-deterministic").is_file():
+        if assets.card_path(assets_dir(), network_name(arch, "deterministic")).is_file():
             deterministic = predict.load_model("deterministic", arch)
         model = predict.load_model("bayesian", arch)
         result["models"][name] = measure_model(model, image, images, quick, deterministic)

@@ -75,6 +75,14 @@ def network_name(arch: str, kind: str) -> str:
     return f"{arch}-{kind}"
 
 
+def parse_network_name(name: str) -> tuple[str, str]:
+    """``(arch, kind)`` of a :func:`network_name`, e.g. ``mlp-mc-dropout`` -> ``("mlp", "mc-dropout")``."""
+    arch, separator, kind = name.partition("-")
+    if not separator:
+        raise ValueError(f"{name!r} is not a network name: expected ARCH-KIND, e.g. {network_name('mlp', 'bayesian')}")
+    return arch, kind
+
+
 @dataclass(frozen=True)
 class Augmentation:
     """Ranges of the training-time distortions of ``bnn.augment`` (each drawn uniformly per image)."""

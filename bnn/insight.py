@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bnn import uncertainty
-from bnn.config import PREDICTION_SAMPLES, answers_with_samples, is_variational, network_name
+from bnn.config import PREDICTION_SAMPLES, answers_with_samples, is_variational, network_name, parse_network_name
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.data import Dataset
@@ -519,7 +519,7 @@ def _ood_reading(ood: dict) -> str:
 
 
 def _rotation_reading(shift: dict, arch: str) -> str:
-    rows = [r for r in shift["rows"] if r["network"].startswith(f"{arch}-") and r["corruption"] == "rotation"]
+    rows = [r for r in shift["rows"] if parse_network_name(r["network"])[0] == arch and r["corruption"] == "rotation"]
     clean = {r["network"]: r for r in shift["rows"] if r["corruption"] == "clean"}
     if not rows:
         return f"The shift report has no rotated digits for the {arch} networks."

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES
+from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES, parse_network_name
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.explore import Exploration
@@ -256,10 +256,10 @@ def rotation_figure(shift_report: dict, arch: str | None = None) -> go.Figure:
     """
     rows = [row for row in shift_report["rows"] if row["corruption"] in ("clean", "rotation")]
     if arch is not None:
-        rows = [row for row in rows if row["network"].startswith(f"{arch}-")]
+        rows = [row for row in rows if parse_network_name(row["network"])[0] == arch]
     figure = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "mean mutual information (nats)"))
     for network in dict.fromkeys(row["network"] for row in rows):
-        arch, kind = network.split("-", 1)
+        arch, kind = parse_network_name(network)
         points = sorted((row for row in rows if row["network"] == network), key=_rotation_degrees)
         for column, key in enumerate(("accuracy", "mean_mutual_information"), start=1):
             figure.add_trace(
