@@ -175,10 +175,7 @@ def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
         st.header("Controls")
         num_samples = st.slider(
             SAMPLES_LABEL,
-            min_value=10,
-            max_value=1000,
-            value=config.PREDICTION_SAMPLES,
-            step=10,
+            **config.SAMPLES_SLIDER,
             help="How many weight settings are drawn from the posterior. More samples, smoother estimates.",
         )
         network_label = st.selectbox(
@@ -322,7 +319,8 @@ def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices)
     for answers in exploration.sweeps:
         captions = [f"{label}: {digit}" for label, digit in zip(answers.sweep.labels(), answers.digit, strict=True)]
         st.markdown(f"**{answers.sweep.title}** (Bayesian digit under each)")
-        st.image([enlarge(image, 56) for image in answers.sweep.images], caption=captions, width=56)
+        thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in answers.sweep.images]
+        st.image(thumbnails, caption=captions, width=config.THUMBNAIL_SIZE)
     st.plotly_chart(plots.exploration_figure(exploration), key=f"explore-chart-{suffix}", config=CHART_CONFIG)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.text import plain, verdict
 from bnn import assets, predict
-from bnn.config import assets_dir, network_name
+from bnn.config import THUMBNAIL_SIZE, assets_dir, network_name
 from bnn.data import DataNotFoundError, load_mnist
 from bnn.display import enlarge
 from bnn.explore import explore
@@ -31,7 +31,6 @@ TARGET_P50_MS = 15.0
 TARGET_SPEEDUP = 10.0
 THROUGHPUT_SAMPLES = 100
 EXPLORER_BUDGET_MS = 150.0  # the budget for what opening "What if?" adds to one result's script run
-THUMBNAIL_PX = 56  # app.py's thumbnail width for each variant
 TITLE = "Posterior predictive"
 
 
@@ -114,7 +113,7 @@ def _explorer_phases(bayesian: predict.DigitModel, deterministic: predict.DigitM
     drawn = time.perf_counter()
     for answers in exploration.sweeps:
         for variant in answers.sweep.images:
-            enlarge(variant, THUMBNAIL_PX)
+            enlarge(variant, THUMBNAIL_SIZE)
     end = time.perf_counter()
     return {
         "explore": explored - start,
@@ -144,7 +143,7 @@ def measure_explorer(
     return {
         "num_samples": TARGET_T,
         "variants": calls[0]["variants"],
-        "thumbnail_px": THUMBNAIL_PX,
+        "thumbnail_px": THUMBNAIL_SIZE,
         "phases_ms": phases,
         "total_ms": total,
         "result_predictions_ms": result,

@@ -58,6 +58,8 @@ ARCHITECTURES = ("mlp", "conv")
 VARIATIONAL_LAYERS = ("flipout", "reparameterization")
 FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag (their 95 % quantile)
 PREDICTION_SAMPLES = 100  # weight samples T per image: predict's default, the app's start value, the model card's
+SAMPLES_SLIDER = {"min_value": 10, "max_value": 1000, "value": PREDICTION_SAMPLES, "step": 10}  # the app's T slider
+THUMBNAIL_SIZE = 56  # px per side of each "What if?" variant on the page
 
 
 def is_variational(kind: str) -> bool:

@@ -167,7 +167,7 @@ TABLE_ROWS = (
     ("accuracy", "test accuracy", "{:.4f}"),
     ("nll", "test NLL (nats)", "{:.4f}"),
     ("brier", "Brier score", "{:.4f}"),
-    ("ece", "ECE (15 bins)", "{:.4f}"),
+    ("ece", f"ECE ({ECE_BINS} bins)", "{:.4f}"),
     ("accuracy_at_95_coverage", "accuracy, 95 % most certain", "{:.4f}"),
     ("ood_auroc_entropy", "OOD AUROC, entropy", "{:.4f}"),
     ("ood_auroc_mutual_information", "OOD AUROC, mutual information", "{:.4f}"),
@@ -212,11 +212,11 @@ def format_methods_table(
         ("test accuracy", metric("accuracy")),
         ("test NLL (nats)", metric("nll")),
         ("Brier score", metric("brier")),
-        ("ECE (15 bins)", metric("ece")),
+        (f"ECE ({ECE_BINS} bins)", metric("ece")),
         ("accuracy, 95 % most certain (by entropy)", metric("accuracy_at_95_coverage")),
         ("Fashion-MNIST AUROC, entropy", metric("ood_auroc_entropy")),
         ("Fashion-MNIST AUROC, mutual information", metric("ood_auroc_mutual_information")),
-        ("accuracy, preprocessed at 280 px", metric(f"round_trip_accuracy_{CANVAS_SIZE}px")),
+        (f"accuracy, preprocessed at {CANVAS_SIZE} px", metric(f"round_trip_accuracy_{CANVAS_SIZE}px")),
     ]
     if shifted:
         best = _lowest_nll_counts(shifted)

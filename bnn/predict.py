@@ -26,7 +26,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bnn import assets, uncertainty
-from bnn.config import IMAGE_SIZE, PREDICTION_SAMPLES, Config, answers_with_samples, network_name
+from bnn.config import IMAGE_SIZE, NUM_CLASSES, PREDICTION_SAMPLES, Config, answers_with_samples, network_name
 from bnn.config import assets_dir as default_assets_dir
 from bnn.models import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
 
@@ -143,7 +143,7 @@ class DigitModel:
             parts.append(probs.numpy())
             if bar is not None:
                 bar.add(parts[-1].shape[1])
-        samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, 10), np.float32)
+        samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, NUM_CLASSES), np.float32)
         return Prediction(samples)
 
     def samples_used(self, asked: int) -> int:
