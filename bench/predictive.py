@@ -135,7 +135,7 @@ def measure_explorer(
     phases = {name: summary_ms([call[name] for call in calls]) for name in ("explore", "figure_json", "thumbnails")}
     total = summary_ms([call["total"] for call in calls])
 
-    def one_result() -> None:  # what every result's script run predicts (app.py's predict_all)
+    def one_result() -> None:  # what every result's script run predicts (app.py's predict: method and twin)
         bayesian.predict(image, TARGET_T, seed=0)
         deterministic.predict(image)
 
