@@ -35,10 +35,10 @@ from bench.browser import (
     chromium_path,
     draw_together,
     launch_chromium,
-    percentiles,
     time_strokes,
     timing_digit,
 )
+from bench.stats import percentiles
 from bench.text import verdict
 
 TITLE = "App (Streamlit in headless Chromium)"

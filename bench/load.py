@@ -34,12 +34,11 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from bench.app import FLOOR_SCRIPT
 from bench.browser.proxy import ServeMany, nginx_path
 from bench.browser.server import AppServer, MemorySampler, _process_tree
 from bench.browser.session import Answer, AppSession, digit_drawing
+from bench.stats import percentiles
 from bnn.environment import usable_cpus
 
 TITLE = "Load (WebSocket sessions without a browser: answered strokes, latency, server CPU and memory)"
@@ -86,7 +85,7 @@ class Level:
             "answers": len(answered),
             "seconds": self.seconds,
             "answers_per_s": len(answered) / self.seconds if self.seconds > 0 else 0.0,
-            "latency_ms": _percentiles(latency),
+            "latency_ms": percentiles(latency, (50, 95)),
             "verdict_p50_ms": statistics.median(answer.verdict_ms for answer in answered) if answered else None,
             "wrong": sum(answer.digit_read != answer.digit_sent for answer in answered),
             "errors": len(errors),
@@ -97,16 +96,6 @@ class Level:
             "peak_rss_mib": self.peak_rss_kib / 1024,
             "page_open_p50_ms": statistics.median(self.open_ms) if self.open_ms else None,
         }
-
-
-def _percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"p50": None, "p95": None, "max": None}
-    return {
-        "p50": float(np.percentile(values, 50)),
-        "p95": float(np.percentile(values, 95)),
-        "max": float(max(values)),
-    }
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from bench.stats import percentiles
 from bench.text import plain, verdict
 from bnn import assets, predict
 from bnn.config import THUMBNAIL_SIZE, assets_dir, network_name
@@ -47,14 +48,10 @@ def timings_ms(call, repeats: int, warmup: int = 1) -> dict:
 
 
 def summary_ms(seconds: list[float]) -> dict:
-    """p50 / p90 / min in milliseconds of timings in seconds, and how many there were."""
-    ms = np.array(seconds) * 1e3
-    return {
-        "p50": float(np.percentile(ms, 50)),
-        "p90": float(np.percentile(ms, 90)),
-        "min": float(ms.min()),
-        "repeats": len(seconds),
-    }
+    """p50 / p90 / min / max in milliseconds of timings in seconds, and how many there were (``repeats``)."""
+    summary = percentiles([second * 1e3 for second in seconds])
+    summary["repeats"] = summary.pop("count")
+    return summary
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

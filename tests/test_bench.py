@@ -11,6 +11,7 @@ from bench import __main__ as bench
 from bench import app as app_bench
 from bench import memory, predictive
 from bench.browser import Result
+from bench.stats import percentiles
 from bnn import assets, explore
 from bnn.config import Config
 from bnn.environment import environment
@@ -244,3 +245,9 @@ def test_the_floor_page_imports_no_model():
     assert {"streamlit", "streamlit_drawable_canvas.st_canvas", "bnn.config"} <= imported
     model = {name for name in imported if name.startswith(("tensorflow", "tf_keras", "bnn")) and name != "bnn.config"}
     assert model == set(), model
+
+
+def test_one_percentile_helper_serves_every_part():
+    assert percentiles([1.0, 2.0, 3.0, 4.0]) == {"p50": 2.5, "p90": 3.7, "min": 1.0, "max": 4.0, "count": 4}
+    assert percentiles([], (50, 95)) == {"p50": None, "p95": None, "min": None, "max": None, "count": 0}
+    assert predictive.summary_ms([0.001, 0.003])["repeats"] == 2  # milliseconds, and the committed key

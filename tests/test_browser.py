@@ -25,12 +25,12 @@ from bench.browser import (
     AppServer,
     chromium_path,
     launch_chromium,
-    percentiles,
     release_together,
     time_strokes,
     timing_digit,
     timing_stroke,
 )
+from bench.stats import percentiles
 from bnn import explore
 
 DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks

@@ -22,7 +22,6 @@ from bench.browser.page import AppPage, Result
 from bench.browser.server import AppServer, AppServerError, MemorySampler
 from bench.browser.timing import (
     draw_together,
-    percentiles,
     release_together,
     time_strokes,
     timing_digit,
@@ -38,7 +37,6 @@ __all__ = [
     "chromium_path",
     "draw_together",
     "launch_chromium",
-    "percentiles",
     "release_together",
     "time_strokes",
     "timing_digit",
