@@ -33,6 +33,7 @@ from bench.browser import (
 from bench.stats import percentiles
 from bnn import explore
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium, and a server started for the module
 DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks
 TIMED_STROKES = 10
 INSIDE_CHARTS = ("reliability", "coverage", "ood", "rotation", "weights", "pruning", "training", "convergence")

@@ -88,6 +88,7 @@ def test_predict_says_when_a_folder_holds_no_images(tmp_path, capsys):
     assert "no image files" in json.loads(capsys.readouterr().out)["error"]
 
 
+@pytest.mark.slow
 def test_evaluate_writes_report_and_figures(tmp_path, capsys):
     report_path, figures = tmp_path / "report.json", tmp_path / "figures"
 
@@ -128,6 +129,7 @@ def test_insight_writes_the_tab_json_beside_the_weights_and_its_figures(tmp_path
     ]
 
 
+@pytest.mark.slow
 def test_train_writes_a_card_with_measured_metrics(tmp_path, capsys):
     argv = ["train", "--kind", "bayesian", "--hidden-units", "16", "--epochs", "1", "--validation-samples", "2"]
     argv += ["--evaluation-samples", "2", "--output-dir", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path)]

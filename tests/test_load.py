@@ -54,6 +54,7 @@ def test_the_networks_read_the_drawings_the_sessions_send():
     assert labels == [drawing.digit for drawing in drawings]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sessions", [1, 4])
 def test_every_session_gets_the_answer_to_its_own_digit(server, drawings, sessions):
     level = load.run_level(server.url, sessions, 120.0, STROKES, [server.process.pid], server.memory, drawings)
@@ -77,6 +78,7 @@ def test_a_session_refuses_hosts_beyond_loopback():
         AppSession("http://example.com:8501/")
 
 
+@pytest.mark.slow
 def test_a_session_asks_for_the_canvas_fragment_only_as_a_page_does(server):
     async def draw_one():
         async with AppSession(server.url) as page:
@@ -87,6 +89,7 @@ def test_a_session_asks_for_the_canvas_fragment_only_as_a_page_does(server):
     assert answer.error is None and answer.right, answer  # an error if the run was not the fragment's alone
 
 
+@pytest.mark.slow
 def test_the_floor_page_answers_every_stroke_and_the_benchmark_times_it(tmp_path):
     """Whether its median stays under the delayed-ACK bound is the benchmark's to report (`python -m bench --only
     load`), on a machine quiet enough for a millisecond figure to mean something."""
