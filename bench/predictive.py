@@ -25,6 +25,7 @@ from bnn.data import DataNotFoundError, load_mnist
 from bnn.display import enlarge
 from bnn.explore import explore
 from bnn.plots import exploration_figure
+from bnn.verdict import answer_name
 
 SAMPLE_COUNTS = (1, 10, 100, 1000)
 TARGET_T = 100  # the targets are set at T = 100
@@ -106,7 +107,7 @@ def _explorer_phases(bayesian: predict.DigitModel, deterministic: predict.DigitM
     start = time.perf_counter()
     exploration = explore(bayesian, deterministic, image, num_samples=TARGET_T, seed=0)
     explored = time.perf_counter()
-    exploration_figure(exploration).to_json()  # Streamlit sends the figure as Plotly JSON
+    exploration_figure(exploration, answer_name(bayesian.kind)).to_json()  # Streamlit sends the figure as Plotly JSON
     drawn = time.perf_counter()
     for answers in exploration.sweeps:
         for variant in answers.sweep.images:

@@ -127,17 +127,18 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
     return figure
 
 
-def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, index: int = 0) -> go.Figure:
-    """The deterministic network's softmax beside the Bayesian mean (error bars: 5-95 % of the samples)."""
-    samples = bayesian.samples[:, index, :].astype(np.float64)
-    mean = bayesian.mean_probs[index].astype(np.float64)
+def softmax_comparison_figure(sampled: Prediction, deterministic: Prediction, name: str, index: int = 0) -> go.Figure:
+    """The deterministic network's softmax beside the sampled network's mean (error bars: 5-95 % of the samples);
+    ``name`` is the page's word for the sampled network (``bnn.verdict.answer_name``)."""
+    samples = sampled.samples[:, index, :].astype(np.float64)
+    mean = sampled.mean_probs[index].astype(np.float64)
     lower, upper = np.percentile(samples, INTERVAL, axis=0)
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
             x=DIGITS,
             y=mean,
-            name=f"Bayesian mean (T = {bayesian.num_samples})",
+            name=f"{name} mean (T = {sampled.num_samples})",
             marker_color=MODEL_COLOURS["bayesian"],
             error_y={
                 "type": "data",
@@ -145,7 +146,7 @@ def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, i
                 "arrayminus": np.maximum(mean - lower, 0),
                 "thickness": 1,
             },
-            hovertemplate="digit %{x}: %{y:.3f}<extra>Bayesian mean</extra>",
+            hovertemplate=f"digit %{{x}}: %{{y:.3f}}<extra>{name} mean</extra>",
         )
     )
     figure.add_trace(
@@ -158,7 +159,7 @@ def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, i
         )
     )
     figure.update_layout(
-        title="Deterministic softmax vs Bayesian mean",
+        title=f"Deterministic softmax vs {name} mean",
         barmode="group",
         xaxis=_DIGIT_AXIS,
         yaxis={"title": "probability", "range": [0, 1.05]},
@@ -292,11 +293,11 @@ def _rotation_degrees(row: dict) -> float:
     return 0.0 if row["corruption"] == "clean" else float(row["severity"])
 
 
-def exploration_figure(exploration: Exploration) -> go.Figure:
+def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     """What if? One row per sweep of ``bnn.explore``: uncertainty in nats (left) and confidence (right).
 
-    Left: the Bayesian network's predictive entropy and mutual information; right: the probability each
-    network gives its own answer. The input as drawn is one step of every sweep. The panels are laid out by
+    Left: the sampled network's predictive entropy and mutual information (``name``: the page's word for it,
+    ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is one step of every sweep. The panels are laid out by
     hand (axis domains) rather than with ``make_subplots``, which costs more than the rest of the figure.
     """
     sweeps = exploration.sweeps
@@ -307,9 +308,9 @@ def exploration_figure(exploration: Exploration) -> go.Figure:
         ("confidence", [0, 1.02], ("probability", "deterministic_probability"), (0.54, 1.0)),
     )
     lines = {
-        "predictive_entropy": ("Bayesian predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
-        "epistemic": ("Bayesian mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
-        "probability": ("Bayesian probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
+        "predictive_entropy": (f"{name} predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
+        "epistemic": (f"{name} mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
+        "probability": (f"{name} probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
         "deterministic_probability": ("deterministic max probability", MODEL_COLOURS["deterministic"], "dot"),
     }
     traces, layout, titles = [], {}, []

@@ -45,10 +45,10 @@ def test_predict_prints_a_table_and_survives_a_bad_file(digit_files, capsys):
     }
     assert list(rows) == ["a-seven.png", "b-broken.png", "c-blank.png", "d-three.png"]  # sorted; notes.txt skipped
     for name, digit in (("a-seven.png", 7), ("d-three.png", 3)):
-        assert rows[name]["Bayesian"] == rows[name]["Deterministic"] == str(digit) and not rows[name]["problem"]
+        assert rows[name]["digit"] == rows[name]["Deterministic"] == str(digit) and not rows[name]["problem"]
         assert 0 < float(rows[name]["probability"]) <= 1 and rows[name]["uncertainty"]
     assert "blank" in rows["c-blank.png"]["problem"].lower() and rows["b-broken.png"]["problem"]  # each says why
-    assert rows["b-broken.png"]["Bayesian"] == ""
+    assert rows["b-broken.png"]["digit"] == ""
 
 
 def test_predict_json_gives_one_object_per_file_and_the_errors(digit_files, capsys):

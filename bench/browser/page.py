@@ -48,18 +48,15 @@ class Result:
     to_send_ms: float = float("nan")
 
     @property
-    def bayesian(self) -> int | None:
-        """The digit after ``Bayesian:`` (or ``Bayesian (method):``) in the verdict."""
-        return _digit_after("Bayesian", self.verdict)
+    def digit(self) -> int | None:
+        """The sampled network's digit: the verdict's first answer ("Bayesian: 3", "MC dropout: 3", ...)."""
+        match = re.match(r"\W*[^:·]+:\W*(\d)", self.verdict or "")
+        return int(match.group(1)) if match else None
 
     @property
     def deterministic(self) -> int | None:
-        return _digit_after("Deterministic", self.verdict)
-
-
-def _digit_after(name: str, text: str | None) -> int | None:
-    match = re.search(rf"{name}(?: \([^)]*\))?\W*(\d)", text or "")
-    return int(match.group(1)) if match else None
+        match = re.search(r"Deterministic\W*(\d)", self.verdict or "")
+        return int(match.group(1)) if match else None
 
 
 class AppPage:
