@@ -116,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("files", nargs="+", type=Path, help="image files, or folders of images (not recursive)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line per file instead of the table")
     predict.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
+    predict.add_argument(
+        "--method",
+        choices=config_module.UNCERTAINTY_KINDS,
+        default="bayesian",
+        help="the uncertainty method answering beside the deterministic network (default: %(default)s)",
+    )
     predict.add_argument("--num-samples", type=int, default=Config.evaluation_samples)
     predict.add_argument("--seed", type=int, default=None)
     predict.add_argument("--assets-dir", type=Path, default=None)
@@ -247,8 +253,7 @@ def _predict(args: argparse.Namespace) -> int:
     from bnn.predict import load_model
     from bnn.preprocess import preprocess_image
 
-    kinds = config_module.KINDS  # the variational network and its deterministic twin
-    models = [load_model(kind, args.arch, args.assets_dir) for kind in kinds]
+    models = [load_model(kind, args.arch, args.assets_dir) for kind in (args.method, "deterministic")]
     thresholds = [Thresholds.from_card(model.card) for model in models]
     paths = image_paths(args.files)
     bar = ProgressBar(len(paths)) if len(paths) >= config_module.PROGRESS_MIN_FILES else None
@@ -263,7 +268,7 @@ def _predict(args: argparse.Namespace) -> int:
             record, row = {"file": str(path), "error": str(error)}, failure_row(str(path), str(error))
         else:  # a bad --num-samples is the command's error (exit status 2), not the file's
             predictions = [model.predict(image, num_samples=args.num_samples, seed=args.seed) for model in models]
-            verdict = summarise(*predictions, *thresholds)
+            verdict = summarise(*predictions, *thresholds, method=args.method)
             record, row = verdict_record(str(path), verdict), verdict.row(str(path))
         if args.json:
             print(json.dumps(record), flush=True)
@@ -296,6 +301,7 @@ def verdict_record(name: str, verdict: Verdict) -> dict:
     """One file's answer as plain JSON data: both networks' digits, and the uncertainty in nats."""
     return {
         "file": name,
+        "method": verdict.method,
         "digit": verdict.digit,
         "probability": verdict.probability,
         "votes": verdict.votes,

@@ -60,6 +60,7 @@ def test_predict_json_gives_one_object_per_file_and_the_errors(digit_files, caps
     assert status == 1 and [record["file"] for record in records] == files
     seven, broken, three = records
     assert seven["digit"] == 7 and three["digit"] == 3 and seven["deterministic_digit"] == 7
+    assert seven["method"] == "bayesian"
     assert seven["num_samples"] == 20 and 0 < seven["votes"] <= 20 and 0 < seven["probability"] <= 1
     total = seven["expected_entropy"] + seven["mutual_information"]
     assert seven["predictive_entropy"] == pytest.approx(total, abs=1e-5)
@@ -67,6 +68,11 @@ def test_predict_json_gives_one_object_per_file_and_the_errors(digit_files, caps
     assert set(broken) == {"file", "error"} and broken["error"]
 
     assert main(["predict", files[0], files[2], "--json", "--num-samples", "5"]) == 0  # every file read
+    capsys.readouterr()
+    if "mc-dropout" in shipped_kinds("mlp"):
+        assert main(["predict", files[0], "--json", "--method", "mc-dropout", "--num-samples", "5"]) == 0
+        record = json.loads(capsys.readouterr().out)
+        assert record["method"] == "mc-dropout" and record["num_samples"] == 5 and record["digit"] == 7
 
 
 def test_predict_shows_a_progress_bar_on_stderr_for_many_files(tmp_path, capsys):
