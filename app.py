@@ -25,11 +25,19 @@ from bnn.examples import EXAMPLES, example_image
 from bnn.explore import Exploration, explore
 from bnn.insight import read_insight, readings
 from bnn.preprocess import NetworkInput, PreprocessSteps
-from bnn.verdict import MAX_ENTROPY, METHOD_NAMES, Thresholds, Verdict, comparison_rows, failure_row, summarise
+from bnn.verdict import (
+    MAX_ENTROPY,
+    METHOD_NAMES,
+    Thresholds,
+    Verdict,
+    answer_name,
+    comparison_rows,
+    failure_row,
+    summarise,
+)
 
 LOGGER = logging.getLogger("bnn.app")
 ARCH_LABELS = {"mlp": "MLP", "conv": "Conv"}
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 MAX_UPLOAD_MB = config.MAX_IMAGE_BYTES // (1024 * 1024)  # mirrored in .streamlit/config.toml (a test checks)
 SAMPLES_LABEL = "Weight samples T"
 METHOD_LABEL = "Uncertainty method"
@@ -38,8 +46,8 @@ SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image,
 PREPARED_LABEL = "How the image was prepared for the network"
 WHAT_IF_LABEL = "What if? This input rotated, shifted, thinner or thicker, partly covered"
 WHAT_IF_HELP = (
-    "Each row changes the network's input step by step; the chart below shows how the Bayesian network's "
-    "uncertainty (top) and both networks' confidence (bottom) follow. Epistemic uncertainty should grow as the "
+    "Each row changes the network's input step by step; the chart below shows how the uncertainty of the chosen "
+    "method (top) and both networks' confidence (bottom) follow. Epistemic uncertainty should grow as the "
     "input moves away from digits like those in training, while the deterministic network often stays sure."
 )
 INSIDE_INTRO = (
@@ -176,10 +184,7 @@ def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
         st.header("Controls")
         num_samples = st.slider(
             SAMPLES_LABEL,
-            min_value=10,
-            max_value=1000,
-            value=config.PREDICTION_SAMPLES,
-            step=10,
+            **config.SAMPLES_SLIDER,
             help="How many weight settings are drawn from the posterior. More samples, smoother estimates.",
         )
         network_label = st.selectbox(
@@ -196,7 +201,7 @@ def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
             help="The same seed draws the same weight samples, so results are reproducible.",
         )
         arch = {ARCH_LABELS.get(name, name): name for name in architectures}.get(network_label, "")
-        methods = [kind for kind in shipped_kinds(arch, assets_dir) if kind in config.UNCERTAINTY_KINDS]
+        methods = [kind for kind in shipped_kinds(arch, assets_dir) if config.answers_with_samples(kind)]
         method = st.selectbox(
             METHOD_LABEL,
             methods or ["bayesian"],
@@ -224,7 +229,7 @@ class Answered:
     """One input read and predicted by the chosen method and the deterministic network, nothing of it shown yet."""
 
     shown: Shown
-    bayesian: bnn.Prediction
+    sampled: bnn.Prediction  # the chosen uncertainty method's
     deterministic: bnn.Prediction
 
 
@@ -260,14 +265,14 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``: the verdict
     first, then the images, the charts and the other methods' answers."""
     thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
-    shown, bayesian, deterministic = answered.shown, answered.bayesian, answered.deterministic
+    shown, sampled, deterministic = answered.shown, answered.sampled, answered.deterministic
     verdict = summarise(
-        bayesian,
+        sampled,
         deterministic,
         thresholds[choices.method],
         thresholds["deterministic"],
         true_label=shown.true_label,
-        method="" if choices.method == "bayesian" else METHOD_NAMES[choices.method],
+        method=choices.method,
     )
     if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
@@ -290,10 +295,10 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
                     column.image(enlarge(picture, 112), caption=caption)
     # Every figure is built before the first is sent, so the page draws the four charts in one go.
     figures = {
-        "votes": plots.votes_figure(bayesian),
-        "spread": plots.sampled_probabilities_figure(bayesian),
-        "split": plots.uncertainty_figure(bayesian, thresholds[choices.method]),
-        "compare": plots.softmax_comparison_figure(bayesian, deterministic),
+        "votes": plots.votes_figure(sampled),
+        "spread": plots.sampled_probabilities_figure(sampled),
+        "split": plots.uncertainty_figure(sampled, thresholds[choices.method]),
+        "compare": plots.softmax_comparison_figure(sampled, deterministic, verdict.name),
     }
     votes_column, spread_column = st.columns(2)
     votes_column.plotly_chart(figures["votes"], key=f"votes-{suffix}", config=CHART_CONFIG)
@@ -317,14 +322,19 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
 
 
 def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices) -> None:
-    """The input's variants as thumbnails with the Bayesian digit of each, and one chart of every sweep."""
+    """The input's variants as thumbnails with the chosen method's digit of each, and one chart of every sweep."""
     exploration = explore_input(network_input, choices)
     st.caption(WHAT_IF_HELP)
     for answers in exploration.sweeps:
         captions = [f"{label}: {digit}" for label, digit in zip(answers.sweep.labels(), answers.digit, strict=True)]
-        st.markdown(f"**{answers.sweep.title}** (Bayesian digit under each)")
-        st.image([enlarge(image, 56) for image in answers.sweep.images], caption=captions, width=56)
-    st.plotly_chart(plots.exploration_figure(exploration), key=f"explore-chart-{suffix}", config=CHART_CONFIG)
+        st.markdown(f"**{answers.sweep.title}** ({answer_name(choices.method)} digit under each)")
+        thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in answers.sweep.images]
+        st.image(thumbnails, caption=captions, width=config.THUMBNAIL_SIZE)
+    st.plotly_chart(
+        plots.exploration_figure(exploration, answer_name(choices.method)),
+        key=f"explore-chart-{suffix}",
+        config=CHART_CONFIG,
+    )
 
 
 def show_inside(choices: Choices, networks: Networks) -> None:
@@ -416,7 +426,7 @@ with draw_tab:
 with upload_tab:
     uploads = st.file_uploader(
         "Upload images of digits (a phone photo of a dark digit on white paper works)",
-        type=UPLOAD_TYPES,
+        type=list(config.IMAGE_SUFFIXES),
         accept_multiple_files=True,
         max_upload_size=MAX_UPLOAD_MB,
         help=f"PNG, JPEG, BMP, GIF or WebP, at most {MAX_UPLOAD_MB} MB each. Several files at once are fine.",

@@ -35,10 +35,10 @@ from bench.browser import (
     chromium_path,
     draw_together,
     launch_chromium,
-    percentiles,
     time_strokes,
     timing_digit,
 )
+from bench.stats import percentiles
 from bench.text import verdict
 
 TITLE = "App (Streamlit in headless Chromium)"
@@ -177,7 +177,7 @@ def floor_comparison(one_page: dict[str, list[Result]], at_once: dict[str, list[
 def stroke_timing(results: list[Result], first: Result) -> dict:
     """The app's timed strokes (strokes 1, 2, ... of `timing_stroke`) and its untimed first one: p50 / p90 and
     the three phases."""
-    correct = sum(result.bayesian == timing_digit(index) for index, result in enumerate(results, start=1))
+    correct = sum(result.digit == timing_digit(index) for index, result in enumerate(results, start=1))
     stroke_ms = percentiles([result.milliseconds for result in results])
     return {
         "stroke_to_charts_ms": stroke_ms,
@@ -213,7 +213,7 @@ def load(browser, server: AppServer, sessions: int, rounds: int) -> dict:
             "p90_ms": answers["p90"],
             "max_ms": answers["max"],
             "answers": len(results),
-            "read_right": sum(result.bayesian == digit for result, digit in zip(results, digits, strict=True)),
+            "read_right": sum(result.digit == digit for result, digit in zip(results, digits, strict=True)),
             "peak_rss_mib": _mib(server.memory.peak_rss_kib),
         }
     finally:

@@ -9,6 +9,8 @@ checked against the digit its own session sent. Everything runs on 127.0.0.1.
 - direct: one ``streamlit run app.py``; 1, 4, 16 and 64 sessions (1 and 4 when quick).
 - through nginx: ``scripts/serve_many.sh`` with 1, then 2 processes; 16 and 64 sessions (4 when quick).
   Skipped when nginx is missing.
+- the floor page (``bench/floor_app.py``: the same canvas, no model): the median time from a stroke to its answer,
+  which is the WebSocket round trip alone, against `FLOOR_MEDIAN_BOUND_MS`.
 
 Per level: the sessions open their pages (not timed), then draw for 20 s (3 s when quick) or 500 strokes each (20),
 whichever ends first; a session stops at its first error. Reported: answered strokes per second (answers with a
@@ -32,11 +34,11 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from bench.app import FLOOR_SCRIPT
 from bench.browser.proxy import ServeMany, nginx_path
 from bench.browser.server import AppServer, MemorySampler, _process_tree
 from bench.browser.session import Answer, AppSession, digit_drawing
+from bench.stats import percentiles
 from bnn.environment import usable_cpus
 
 TITLE = "Load (WebSocket sessions without a browser: answered strokes, latency, server CPU and memory)"
@@ -51,6 +53,8 @@ FULL = {
 QUICK = {"sessions": (1, 4), "seconds": 3.0, "max_strokes": 20, "processes": (1, 2), "proxy_sessions": (4,)}
 SECONDS_BETWEEN_STROKES = 5.0  # an assumption, not measured: someone drawing digit after digit, reading each answer
 LATENCY_BOUND_MS = 1000.0  # the p95 a level may have to count as served well
+FLOOR_STROKES = 9
+FLOOR_MEDIAN_BOUND_MS = 35.0  # a floor answer slower than this waits on a 40 ms delayed ACK: TCP_QUICKACK was lost
 
 
 @dataclass
@@ -81,7 +85,7 @@ class Level:
             "answers": len(answered),
             "seconds": self.seconds,
             "answers_per_s": len(answered) / self.seconds if self.seconds > 0 else 0.0,
-            "latency_ms": _percentiles(latency),
+            "latency_ms": percentiles(latency, (50, 95)),
             "verdict_p50_ms": statistics.median(answer.verdict_ms for answer in answered) if answered else None,
             "wrong": sum(answer.digit_read != answer.digit_sent for answer in answered),
             "errors": len(errors),
@@ -92,16 +96,6 @@ class Level:
             "peak_rss_mib": self.peak_rss_kib / 1024,
             "page_open_p50_ms": statistics.median(self.open_ms) if self.open_ms else None,
         }
-
-
-def _percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"p50": None, "p95": None, "max": None}
-    return {
-        "p50": float(np.percentile(values, 50)),
-        "p95": float(np.percentile(values, 95)),
-        "max": float(max(values)),
-    }
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -189,6 +183,7 @@ def run(quick: bool = False) -> dict:
         "cpus_usable": usable_cpus(),
     }
     with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+        report["floor"] = floor_latency(Path(folder))
         server = AppServer(log_path=Path(folder) / "app.log")
         server.start(timeout=TIMEOUT)
         try:
@@ -211,6 +206,30 @@ def run(quick: bool = False) -> dict:
                 result = {"error": f"{type(error).__name__}: {error}"}
             report["proxy"][f"{processes}_processes"] = result
     return report
+
+
+def floor_latency(folder: Path) -> dict:
+    """The floor page's stroke-to-answer times (ms), with no model behind them: the WebSocket round trip alone.
+
+    Without TCP_QUICKACK on the session's socket, Linux's 40 ms delayed ACK and Streamlit's Nagle-delayed writes
+    made every answer take over 40 ms; a median under `FLOOR_MEDIAN_BOUND_MS` says that is not happening.
+    """
+
+    async def strokes(url: str) -> list[Answer]:
+        async with AppSession(url) as page:
+            return [await page.draw(digit_drawing(index)) for index in range(FLOOR_STROKES)]
+
+    with AppServer(app=FLOOR_SCRIPT, log_path=folder / "floor.log") as floor:  # entering starts it
+        answers = asyncio.run(strokes(floor.url))
+    answered = [answer for answer in answers if answer.error and answer.error.startswith("no verdict")]  # no model
+    median = statistics.median(answer.milliseconds for answer in answered) if answered else None
+    return {
+        "strokes": len(answers),
+        "answered": len(answered),
+        "median_ms": median,
+        "bound_ms": FLOOR_MEDIAN_BOUND_MS,
+        "within_bound": median is not None and median < FLOOR_MEDIAN_BOUND_MS,
+    }
 
 
 def _level_summary(server: AppServer, sessions: int, settings: dict, drawings) -> dict:
@@ -277,7 +296,7 @@ def table_lines(result: dict) -> list[str]:
         f"  sessions drawing without pause, {result['seconds_per_level']:.0f} s or {result['max_strokes_per_session']} "
         f"strokes per level; CPU in ms per answer; the load generator shares the {result['cpus_usable']} cores"
     )
-    lines = [settings, f"  {'one process, direct':<{LABEL - 2}}{HEADER}"]
+    lines = [settings, *_floor_lines(result.get("floor")), f"  {'one process, direct':<{LABEL - 2}}{HEADER}"]
     for level in result["direct"].values():
         lines.append(_row(_sessions(level["sessions"]), level))
     proxy = result.get("proxy", {})
@@ -295,6 +314,17 @@ def table_lines(result: dict) -> list[str]:
             label = f"{count} proc., {_sessions(level['sessions'])}"
             lines.append(f"{_row(label, level)}  {spread:>17}")
     return lines + sizing_lines(result)
+
+
+def _floor_lines(floor: dict | None) -> list[str]:
+    """The floor page's line (runs before it was measured have none)."""
+    if floor is None:
+        return []
+    if floor["median_ms"] is None:
+        return [f"  floor page (no model): none of its {floor['strokes']} strokes was answered"]
+    verdict = "under" if floor["within_bound"] else "OVER (answers wait on delayed ACKs):"
+    line = f"  floor page (no model): median {floor['median_ms']:.0f} ms from stroke to answer over {floor['answered']}"
+    return [f"{line}/{floor['strokes']} strokes, {verdict} the {floor['bound_ms']:.0f} ms bound"]
 
 
 def _best(levels: list[dict], bound: float | None = None) -> dict | None:

@@ -17,13 +17,15 @@ import time
 
 import numpy as np
 
+from bench.stats import percentiles
 from bench.text import plain, verdict
 from bnn import assets, predict
-from bnn.config import assets_dir
+from bnn.config import THUMBNAIL_SIZE, assets_dir, network_name
 from bnn.data import DataNotFoundError, load_mnist
 from bnn.display import enlarge
 from bnn.explore import explore
 from bnn.plots import exploration_figure
+from bnn.verdict import answer_name
 
 SAMPLE_COUNTS = (1, 10, 100, 1000)
 TARGET_T = 100  # the issue's targets are set at T = 100
@@ -31,7 +33,6 @@ TARGET_P50_MS = 15.0
 TARGET_SPEEDUP = 10.0
 THROUGHPUT_SAMPLES = 100
 EXPLORER_BUDGET_MS = 150.0  # the issue's budget for what opening "What if?" adds to one result's script run
-THUMBNAIL_PX = 56  # app.py's thumbnail width for each variant
 TITLE = "Posterior predictive"
 
 
@@ -48,14 +49,10 @@ def timings_ms(call, repeats: int, warmup: int = 1) -> dict:
 
 
 def summary_ms(seconds: list[float]) -> dict:
-    """p50 / p90 / min in milliseconds of timings in seconds, and how many there were."""
-    ms = np.array(seconds) * 1e3
-    return {
-        "p50": float(np.percentile(ms, 50)),
-        "p90": float(np.percentile(ms, 90)),
-        "min": float(ms.min()),
-        "repeats": len(seconds),
-    }
+    """p50 / p90 / min / max in milliseconds of timings in seconds, and how many there were (``repeats``)."""
+    summary = percentiles([second * 1e3 for second in seconds])
+    summary["repeats"] = summary.pop("count")
+    return summary
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -110,11 +107,11 @@ def _explorer_phases(bayesian: predict.DigitModel, deterministic: predict.DigitM
     start = time.perf_counter()
     exploration = explore(bayesian, deterministic, image, num_samples=TARGET_T, seed=0)
     explored = time.perf_counter()
-    exploration_figure(exploration).to_json()  # Streamlit sends the figure as Plotly JSON
+    exploration_figure(exploration, answer_name(bayesian.kind)).to_json()  # Streamlit sends the figure as Plotly JSON
     drawn = time.perf_counter()
     for answers in exploration.sweeps:
         for variant in answers.sweep.images:
-            enlarge(variant, THUMBNAIL_PX)
+            enlarge(variant, THUMBNAIL_SIZE)
     end = time.perf_counter()
     return {
         "explore": explored - start,
@@ -136,7 +133,7 @@ def measure_explorer(
     phases = {name: summary_ms([call[name] for call in calls]) for name in ("explore", "figure_json", "thumbnails")}
     total = summary_ms([call["total"] for call in calls])
 
-    def one_result() -> None:  # what every result's script run predicts (app.py's predict_all)
+    def one_result() -> None:  # what every result's script run predicts (app.py's predict: method and twin)
         bayesian.predict(image, TARGET_T, seed=0)
         deterministic.predict(image)
 
@@ -144,7 +141,7 @@ def measure_explorer(
     return {
         "num_samples": TARGET_T,
         "variants": calls[0]["variants"],
-        "thumbnail_px": THUMBNAIL_PX,
+        "thumbnail_px": THUMBNAIL_SIZE,
         "phases_ms": phases,
         "total_ms": total,
         "result_predictions_ms": result,
@@ -219,12 +216,12 @@ def run(quick: bool = False) -> dict:
         "models": {},
     }
     for arch in ("mlp", "conv"):
-        name = f"{arch}-bayesian"
+        name = network_name(arch, "bayesian")
         if not assets.card_path(assets_dir(), name).is_file():
             result["models"][name] = {"skipped": f"{assets.card_path(assets_dir(), name)} is not shipped"}
             continue
         deterministic = None
-        if assets.card_path(assets_dir(), f"{arch}-deterministic").is_file():
+        if assets.card_path(assets_dir(), network_name(arch, "deterministic")).is_file():
             deterministic = predict.load_model("deterministic", arch)
         model = predict.load_model("bayesian", arch)
         result["models"][name] = measure_model(model, image, images, quick, deterministic)

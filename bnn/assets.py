@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnn.config import ALL_KINDS, ARCHITECTURES, KINDS, network_name
+from bnn.config import ALL_KINDS, ARCHITECTURES, KINDS, network_name, parse_network_name
 from bnn.config import assets_dir as default_assets_dir
 
 WEIGHTS_SUFFIX = ".weights.npz"
@@ -68,8 +68,7 @@ def sha256_of(path: Path) -> str:
 
 
 def _restore_hint(name: str) -> str:
-    kind = name.split("-", 1)[-1]
-    arch = name.split("-", 1)[0]
+    arch, kind = parse_network_name(name)
     return (
         "Restore the shipped files with `git checkout -- assets/`, "
         f"or retrain them with `python -m bnn train --kind {kind} --arch {arch}`."

@@ -12,6 +12,7 @@ from bnn import config as config_module
 from bnn import insight as insight_module
 from bnn import shift as shift_module
 from bnn.config import Config
+from bnn.verdict import TABLE_COLUMNS, Thresholds, Verdict, failure_row, summarise
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -107,9 +108,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     insight.add_argument("--figures-dir", type=Path, default=None, help="write the tab's charts (HTML) here")
 
-    predict = commands.add_parser("predict", help="predict digits in image files with both networks")
-    predict.add_argument("files", nargs="+", type=Path)
+    predict = commands.add_parser(
+        "predict",
+        help="predict digits in image files with both networks: a table, or one JSON object per line",
+        description="Exit status 0 when every file was read, 1 when some could not be (their rows say why).",
+    )
+    predict.add_argument("files", nargs="+", type=Path, help="image files, or folders of images (not recursive)")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line per file instead of the table")
     predict.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
+    predict.add_argument(
+        "--method",
+        choices=config_module.UNCERTAINTY_KINDS,
+        default="bayesian",
+        help="the uncertainty method answering beside the deterministic network (default: %(default)s)",
+    )
     predict.add_argument("--num-samples", type=int, default=Config.evaluation_samples)
     predict.add_argument("--seed", type=int, default=None)
     predict.add_argument("--assets-dir", type=Path, default=None)
@@ -241,26 +253,97 @@ def _predict(args: argparse.Namespace) -> int:
     from bnn.predict import load_model
     from bnn.preprocess import preprocess_image
 
-    models = [load_model(kind, args.arch, args.assets_dir) for kind in config_module.KINDS]
-    status = 0
-    for path in args.files:
-        print(f"{path}:")
+    models = [load_model(kind, args.arch, args.assets_dir) for kind in (args.method, "deterministic")]
+    thresholds = [Thresholds.from_card(model.card) for model in models]
+    paths = image_paths(args.files)
+    bar = ProgressBar(len(paths)) if len(paths) >= config_module.PROGRESS_MIN_FILES else None
+    rows, status = [], 0
+    for path, problem in paths:
         try:
-            image = preprocess_image(path.read_bytes())
-        except (OSError, ValueError) as error:
-            print(f"  cannot use this file: {error}")
+            if problem:
+                raise ValueError(problem)
+            image = preprocess_image(path.read_bytes())[None]
+        except (OSError, ValueError) as error:  # an unreadable file gets its message; the others are still answered
             status = 1
-            continue
-        for model in models:
-            prediction = model.predict(image[None], num_samples=args.num_samples, seed=args.seed)
-            votes = " ".join(f"{digit}:{count}" for digit, count in enumerate(prediction.votes[0]) if count)
-            print(
-                f"  {model.name:<18} digit {prediction.label[0]}  p={prediction.probability[0]:.3f}  "
-                f"T={prediction.num_samples}  votes [{votes}]  "
-                f"total={prediction.predictive_entropy[0]:.3f} aleatoric={prediction.aleatoric[0]:.3f} "
-                f"epistemic={prediction.epistemic[0]:.3f} nats"
-            )
+            record, row = {"file": str(path), "error": str(error)}, failure_row(str(path), str(error))
+        else:  # a bad --num-samples is the command's error (exit status 2), not the file's
+            predictions = [model.predict(image, num_samples=args.num_samples, seed=args.seed) for model in models]
+            verdict = summarise(*predictions, *thresholds, method=args.method)
+            record, row = verdict_record(str(path), verdict), verdict.row(str(path))
+        if args.json:
+            print(json.dumps(record), flush=True)
+        rows.append(row)
+        if bar is not None:
+            bar.advance()
+    if not args.json:
+        print(format_rows(rows, TABLE_COLUMNS))
     return status
+
+
+def image_paths(arguments: list[Path]) -> list[tuple[Path, str]]:
+    """Each file argument, and the images inside each folder argument (sorted), with a problem ("" if none)."""
+    paths = []
+    for argument in arguments:
+        if not argument.is_dir():
+            paths.append((argument, ""))
+            continue
+        inside = sorted(
+            path
+            for path in argument.iterdir()
+            if path.is_file() and path.suffix.lower().lstrip(".") in config_module.IMAGE_SUFFIXES
+        )
+        suffixes = ", ".join(config_module.IMAGE_SUFFIXES)
+        paths += [(path, "") for path in inside] or [(argument, f"no image files ({suffixes}) in this folder")]
+    return paths
+
+
+def verdict_record(name: str, verdict: Verdict) -> dict:
+    """One file's answer as plain JSON data: both networks' digits, and the uncertainty in nats."""
+    return {
+        "file": name,
+        "method": verdict.method,
+        "digit": verdict.digit,
+        "probability": verdict.probability,
+        "votes": verdict.votes,
+        "num_samples": verdict.num_samples,
+        "predictive_entropy": verdict.predictive_entropy,
+        "expected_entropy": verdict.aleatoric,
+        "mutual_information": verdict.epistemic,
+        "uncertainty": verdict.level,
+        "not_sure": verdict.not_sure,
+        "reasons": list(verdict.reasons),
+        "deterministic_digit": verdict.deterministic_digit,
+        "deterministic_probability": verdict.deterministic_probability,
+    }
+
+
+def format_rows(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    """A plain-text table: one line of column names, then one line per row, each column as wide as its widest cell."""
+    widths = [max([len(column), *(len(row[column]) for row in rows)]) for column in columns]
+    lines = [[column.ljust(width) for column, width in zip(columns, widths, strict=True)]]
+    lines += [[row[column].ljust(width) for column, width in zip(columns, widths, strict=True)] for row in rows]
+    return "\n".join("  ".join(line).rstrip() for line in lines)
+
+
+class ProgressBar:
+    """``[#####-----] 5/10 files`` on stderr, redrawn in place; a new line once the last file is done."""
+
+    WIDTH = 30  # characters of the bar itself
+
+    def __init__(self, total: int):
+        self.total, self.done = total, 0
+        self._draw()
+
+    def advance(self) -> None:
+        self.done += 1
+        self._draw()
+        if self.done == self.total:
+            print(file=sys.stderr, flush=True)
+
+    def _draw(self) -> None:
+        filled = self.WIDTH * self.done // self.total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        print(f"\r[{bar}] {self.done}/{self.total} files", end="", file=sys.stderr, flush=True)
 
 
 def _shift(args: argparse.Namespace) -> int:

@@ -47,6 +47,8 @@ SPLIT_SEED = 0  # seeds the permutation of the official 60k training file that p
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # encoded file size
 MAX_IMAGE_PIXELS = 40_000_000  # decoded width x height; guards against decompression bombs
 IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # checked from the file's content, not its name
+IMAGE_SUFFIXES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")  # file names the upload widget and the CLI take
+PROGRESS_MIN_FILES = 5  # `python -m bnn predict` shows a progress bar (stderr) from this many files on
 
 KINDS = ("bayesian", "deterministic")  # the pair every shipped architecture has: variational and its plain twin
 BASELINE_KINDS = ("mc-dropout", "ensemble")  # the cheap approximate-Bayesian methods compared with variational
@@ -56,11 +58,31 @@ ARCHITECTURES = ("mlp", "conv")
 VARIATIONAL_LAYERS = ("flipout", "reparameterization")
 FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag (their 95 % quantile)
 PREDICTION_SAMPLES = 100  # weight samples T per image: predict's default, the app's start value, the model card's
+SAMPLES_SLIDER = {"min_value": 10, "max_value": 1000, "value": PREDICTION_SAMPLES, "step": 10}  # the app's T slider
+THUMBNAIL_SIZE = 56  # px per side of each "What if?" variant on the page
+
+
+def is_variational(kind: str) -> bool:
+    """A variational network: a posterior over every weight (``bnn.models``), not one of the baselines."""
+    return kind == "bayesian"
+
+
+def answers_with_samples(kind: str) -> bool:
+    """Answers with T sampled networks (variational, MC dropout or ensemble), so with a mutual information."""
+    return kind in UNCERTAINTY_KINDS
 
 
 def network_name(arch: str, kind: str) -> str:
     """File stem of a network's weights and model card, e.g. ``mlp-bayesian``."""
     return f"{arch}-{kind}"
+
+
+def parse_network_name(name: str) -> tuple[str, str]:
+    """``(arch, kind)`` of a :func:`network_name`, e.g. ``mlp-mc-dropout`` -> ``("mlp", "mc-dropout")``."""
+    arch, separator, kind = name.partition("-")
+    if not separator:
+        raise ValueError(f"{name!r} is not a network name: expected ARCH-KIND, e.g. {network_name('mlp', 'bayesian')}")
+    return arch, kind
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from bnn import uncertainty
-from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, network_name
+from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, answers_with_samples, network_name
 from bnn.data import Dataset
 from bnn.predict import DigitModel, Prediction
 from bnn.preprocess import preprocess_image
@@ -36,7 +36,7 @@ def prediction_metrics(prediction: Prediction, labels: np.ndarray) -> dict[str, 
 def ood_metrics(in_distribution: Prediction, out_of_distribution: Prediction, sampled: bool) -> dict:
     """AUROC of telling OOD images from test digits by each uncertainty score (higher = more OOD).
 
-    ``sampled``: the predictions come from several sampled networks (``DigitModel.has_samples``), so the mutual
+    ``sampled``: the predictions come from several sampled networks (``config.answers_with_samples``), so the mutual
     information is scored too.
     """
     scores = {
@@ -117,7 +117,7 @@ def evaluate_model(
         report[f"round_trip_accuracy_{size}px"] = uncertainty.accuracy(preprocessed.mean_probs, test.labels)
     if ood is not None:
         ood_prediction = model.predict(ood.images, num_samples=num_samples, seed=seed + 1, progress=progress)
-        report.update(ood_metrics(prediction, ood_prediction, sampled=model.has_samples))
+        report.update(ood_metrics(prediction, ood_prediction, sampled=answers_with_samples(model.kind)))
     bins = uncertainty.reliability_bins(prediction.mean_probs, test.labels, ECE_BINS)
     report["reliability"] = {key: value.tolist() for key, value in bins.items()}
     return report
@@ -167,7 +167,7 @@ TABLE_ROWS = (
     ("accuracy", "test accuracy", "{:.4f}"),
     ("nll", "test NLL (nats)", "{:.4f}"),
     ("brier", "Brier score", "{:.4f}"),
-    ("ece", "ECE (15 bins)", "{:.4f}"),
+    ("ece", f"ECE ({ECE_BINS} bins)", "{:.4f}"),
     ("accuracy_at_95_coverage", "accuracy, 95 % most certain", "{:.4f}"),
     ("ood_auroc_entropy", "OOD AUROC, entropy", "{:.4f}"),
     ("ood_auroc_mutual_information", "OOD AUROC, mutual information", "{:.4f}"),
@@ -212,11 +212,11 @@ def format_methods_table(
         ("test accuracy", metric("accuracy")),
         ("test NLL (nats)", metric("nll")),
         ("Brier score", metric("brier")),
-        ("ECE (15 bins)", metric("ece")),
+        (f"ECE ({ECE_BINS} bins)", metric("ece")),
         ("accuracy, 95 % most certain (by entropy)", metric("accuracy_at_95_coverage")),
         ("Fashion-MNIST AUROC, entropy", metric("ood_auroc_entropy")),
         ("Fashion-MNIST AUROC, mutual information", metric("ood_auroc_mutual_information")),
-        ("accuracy, preprocessed at 280 px", metric(f"round_trip_accuracy_{CANVAS_SIZE}px")),
+        (f"accuracy, preprocessed at {CANVAS_SIZE} px", metric(f"round_trip_accuracy_{CANVAS_SIZE}px")),
     ]
     if shifted:
         best = _lowest_nll_counts(shifted)

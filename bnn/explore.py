@@ -1,7 +1,7 @@
 """What if? The user's own 28 x 28 input rotated, shifted, thickened or thinned and partly covered, and how both
 networks answer each variant: uncertainty grows as an input moves away from the data the network was trained on.
 
-    exploration = explore(bayesian_model, deterministic_model, image, num_samples=100, seed=0)
+    exploration = explore(sampled_model, deterministic_model, image, num_samples=100, seed=0)
     exploration.sweeps[0].values, exploration.sweeps[0].epistemic   # rotation angles, mutual information (nats)
 
 Every variant of one input goes through one batched ``predict`` call per network.
@@ -47,8 +47,8 @@ class SweepAnswers:
     """How the two networks answer each step of a :class:`Sweep`; each array has one value per step."""
 
     sweep: Sweep
-    digit: np.ndarray  # Bayesian: most probable digit
-    probability: np.ndarray  # Bayesian: its posterior predictive probability
+    digit: np.ndarray  # the sampled network's most probable digit
+    probability: np.ndarray  # its posterior predictive probability
     predictive_entropy: np.ndarray  # nats
     epistemic: np.ndarray  # nats: mutual information
     deterministic_digit: np.ndarray
@@ -58,7 +58,7 @@ class SweepAnswers:
 @dataclass(frozen=True)
 class Exploration:
     sweeps: tuple[SweepAnswers, ...]
-    num_samples: int  # T of the Bayesian network
+    num_samples: int  # T of the sampled network
 
 
 def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -116,12 +116,13 @@ def variants(image: np.ndarray) -> tuple[Sweep, ...]:
 
 
 def explore(
-    bayesian: DigitModel, deterministic: DigitModel, image: np.ndarray, num_samples: int, seed: int | None = 0
+    sampled: DigitModel, deterministic: DigitModel, image: np.ndarray, num_samples: int, seed: int | None = 0
 ) -> Exploration:
-    """Every variant of ``image`` through both networks: one batched ``predict`` call each."""
+    """Every variant of ``image`` through both networks, the uncertainty method's (``sampled``: variational, MC
+    dropout or ensemble) and its deterministic twin: one batched ``predict`` call each."""
     sweeps = variants(image)
     batch = np.concatenate([sweep.images for sweep in sweeps])
-    beliefs = bayesian.predict(batch, num_samples=num_samples, seed=seed)
+    beliefs = sampled.predict(batch, num_samples=num_samples, seed=seed)
     answers = deterministic.predict(batch)
     results, start = [], 0
     for sweep in sweeps:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bnn import uncertainty
-from bnn.config import PREDICTION_SAMPLES, network_name
+from bnn.config import PREDICTION_SAMPLES, answers_with_samples, is_variational, network_name, parse_network_name
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.data import Dataset
@@ -163,7 +163,7 @@ def ood_histograms(
     result = []
     for score, attribute in (("predictive_entropy", "predictive_entropy"), ("mutual_information", "epistemic")):
         for kind, inside in in_distribution.items():
-            if score == "mutual_information" and inside.num_samples == 1:
+            if score == "mutual_information" and not answers_with_samples(kind):
                 continue  # identically zero for a deterministic network
             values = {"in": getattr(inside, attribute), "out": getattr(out_of_distribution[kind], attribute)}
             top = math.log(inside.samples.shape[-1]) if score == "predictive_entropy" else None
@@ -288,9 +288,9 @@ def pruning_curve(
     finally:
         assign_weight_arrays(model.network, original)
     return {
-        "score": "signal-to-noise ratio |mu| / sigma" if model.is_bayesian else "magnitude |w|",
+        "score": "signal-to-noise ratio |mu| / sigma" if is_variational(model.kind) else "magnitude |w|",
         "num_weights": int(sum(layer["kernel_mean"].size for layer in parameters)),
-        "num_samples": num_samples if model.is_bayesian else 1,
+        "num_samples": num_samples if is_variational(model.kind) else 1,
         "fractions": [float(fraction) for fraction in fractions],
         "accuracy": accuracy,
         "nll": nll,
@@ -377,7 +377,7 @@ def build_insight(
     from bnn.evaluate import ood_metrics  # TensorFlow
     from bnn.models import posterior_parameters
 
-    if bayesian.arch != deterministic.arch or not bayesian.is_bayesian or deterministic.is_bayesian:
+    if bayesian.arch != deterministic.arch or not is_variational(bayesian.kind) or is_variational(deterministic.kind):
         raise ValueError(
             f"need a Bayesian network and its deterministic twin, got {bayesian.name}, {deterministic.name}"
         )
@@ -414,8 +414,8 @@ def build_insight(
             "set": "Fashion-MNIST test",
             "size": len(ood),
             "auroc": {
-                kind: ood_metrics(test_predictions[kind], ood_predictions[kind], sampled=model.has_samples)
-                for kind, model in models.items()
+                kind: ood_metrics(test_predictions[kind], ood_predictions[kind], sampled=answers_with_samples(kind))
+                for kind in models
             },
             "histograms": ood_histograms(test_predictions, ood_predictions),
         }
@@ -519,7 +519,7 @@ def _ood_reading(ood: dict) -> str:
 
 
 def _rotation_reading(shift: dict, arch: str) -> str:
-    rows = [r for r in shift["rows"] if r["network"].startswith(f"{arch}-") and r["corruption"] == "rotation"]
+    rows = [r for r in shift["rows"] if parse_network_name(r["network"])[0] == arch and r["corruption"] == "rotation"]
     clean = {r["network"]: r for r in shift["rows"] if r["corruption"] == "clean"}
     if not rows:
         return f"The shift report has no rotated digits for the {arch} networks."

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES
+from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES, parse_network_name
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.explore import Exploration
@@ -127,17 +127,18 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
     return figure
 
 
-def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, index: int = 0) -> go.Figure:
-    """The deterministic network's softmax beside the Bayesian mean (error bars: 5-95 % of the samples)."""
-    samples = bayesian.samples[:, index, :].astype(np.float64)
-    mean = bayesian.mean_probs[index].astype(np.float64)
+def softmax_comparison_figure(sampled: Prediction, deterministic: Prediction, name: str, index: int = 0) -> go.Figure:
+    """The deterministic network's softmax beside the sampled network's mean (error bars: 5-95 % of the samples);
+    ``name`` is the page's word for the sampled network (``bnn.verdict.answer_name``)."""
+    samples = sampled.samples[:, index, :].astype(np.float64)
+    mean = sampled.mean_probs[index].astype(np.float64)
     lower, upper = np.percentile(samples, INTERVAL, axis=0)
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
             x=DIGITS,
             y=mean,
-            name=f"Bayesian mean (T = {bayesian.num_samples})",
+            name=f"{name} mean (T = {sampled.num_samples})",
             marker_color=MODEL_COLOURS["bayesian"],
             error_y={
                 "type": "data",
@@ -145,7 +146,7 @@ def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, i
                 "arrayminus": np.maximum(mean - lower, 0),
                 "thickness": 1,
             },
-            hovertemplate="digit %{x}: %{y:.3f}<extra>Bayesian mean</extra>",
+            hovertemplate=f"digit %{{x}}: %{{y:.3f}}<extra>{name} mean</extra>",
         )
     )
     figure.add_trace(
@@ -158,7 +159,7 @@ def softmax_comparison_figure(bayesian: Prediction, deterministic: Prediction, i
         )
     )
     figure.update_layout(
-        title="Deterministic softmax vs Bayesian mean",
+        title=f"Deterministic softmax vs {name} mean",
         barmode="group",
         xaxis=_DIGIT_AXIS,
         yaxis={"title": "probability", "range": [0, 1.05]},
@@ -256,10 +257,10 @@ def rotation_figure(shift_report: dict, arch: str | None = None) -> go.Figure:
     """
     rows = [row for row in shift_report["rows"] if row["corruption"] in ("clean", "rotation")]
     if arch is not None:
-        rows = [row for row in rows if row["network"].startswith(f"{arch}-")]
+        rows = [row for row in rows if parse_network_name(row["network"])[0] == arch]
     figure = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "mean mutual information (nats)"))
     for network in dict.fromkeys(row["network"] for row in rows):
-        arch, kind = network.split("-", 1)
+        arch, kind = parse_network_name(network)
         points = sorted((row for row in rows if row["network"] == network), key=_rotation_degrees)
         for column, key in enumerate(("accuracy", "mean_mutual_information"), start=1):
             figure.add_trace(
@@ -292,11 +293,11 @@ def _rotation_degrees(row: dict) -> float:
     return 0.0 if row["corruption"] == "clean" else float(row["severity"])
 
 
-def exploration_figure(exploration: Exploration) -> go.Figure:
+def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     """What if? One row per sweep of ``bnn.explore``: uncertainty in nats (left) and confidence (right).
 
-    Left: the Bayesian network's predictive entropy and mutual information; right: the probability each
-    network gives its own answer. The input as drawn is one step of every sweep. The panels are laid out by
+    Left: the sampled network's predictive entropy and mutual information (``name``: the page's word for it,
+    ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is one step of every sweep. The panels are laid out by
     hand (axis domains) rather than with ``make_subplots``, which costs more than the rest of the figure.
     """
     sweeps = exploration.sweeps
@@ -307,9 +308,9 @@ def exploration_figure(exploration: Exploration) -> go.Figure:
         ("confidence", [0, 1.02], ("probability", "deterministic_probability"), (0.54, 1.0)),
     )
     lines = {
-        "predictive_entropy": ("Bayesian predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
-        "epistemic": ("Bayesian mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
-        "probability": ("Bayesian probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
+        "predictive_entropy": (f"{name} predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
+        "epistemic": (f"{name} mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
+        "probability": (f"{name} probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
         "deterministic_probability": ("deterministic max probability", MODEL_COLOURS["deterministic"], "dot"),
     }
     traces, layout, titles = [], {}, []

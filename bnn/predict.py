@@ -26,7 +26,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bnn import assets, uncertainty
-from bnn.config import IMAGE_SIZE, PREDICTION_SAMPLES, UNCERTAINTY_KINDS, Config, network_name
+from bnn.config import IMAGE_SIZE, NUM_CLASSES, PREDICTION_SAMPLES, Config, answers_with_samples, network_name
 from bnn.config import assets_dir as default_assets_dir
 from bnn.models import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
 
@@ -118,16 +118,6 @@ class DigitModel:
         """How many times the sampler has been traced (compiled): once per process when shapes stay within its signature."""
         return int(self._sample_probs.experimental_get_tracing_count())
 
-    @property
-    def is_bayesian(self) -> bool:
-        """A variational network: a posterior over every weight (``bnn.models``)."""
-        return self.kind == "bayesian"
-
-    @property
-    def has_samples(self) -> bool:
-        """Answers with several sampled networks (variational, MC dropout or ensemble), so with a mutual information."""
-        return self.kind in UNCERTAINTY_KINDS
-
     def predict(
         self, images: np.ndarray, num_samples: int = PREDICTION_SAMPLES, seed: int | None = None, progress: bool = False
     ) -> Prediction:
@@ -153,12 +143,12 @@ class DigitModel:
             parts.append(probs.numpy())
             if bar is not None:
                 bar.add(parts[-1].shape[1])
-        samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, 10), np.float32)
+        samples = np.concatenate(parts, axis=1) if parts else np.zeros((num_samples, 0, NUM_CLASSES), np.float32)
         return Prediction(samples)
 
     def samples_used(self, asked: int) -> int:
         """T of a prediction asked for ``asked`` samples: itself, 1 for the deterministic network."""
-        return asked if self.has_samples else 1  # an ensemble overrides this
+        return asked if answers_with_samples(self.kind) else 1  # an ensemble overrides this
 
     def _sample_probs_graph(self, images: tf.Tensor, num_samples: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         hidden = images[tf.newaxis]  # (1, N, 28, 28); the sample axis grows to T at the first random layer

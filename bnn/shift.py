@@ -1,7 +1,7 @@
 """The shift benchmark: MNIST test digits, corrupted at high resolution, through the app's own preprocessing.
 
 Each 28 px test digit is upsampled to RESOLUTION (112 px, Pillow bicubic, as a drawing canvas would give it)
-and centred on a CANVAS_SIZE (160 px) canvas, so that a rotated, slanted or enlarged digit never leaves it.
+and centred on a PADDED_SIZE (160 px) square, so that a rotated, slanted or enlarged digit never leaves it.
 One corruption of the table CORRUPTIONS is applied at that resolution, the result is quantised to 8 bits
 like every real image, and `bnn.preprocess_image` turns each image into the (28, 28) input, exactly as for
 a drawing or an upload. Every shipped network then predicts the whole batch.
@@ -27,7 +27,16 @@ import numpy as np
 from PIL import Image
 
 from bnn.assets import shipped_architectures, shipped_kinds
-from bnn.config import IMAGE_SIZE, KINDS, NUM_CLASSES, NUM_TEST, Config, network_name
+from bnn.config import (
+    IMAGE_SIZE,
+    KINDS,
+    NUM_CLASSES,
+    NUM_TEST,
+    Config,
+    answers_with_samples,
+    network_name,
+    parse_network_name,
+)
 from bnn.data import load_mnist
 from bnn.preprocess import BlankImageError, preprocess_image
 
@@ -38,7 +47,7 @@ NUM_IMAGES = 1000  # default: the first 1,000 MNIST test digits (a few minutes f
 RESOLUTION = 112  # px: the 28 px MNIST field upsampled 4x, about the size of a digit drawn on the app's canvas
 SCALE = RESOLUTION // IMAGE_SIZE  # canvas pixels per MNIST pixel
 MARGIN = 24  # px of blank border around the 112 px field: room for a 90 degree turn or a 1.25x enlargement
-CANVAS_SIZE = RESOLUTION + 2 * MARGIN  # 160 px
+PADDED_SIZE = RESOLUTION + 2 * MARGIN  # 160 px per side of the upsampled digit with its margin: what is corrupted
 UPSAMPLING = Image.Resampling.BICUBIC
 BINARY_THRESHOLD = 0.5  # ink level above which a pixel is part of the stroke when re-drawn as a canvas would
 BLANK_RULE = (
@@ -116,7 +125,7 @@ CORRUPTIONS: tuple[Corruption, ...] = (
 
 def upsample(digits: np.ndarray) -> np.ndarray:
     """(N, 28, 28) MNIST digits in [0, 1] -> (N, 160, 160): each upsampled to 112 px and centred with a margin."""
-    canvases = np.zeros((len(digits), CANVAS_SIZE, CANVAS_SIZE), np.float32)
+    canvases = np.zeros((len(digits), PADDED_SIZE, PADDED_SIZE), np.float32)
     for index, digit in enumerate(digits):
         field_image = Image.fromarray(np.asarray(digit, np.float32)).resize((RESOLUTION, RESOLUTION), UPSAMPLING)
         canvases[index, MARGIN:-MARGIN, MARGIN:-MARGIN] = np.clip(np.asarray(field_image), 0, 1)
@@ -160,7 +169,7 @@ def _thickness(image: np.ndarray, rng: np.random.Generator, operation: str, radi
 
 
 def _elastic(image: np.ndarray, rng: np.random.Generator, alpha: float, sigma: float) -> np.ndarray:
-    coarse = CANVAS_SIZE // SCALE  # the field is drawn at MNIST scale so alpha and sigma keep Simard's meaning
+    coarse = PADDED_SIZE // SCALE  # the field is drawn at MNIST scale so alpha and sigma keep Simard's meaning
     displacements = []
     for _ in range(2):
         field_mnist = alpha * _gaussian_smooth(rng.uniform(-1, 1, (coarse, coarse)), sigma)
@@ -354,7 +363,9 @@ def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labe
     metrics = prediction_metrics(prediction, labels)
     metrics["accuracy"] = float(np.mean((prediction.label == labels) & ~blank))  # argmax of uniform would say 0
     metrics["mean_entropy"] = float(np.mean(prediction.predictive_entropy))
-    metrics["mean_mutual_information"] = float(np.mean(prediction.epistemic)) if model.has_samples else 0.0
+    metrics["mean_mutual_information"] = (
+        float(np.mean(prediction.epistemic)) if answers_with_samples(model.kind) else 0.0
+    )
     metrics["blank_images"] = int(blank.sum())
     return metrics
 
@@ -408,7 +419,7 @@ def run_shift_benchmark(
         "num_samples": num_samples,
         "seed": seed,
         "resolution": RESOLUTION,
-        "canvas_size": CANVAS_SIZE,
+        "canvas_size": PADDED_SIZE,
         "upsampling": f"Pillow {UPSAMPLING.name.lower()}, {IMAGE_SIZE} -> {RESOLUTION} px, centred on the canvas",
         "blank_rule": BLANK_RULE,
         "networks": [model.name for model in models],
@@ -431,7 +442,7 @@ def format_shift_table(report: dict) -> str:
     """The report as a Markdown table: accuracy of each network per corruption, then NLL Bayesian / deterministic."""
     networks = report["networks"]
     by_key = {(row["corruption"], str(row["severity"]), row["network"]): row for row in report["rows"]}
-    architectures = dict.fromkeys(name.split("-")[0] for name in networks)
+    architectures = dict.fromkeys(parse_network_name(name)[0] for name in networks)
     pairs = [arch for arch in architectures if all(network_name(arch, kind) in networks for kind in KINDS)]
     header = [
         "corruption",
@@ -445,7 +456,7 @@ def format_shift_table(report: dict) -> str:
         cells = [corruption, severity]
         cells += [f"{rows[name]['accuracy']:.3f}" if rows[name] else "-" for name in networks]
         for arch in pairs:
-            bayesian, deterministic = rows[f"{arch}-bayesian"], rows[f"{arch}-deterministic"]
+            bayesian, deterministic = rows[network_name(arch, "bayesian")], rows[network_name(arch, "deterministic")]
             cells.append(f"{bayesian['nll']:.2f} / {deterministic['nll']:.2f}" if bayesian and deterministic else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """What the page says about one prediction: a :class:`Verdict` in plain data and plain words.
 
-Turns a Bayesian and a deterministic :class:`~bnn.predict.Prediction` of the same image, and the
-uncertainty thresholds recorded in their model cards, into the digit, its probability, an uncertainty
+Turns the sampled network's (the uncertainty method's: variational, MC dropout or ensemble) and the
+deterministic network's :class:`~bnn.predict.Prediction` of the same image, and the uncertainty thresholds
+recorded in their model cards, into the digit, its probability, an uncertainty
 level in words and, when a threshold is exceeded, an honest "not sure" with the reason. The app only
 lays this out; everything here is unit-tested without Streamlit.
 """
@@ -12,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bnn.config import NUM_CLASSES
+from bnn.config import NUM_CLASSES, is_variational
 
 if TYPE_CHECKING:  # the type only: importing bnn.predict loads TensorFlow
     from bnn.predict import Prediction
@@ -28,7 +29,7 @@ METHOD_NAMES = {
     "ensemble": "Deep ensemble",
     "deterministic": "Deterministic",
 }
-METHOD_SAMPLES = {"MC dropout": "dropout masks", "Deep ensemble": "ensemble members"}
+METHOD_SAMPLES = {"mc-dropout": "dropout masks", "ensemble": "ensemble members"}
 OVERCONFIDENCE_GAP = 0.2  # the deterministic answer is "more confident" when its probability is this much higher
 
 
@@ -63,13 +64,19 @@ class Thresholds:
         return f'"Not sure" above these thresholds{rule}: {" or ".join(limits)}.'
 
 
+def answer_name(method: str) -> str:
+    """The page's word for the answer of ``method`` (a kind id): "Bayesian" for the variational network, else the
+    method's name, e.g. "MC dropout"."""
+    return "Bayesian" if is_variational(method) else METHOD_NAMES[method]
+
+
 def _positive_or_none(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The page's reading of one image: Bayesian answer, its uncertainty, and the deterministic answer."""
+    """The page's reading of one image: the sampled network's answer, its uncertainty, and the deterministic answer."""
 
     digit: int  # most probable digit under the posterior predictive
     probability: float  # its posterior predictive probability
@@ -85,21 +92,25 @@ class Verdict:
     deterministic_probability: float
     deterministic_flagged: bool  # above the deterministic network's own entropy threshold
     true_label: int | None = None  # known for MNIST test digits
-    method: str = ""  # the approximate-Bayesian method when it is not the variational network, e.g. "MC dropout"
+    method: str = "bayesian"  # the kind that answered with samples: "bayesian" (variational), "mc-dropout", "ensemble"
 
     @property
     def agree(self) -> bool:
         return self.digit == self.deterministic_digit
 
+    @property
+    def name(self) -> str:
+        """The page's word for the sampled network's answer (`answer_name`)."""
+        return answer_name(self.method)
+
     def headline(self) -> str:
-        """One Markdown line: both answers, with "not sure" when the Bayesian network is."""
-        name = f"Bayesian ({self.method})" if self.method else "Bayesian"
-        bayesian = f"**{name}: {self.digit}** with probability {self.probability:.2f}, uncertainty {self.level}"
+        """One Markdown line: both answers, with "not sure" when the sampled network is."""
+        sampled = f"**{self.name}: {self.digit}** with probability {self.probability:.2f}, uncertainty {self.level}"
         if self.not_sure:
-            bayesian += " (**not sure**)"
+            sampled += " (**not sure**)"
         deterministic = f"**Deterministic: {self.deterministic_digit}** with probability "
         deterministic += f"{self.deterministic_probability:.2f}"
-        return f"{bayesian} · {deterministic}"
+        return f"{sampled} · {deterministic}"
 
     def explanation(self) -> str:
         """Why the verdict is what it is, in one or two sentences."""
@@ -112,11 +123,11 @@ class Verdict:
         if self.deterministic_probability >= self.probability + OVERCONFIDENCE_GAP:
             return (
                 f"The deterministic network is much more confident ({self.deterministic_probability:.2f} for "
-                f"{self.deterministic_digit}) than the Bayesian average ({self.probability:.2f} for {self.digit}): "
+                f"{self.deterministic_digit}) than the {self.name} average ({self.probability:.2f} for {self.digit}): "
                 "a single set of weights cannot tell what it has never seen."
             )
         if not self.agree:
-            return f"The two networks disagree: {self.digit} (Bayesian) against {self.deterministic_digit}."
+            return f"The two networks disagree: {self.digit} ({self.name}) against {self.deterministic_digit}."
         if self.deterministic_flagged:
             return "The deterministic network's own entropy threshold flags this image too."
         return ""
@@ -125,13 +136,11 @@ class Verdict:
         """For an image with a known label: which network got it right."""
         if self.true_label is None:
             return ""
-        marks = {name: "right" if digit == self.true_label else "wrong" for name, digit in self._answers()}
-        return (
-            f"True label: **{self.true_label}**. Bayesian {marks['Bayesian']}, deterministic {marks['Deterministic']}."
-        )
+        sampled, deterministic = ("right" if digit == self.true_label else "wrong" for digit in self._digits())
+        return f"True label: **{self.true_label}**. {self.name} {sampled}, deterministic {deterministic}."
 
-    def _answers(self) -> tuple[tuple[str, int], ...]:
-        return (("Bayesian", self.digit), ("Deterministic", self.deterministic_digit))
+    def _digits(self) -> tuple[int, int]:
+        return self.digit, self.deterministic_digit
 
     def uncertainty_sentences(self) -> dict[str, str]:
         """One sentence each on the total uncertainty and its two parts, with this image's numbers."""
@@ -159,7 +168,7 @@ class Verdict:
         """A row of the results table shown for several uploads (columns: TABLE_COLUMNS)."""
         return {
             "file": name,
-            "Bayesian": str(self.digit),
+            "digit": str(self.digit),
             "probability": f"{self.probability:.2f}",
             "uncertainty": self.level,
             "not sure": "not sure" if self.not_sure else "",
@@ -171,7 +180,7 @@ class Verdict:
 
 TABLE_COLUMNS = (
     "file",
-    "Bayesian",
+    "digit",
     "probability",
     "uncertainty",
     "not sure",
@@ -226,31 +235,29 @@ def not_sure_reasons(predictive_entropy: float, epistemic: float, thresholds: Th
 
 
 def summarise(
-    bayesian: Prediction,
+    sampled: Prediction,
     deterministic: Prediction,
     thresholds: Thresholds,
     deterministic_thresholds: Thresholds | None = None,
     index: int = 0,
     true_label: int | None = None,
-    method: str = "",
+    method: str = "bayesian",
 ) -> Verdict:
-    """The :class:`Verdict` on image ``index`` of two predictions of the same images.
-
-    ``method`` names the approximate-Bayesian method when ``bayesian`` is not the variational network.
-    """
-    digit = int(bayesian.label[index])
-    predictive_entropy = float(bayesian.predictive_entropy[index])
-    epistemic = float(bayesian.epistemic[index])
+    """The :class:`Verdict` on image ``index`` of two predictions of the same images: ``sampled`` from the
+    uncertainty ``method`` (a kind id: "bayesian", "mc-dropout" or "ensemble"), ``deterministic`` from its twin."""
+    digit = int(sampled.label[index])
+    predictive_entropy = float(sampled.predictive_entropy[index])
+    epistemic = float(sampled.epistemic[index])
     reasons = not_sure_reasons(predictive_entropy, epistemic, thresholds)
     deterministic_entropy = float(deterministic.predictive_entropy[index])
     deterministic_limit = (deterministic_thresholds or Thresholds()).predictive_entropy
     return Verdict(
         digit=digit,
-        probability=float(bayesian.probability[index]),
-        votes=int(bayesian.votes[index, digit]),
-        num_samples=bayesian.num_samples,
+        probability=float(sampled.probability[index]),
+        votes=int(sampled.votes[index, digit]),
+        num_samples=sampled.num_samples,
         predictive_entropy=predictive_entropy,
-        aleatoric=float(bayesian.aleatoric[index]),
+        aleatoric=float(sampled.aleatoric[index]),
         epistemic=epistemic,
         level=uncertainty_level(predictive_entropy, epistemic, thresholds),
         not_sure=bool(reasons),

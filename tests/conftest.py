@@ -22,3 +22,11 @@ def mnist():
     from bnn.data import load_mnist
 
     return load_mnist()
+
+
+def pytest_collection_modifyitems(items):
+    """test_round_trip.py preprocesses the whole MNIST test set at three sizes: slow, like the tests marked in place
+    (its file does not carry the mark yet)."""
+    for item in items:
+        if item.path.name == "test_round_trip.py":
+            item.add_marker(pytest.mark.slow)

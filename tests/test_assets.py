@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bnn import assets
+from bnn.config import ALL_KINDS, ARCHITECTURES, network_name, parse_network_name
 
 
 @pytest.fixture
@@ -64,3 +65,11 @@ def test_pickled_objects_are_never_loaded_even_with_a_matching_hash(tmp_path):
     assets.card_path(tmp_path, "mlp-bayesian").write_text(json.dumps(card))
     with pytest.raises(assets.WeightsError, match="cannot be read"):
         assets.read_weights(tmp_path, "mlp-bayesian")
+
+
+def test_network_names_parse_back_to_their_arch_and_kind():
+    for arch in ARCHITECTURES:
+        for kind in ALL_KINDS:
+            assert parse_network_name(network_name(arch, kind)) == (arch, kind)  # "mc-dropout" keeps its dash
+    with pytest.raises(ValueError, match="ARCH-KIND"):
+        parse_network_name("mlp")

@@ -11,6 +11,7 @@ from bench import __main__ as bench
 from bench import app as app_bench
 from bench import memory, predictive
 from bench.browser import Result
+from bench.stats import percentiles
 from bnn import assets, explore
 from bnn.config import Config
 from bnn.environment import environment
@@ -27,11 +28,13 @@ def committed() -> dict:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
+    """A quick `python -m bench` run; it trains and times networks, so its tests are marked slow."""
     output = tmp_path_factory.mktemp("bench") / "bench.json"
     assert bench.main(["--quick", "--skip-app", "--only", "predictive,training", "--output", str(output)]) == 0
     return json.loads(output.read_text())
 
 
+@pytest.mark.slow
 def test_the_report_records_the_run_and_the_machine(report):
     assert report["quick"] is True and "app" not in report and "memory" not in report
     machine = report["machine"]
@@ -41,6 +44,7 @@ def test_the_report_records_the_run_and_the_machine(report):
     assert len(report["load_average_before"]) == len(report["load_average_after"]) == 3
 
 
+@pytest.mark.slow
 def test_predictive_ratios_come_from_the_measured_medians(report):
     predictive = report["predictive"]
     mlp = predictive["models"]["mlp-bayesian"]
@@ -64,6 +68,7 @@ def test_predictive_ratios_come_from_the_measured_medians(report):
     assert "skipped" in conv or conv["traces"] == 1
 
 
+@pytest.mark.slow
 def test_the_explorer_cost_is_measured_beside_one_result(report):
     """Structure only: what opening "What if?" costs, per phase, against one result's predictions."""
     variants = sum(len(steps) for steps in (explore.ROTATIONS, explore.SHIFTS, explore.THICKNESS, explore.BAR_ROWS))
@@ -83,6 +88,7 @@ def test_the_explorer_cost_is_measured_beside_one_result(report):
     assert sum("one result's predictions" in line for line in lines) == len(measured)
 
 
+@pytest.mark.slow
 def test_every_shipped_method_is_timed_on_one_image_in_the_same_run(report):
     methods = report["predictive"]["methods"]
     assert set(methods) == {arch for arch in ("mlp", "conv") if assets.shipped_kinds(arch)}
@@ -95,6 +101,7 @@ def test_every_shipped_method_is_timed_on_one_image_in_the_same_run(report):
     assert sum("one image at T = 100 by method" in line for line in lines) == len(methods)
 
 
+@pytest.mark.slow
 def test_the_explorer_line_says_why_it_was_skipped_and_older_runs_have_none(report):
     mlp = report["predictive"]["models"]["mlp-bayesian"]
     skipped = {**mlp, "explorer": {"skipped": "no deterministic twin shipped"}}
@@ -106,6 +113,7 @@ def test_the_explorer_line_says_why_it_was_skipped_and_older_runs_have_none(repo
     assert not any("what if?" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_training_speedup_is_the_ratio_of_measured_epoch_times(report):
     training = report["training"]
     fast, baseline = training["fast"], training["baseline"]
@@ -120,6 +128,7 @@ def test_training_speedup_is_the_ratio_of_measured_epoch_times(report):
     assert 0.9 < training["shipped_model_card"]["best_validation_accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_the_table_shows_every_part_that_ran(report):
     text = bench.table(report)
     assert "T = 100" in text and "images/s" in text and "eager GradientTape, batch 1" in text
@@ -141,6 +150,7 @@ def test_a_skipped_or_failed_part_is_printed_under_its_title(committed):
     assert "Posterior predictive\n  one image: MNIST test set" in text  # the other parts as before
 
 
+@pytest.mark.slow  # a fresh Python process predicting at T = 1000
 def test_memory_of_the_t1000_predictive_is_measured_in_a_fresh_process():
     result = memory.run(quick=True)
     assert result["num_samples"] == 1000 and result["batch_images"] == 10
@@ -244,3 +254,9 @@ def test_the_floor_page_imports_no_model():
     assert {"streamlit", "streamlit_drawable_canvas.st_canvas", "bnn.config"} <= imported
     model = {name for name in imported if name.startswith(("tensorflow", "tf_keras", "bnn")) and name != "bnn.config"}
     assert model == set(), model
+
+
+def test_one_percentile_helper_serves_every_part():
+    assert percentiles([1.0, 2.0, 3.0, 4.0]) == {"p50": 2.5, "p90": 3.7, "min": 1.0, "max": 4.0, "count": 4}
+    assert percentiles([], (50, 95)) == {"p50": None, "p95": None, "min": None, "max": None, "count": 0}
+    assert predictive.summary_ms([0.001, 0.003])["repeats"] == 2  # milliseconds, and the committed key

@@ -25,14 +25,15 @@ from bench.browser import (
     AppServer,
     chromium_path,
     launch_chromium,
-    percentiles,
     release_together,
     time_strokes,
     timing_digit,
     timing_stroke,
 )
+from bench.stats import percentiles
 from bnn import explore
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium, and a server started for the module
 DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks
 TIMED_STROKES = 10
 INSIDE_CHARTS = ("reliability", "coverage", "ood", "rotation", "weights", "pruning", "training", "convergence")
@@ -121,7 +122,7 @@ def draw_and_read(page: AppPage, digit: int):
 def assert_reads(result, digit: int, min_charts: int = 2) -> None:
     """The verdict names ``digit`` for both networks and the charts are drawn."""
     assert result.verdict is not None, f"no verdict in result-{result.suffix}: {result.text!r}"
-    assert (result.bayesian, result.deterministic) == (digit, digit), result.verdict
+    assert (result.digit, result.deterministic) == (digit, digit), result.verdict
     assert result.charts >= min_charts, f"{result.charts} charts in result-{result.suffix}"
     assert result.alerts == [], result.alerts  # no message beside the verdict
 
@@ -344,7 +345,7 @@ def test_pages_drawing_at_the_same_time_each_get_their_own_digit(open_page):
         page.press_digit(DIGIT_STROKES[digit], min_charts=2, timeout=DRAW_TIMEOUT)
     results = release_together(pages, DRAW_TIMEOUT)
 
-    assert [(result.bayesian, result.deterministic) for result in results] == [(digit, digit) for digit in digits]
+    assert [(result.digit, result.deterministic) for result in results] == [(digit, digit) for digit in digits]
     assert all(result.charts >= 2 for result in results)
     assert all(page.console_errors == [] for page in pages)
 
@@ -358,7 +359,7 @@ def test_stroke_to_charts_time_is_measured(open_page, capsys):
     time_strokes(page, 1, DRAW_TIMEOUT, **app_bench.APP_ANSWER)
     results = time_strokes(page, TIMED_STROKES, DRAW_TIMEOUT, first_index=1, **app_bench.APP_ANSWER)
 
-    assert [result.bayesian for result in results] == [timing_digit(index) for index in range(1, TIMED_STROKES + 1)]
+    assert [result.digit for result in results] == [timing_digit(index) for index in range(1, TIMED_STROKES + 1)]
     assert all(result.charts >= 2 for result in results)
     for result in results:
         parts = result.to_run_ms + result.run_ms + result.render_ms

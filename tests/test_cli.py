@@ -4,38 +4,97 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 
+from bnn import config
 from bnn.assets import shipped_kinds
 from bnn.cli import main
 from bnn.config import ASSETS_DIR
+from bnn.verdict import TABLE_COLUMNS
 
 
-def test_predict_prints_both_networks_and_survives_a_bad_file(tmp_path, capsys):
-    seven, three = tmp_path / "seven.png", tmp_path / "three.png"
-    seven.write_bytes(png_bytes(drawn_digit(7)))
-    three.write_bytes(png_bytes(font_digit(3)))
-    broken, blank = tmp_path / "broken.png", tmp_path / "blank.png"
-    broken.write_bytes(b"this is not a picture")
-    Image.new("L", (64, 64), 255).save(blank)
+@pytest.fixture
+def digit_files(tmp_path):
+    """A folder of two readable digits, a broken file, a blank page and a file that is not an image."""
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    (folder / "a-seven.png").write_bytes(png_bytes(drawn_digit(7)))
+    (folder / "d-three.png").write_bytes(png_bytes(font_digit(3)))
+    (folder / "b-broken.png").write_bytes(b"this is not a picture")
+    Image.new("L", (64, 64), 255).save(folder / "c-blank.png")
+    (folder / "notes.txt").write_text("not an image: skipped in a folder")
+    return folder
 
-    status = main(["predict", str(seven), str(broken), str(blank), str(three), "--num-samples", "20", "--seed", "0"])
 
-    out = capsys.readouterr().out
+def test_predict_prints_a_table_and_survives_a_bad_file(digit_files, capsys):
+    status = main(["predict", str(digit_files), "--num-samples", "20", "--seed", "0"])
+
+    header, *lines = capsys.readouterr().out.splitlines()
     assert status == 1  # some files could not be used
-    sections = {block.split(":\n")[0]: block for block in out.split(str(tmp_path) + "/")[1:]}
-    for name, digit in (("seven.png", 7), ("three.png", 3)):
-        assert f"mlp-bayesian       digit {digit}" in sections[name]
-        assert f"mlp-deterministic  digit {digit}" in sections[name]
-        assert "votes [" in sections[name] and "epistemic=" in sections[name]
-    assert "T=20" in sections["seven.png"] and "T=1 " in sections["seven.png"]
-    assert "cannot use this file" in sections["broken.png"]
-    assert "cannot use this file" in sections["blank.png"] and "blank" in sections["blank.png"].lower()
+    starts = [header.index(column) for column in TABLE_COLUMNS]  # each column's cells start under its name
+    rows = {
+        Path(line[: starts[1]].strip()).name: {
+            column: line[start:end].strip()
+            for column, start, end in zip(TABLE_COLUMNS, starts, [*starts[1:], None], strict=True)
+        }
+        for line in lines
+    }
+    assert list(rows) == ["a-seven.png", "b-broken.png", "c-blank.png", "d-three.png"]  # sorted; notes.txt skipped
+    for name, digit in (("a-seven.png", 7), ("d-three.png", 3)):
+        assert rows[name]["digit"] == rows[name]["Deterministic"] == str(digit) and not rows[name]["problem"]
+        assert 0 < float(rows[name]["probability"]) <= 1 and rows[name]["uncertainty"]
+    assert "blank" in rows["c-blank.png"]["problem"].lower() and rows["b-broken.png"]["problem"]  # each says why
+    assert rows["b-broken.png"]["digit"] == ""
 
 
+def test_predict_json_gives_one_object_per_file_and_the_errors(digit_files, capsys):
+    files = [str(digit_files / name) for name in ("a-seven.png", "b-broken.png", "d-three.png")]
+
+    status = main(["predict", *files, "--json", "--num-samples", "20", "--seed", "0"])
+
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert status == 1 and [record["file"] for record in records] == files
+    seven, broken, three = records
+    assert seven["digit"] == 7 and three["digit"] == 3 and seven["deterministic_digit"] == 7
+    assert seven["method"] == "bayesian"
+    assert seven["num_samples"] == 20 and 0 < seven["votes"] <= 20 and 0 < seven["probability"] <= 1
+    total = seven["expected_entropy"] + seven["mutual_information"]
+    assert seven["predictive_entropy"] == pytest.approx(total, abs=1e-5)
+    assert isinstance(seven["not_sure"], bool) and "error" not in seven
+    assert set(broken) == {"file", "error"} and broken["error"]
+
+    assert main(["predict", files[0], files[2], "--json", "--num-samples", "5"]) == 0  # every file read
+    capsys.readouterr()
+    if "mc-dropout" in shipped_kinds("mlp"):
+        assert main(["predict", files[0], "--json", "--method", "mc-dropout", "--num-samples", "5"]) == 0
+        record = json.loads(capsys.readouterr().out)
+        assert record["method"] == "mc-dropout" and record["num_samples"] == 5 and record["digit"] == 7
+
+
+def test_predict_shows_a_progress_bar_on_stderr_for_many_files(tmp_path, capsys):
+    for index in range(config.PROGRESS_MIN_FILES):
+        (tmp_path / f"{index}.png").write_bytes(png_bytes(drawn_digit(1)))
+
+    assert main(["predict", str(tmp_path), "--json", "--num-samples", "5"]) == 0
+
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == config.PROGRESS_MIN_FILES  # stdout holds only the answers
+    total = config.PROGRESS_MIN_FILES
+    assert f"] {total}/{total} files" in captured.err and "] 0/" in captured.err and captured.err.endswith("\n")
+    main(["predict", str(tmp_path / "0.png"), "--num-samples", "5"])
+    assert capsys.readouterr().err == ""  # one file: no bar
+
+
+def test_predict_says_when_a_folder_holds_no_images(tmp_path, capsys):
+    assert main(["predict", str(tmp_path), "--json"]) == 1
+    assert "no image files" in json.loads(capsys.readouterr().out)["error"]
+
+
+@pytest.mark.slow
 def test_evaluate_writes_report_and_figures(tmp_path, capsys):
     report_path, figures = tmp_path / "report.json", tmp_path / "figures"
 
@@ -76,6 +135,7 @@ def test_insight_writes_the_tab_json_beside_the_weights_and_its_figures(tmp_path
     ]
 
 
+@pytest.mark.slow
 def test_train_writes_a_card_with_measured_metrics(tmp_path, capsys):
     argv = ["train", "--kind", "bayesian", "--hidden-units", "16", "--epochs", "1", "--validation-samples", "2"]
     argv += ["--evaluation-samples", "2", "--output-dir", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path)]

@@ -84,7 +84,7 @@ def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_o
         steps = len(answers.sweep.values)
         assert answers.epistemic.shape == answers.deterministic_probability.shape == (steps,)
         assert (answers.epistemic >= 0).all() and np.allclose(answers.predictive_entropy >= answers.epistemic, True)
-    figure = plots.exploration_figure(exploration)
+    figure = plots.exploration_figure(exploration, "Bayesian")
     assert len(figure.data) == 4 * len(exploration.sweeps)
     assert {trace.name for trace in figure.data} >= {
         "Bayesian mutual information (nats)",

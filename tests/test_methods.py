@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from bnn import models, predict
-from bnn.config import Config
+from bnn.config import Config, answers_with_samples, is_variational
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_dropout_samples_are_reproducible_and_the_asked_t_is_used(images):
     model = dropout_model()
     first, second = model.predict(images, 30, seed=4), model.predict(images, 30, seed=4)
     np.testing.assert_array_equal(first.samples, second.samples)
-    assert first.samples.shape == (30, 4, 10) and model.has_samples and not model.is_bayesian
+    assert first.samples.shape == (30, 4, 10) and answers_with_samples(model.kind) and not is_variational(model.kind)
     assert not np.array_equal(first.samples, model.predict(images, 30, seed=5).samples)
 
 
@@ -58,7 +58,7 @@ def ensemble_model(size: int = 3) -> predict.EnsembleModel:
 def test_an_ensemble_answers_with_one_sample_per_member_whatever_t_is_asked(images):
     model = ensemble_model(3)
     prediction = model.predict(images, num_samples=100)
-    assert prediction.num_samples == 3 and prediction.samples.shape == (3, 4, 10) and model.has_samples
+    assert prediction.num_samples == 3 and prediction.samples.shape == (3, 4, 10) and answers_with_samples(model.kind)
     for index, member in enumerate(model.members):
         np.testing.assert_allclose(prediction.samples[index], tf.nn.softmax(member(images)).numpy(), atol=1e-5)
     assert not np.allclose(prediction.samples[0], prediction.samples[1])  # different seeds, different members

@@ -76,7 +76,7 @@ def test_uncertainty_split_without_thresholds_has_no_markers():
 
 
 def test_softmax_comparison_puts_the_deterministic_bars_beside_the_bayesian_mean():
-    figure = plots.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, index=1)
+    figure = plots.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, "Bayesian", index=1)
     bayesian, deterministic = figure.data
     assert figure.layout.barmode == "group"
     np.testing.assert_allclose(bayesian.y, BAYESIAN.mean_probs[1], rtol=1e-6)
@@ -92,7 +92,7 @@ def test_every_figure_serialises_for_the_browser():
         plots.votes_figure(BAYESIAN),
         plots.sampled_probabilities_figure(BAYESIAN),
         plots.uncertainty_figure(BAYESIAN, Thresholds(0.5, 0.3)),
-        plots.softmax_comparison_figure(BAYESIAN, DETERMINISTIC),
+        plots.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, "Bayesian"),
     ):
         assert figure.to_json()  # what st.plotly_chart sends
 

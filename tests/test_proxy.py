@@ -54,6 +54,7 @@ def _get(url: str, cookies: dict[str, str] | None = None) -> int:
         return error.code
 
 
+@pytest.mark.slow
 def test_sessions_through_nginx_get_their_own_answers_and_spread_over_both_processes(cluster):
     level = load.run_level(cluster.url, SESSIONS, 120.0, 1, [cluster.process.pid], cluster.memory, itertools.count())
     assert level.open_errors == []
@@ -79,6 +80,7 @@ def _closed_routes(cluster: ServeMany, streams: int, timeout: float = 10.0):
     return cluster.routes()
 
 
+@pytest.mark.slow
 def test_a_pages_images_come_from_its_own_process(cluster):
     """The result's images live in the process that drew them: the route cookie takes the page's requests there."""
 

@@ -40,7 +40,7 @@ def ink_box(image: np.ndarray, level: float = 0.5) -> tuple[int, int]:
 
 
 def test_upsampling_keeps_the_digit_in_the_middle_of_a_blank_canvas(mnist, canvases):
-    assert canvases.shape == (4, shift.CANVAS_SIZE, shift.CANVAS_SIZE) and canvases.dtype == np.float32
+    assert canvases.shape == (4, shift.PADDED_SIZE, shift.PADDED_SIZE) and canvases.dtype == np.float32
     assert 0 <= canvases.min() and canvases.max() <= 1
     margin = shift.MARGIN
     assert not canvases[:, :margin].any() and not canvases[:, -margin:].any()
@@ -59,7 +59,7 @@ def test_the_table_states_every_family_and_its_parameters():
 @pytest.mark.parametrize("corruption", shift.CORRUPTIONS, ids=lambda item: item.key)
 def test_each_corruption_stays_in_range_is_seeded_and_changes_the_image(canvases, corruption):
     images = corrupt_all(canvases, corruption)
-    expected = {"off_centre": (280, 280)}.get(corruption.family, (shift.CANVAS_SIZE,) * 2)
+    expected = {"off_centre": (280, 280)}.get(corruption.family, (shift.PADDED_SIZE,) * 2)
     if corruption.parameters.get("rgba"):
         expected = (*expected, 4)
     assert images.shape == (len(canvases), *expected) and images.dtype == np.float32
@@ -81,7 +81,7 @@ def test_random_corruptions_differ_between_seeds_and_images(canvases, family):
 
 @pytest.mark.parametrize("degrees, turns", [(90, 1), (-90, -1)])
 def test_rotation_by_a_right_angle_is_numpys_rot90(degrees, turns):
-    shape = np.zeros((shift.CANVAS_SIZE, shift.CANVAS_SIZE), np.float32)
+    shape = np.zeros((shift.PADDED_SIZE, shift.PADDED_SIZE), np.float32)
     shape[30:100, 40:55] = 1.0  # an L: a tall bar and a foot to its right, nowhere symmetric
     shape[85:100, 55:95] = 0.6
     rotated = shift.corrupt(shape, shift.Corruption("rotation", degrees, {"degrees": degrees}), np.random.default_rng())
@@ -89,10 +89,10 @@ def test_rotation_by_a_right_angle_is_numpys_rot90(degrees, turns):
 
 
 def test_shear_leans_the_top_to_the_right_for_positive_values():
-    bar = np.zeros((shift.CANVAS_SIZE, shift.CANVAS_SIZE), np.float32)
+    bar = np.zeros((shift.PADDED_SIZE, shift.PADDED_SIZE), np.float32)
     bar[40:120, 75:85] = 1.0
     slanted = shift.corrupt(bar, find("shear", 0.5), np.random.default_rng())
-    columns = np.arange(shift.CANVAS_SIZE)
+    columns = np.arange(shift.PADDED_SIZE)
     top, bottom = slanted[40:60].sum(axis=0) @ columns, slanted[100:120].sum(axis=0) @ columns
     assert top / slanted[40:60].sum() > bottom / slanted[100:120].sum() + 20
 
@@ -131,7 +131,7 @@ def test_off_centre_moves_the_canvas_into_a_corner(canvases):
 
 
 def test_canvas_redraws_any_stroke_with_one_hard_edged_pen_width():
-    thin_bar, thick_bar = np.zeros((2, shift.CANVAS_SIZE, shift.CANVAS_SIZE), np.float32)
+    thin_bar, thick_bar = np.zeros((2, shift.PADDED_SIZE, shift.PADDED_SIZE), np.float32)
     thin_bar[30:130, 76:84] = 1.0
     thick_bar[30:130, 70:90] = 1.0
     corruption = find("canvas", "pen-7px")
@@ -161,14 +161,14 @@ def test_a_blank_image_is_counted_wrong_with_a_uniform_prediction():
     from bnn.predict import Prediction
 
     class AlwaysZero:  # a network that answers 0 with certainty: right for label 0, unless the image is blank
-        name, has_samples = "stub-bayesian", True
+        name, kind = "stub-bayesian", "bayesian"
 
         def predict(self, images, num_samples, seed):
             samples = np.zeros((num_samples, len(images), 10), np.float32)
             samples[..., 0] = 1
             return Prediction(samples)
 
-    canvases = np.zeros((3, shift.CANVAS_SIZE, shift.CANVAS_SIZE), np.float32)
+    canvases = np.zeros((3, shift.PADDED_SIZE, shift.PADDED_SIZE), np.float32)
     canvases[1, 40:120, 70:90] = 1.0
     inputs, blank = shift.corrupted_inputs(canvases, shift.CORRUPTIONS[0], seed=0)
     assert blank.tolist() == [True, False, True] and not inputs[blank].any()

@@ -55,6 +55,7 @@ def test_cards_record_todays_defaults_so_training_reproduces_them(shipped):
     assert tuple(architecture["hidden_units"]) == defaults.hidden_units
 
 
+@pytest.mark.slow
 def test_at_least_98_percent_on_the_test_set_with_few_samples(shipped, mnist):
     prediction = shipped.predict(mnist.test.images, num_samples=10, seed=1)
     assert (
@@ -63,6 +64,7 @@ def test_at_least_98_percent_on_the_test_set_with_few_samples(shipped, mnist):
     assert np.mean(prediction.label == mnist.test.labels) >= 0.98
 
 
+@pytest.mark.slow
 def test_card_and_report_numbers_are_reproduced(shipped, mnist):
     card = _card(shipped.kind, shipped.arch)["metrics"]
     report = _report(shipped.arch)["models"][shipped.kind]
@@ -164,6 +166,7 @@ def test_shift_report_covers_every_family_and_shipped_network():
     assert len(report["rows"]) == len(shift.CORRUPTIONS) * len(networks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_shift_report_is_the_shipped_deterministic_networks_own(arch, mnist):
     """A deterministic network has no sampling noise: one committed row must be reproduced exactly."""

@@ -17,6 +17,7 @@ def small_split(mnist):
     return MnistSplit(take(mnist.train, 600), take(mnist.validation, 300), take(mnist.test, 300), mnist.source)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["bayesian", "deterministic"])
 def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split, tmp_path):
     config = Config(
@@ -71,6 +72,7 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
     )
 
 
+@pytest.mark.slow
 def test_kl_warmup_ramps_the_kl_weight(small_split, tmp_path):
     config = Config(
         hidden_units=(16,), epochs=2, kl_warmup_epochs=4, batch_size=100, validation_samples=2, evaluation_samples=2

@@ -149,20 +149,20 @@ def test_index_picks_one_image_of_a_batch():
 def test_table_row_for_several_uploads():
     row = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3)).row("scan.jpg")
     assert tuple(row) == TABLE_COLUMNS
-    assert (row["file"], row["Bayesian"], row["not sure"], row["Deterministic"]) == ("scan.jpg", "3", "not sure", "3")
+    assert (row["file"], row["digit"], row["not sure"], row["Deterministic"]) == ("scan.jpg", "3", "not sure", "3")
     assert row["probability"] == "0.59" and row["problem"] == ""
     failed = failure_row("notes.txt", "This file is not a PNG ...")
-    assert tuple(failed) == TABLE_COLUMNS and failed["problem"].startswith("This file") and failed["Bayesian"] == ""
+    assert tuple(failed) == TABLE_COLUMNS and failed["problem"].startswith("This file") and failed["digit"] == ""
 
 
 def test_another_method_is_named_in_the_headline_and_its_samples_in_the_votes():
-    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), method="MC dropout")
-    assert "**Bayesian (MC dropout): 3**" in verdict.headline()
+    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), method="mc-dropout")
+    assert verdict.headline().startswith("**MC dropout: 3**") and "Bayesian" not in verdict.headline()
     assert verdict.votes_sentence() == "6 of the 10 dropout masks voted for 3."
-    assert (
-        "ensemble members"
-        in summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(), method="Deep ensemble").votes_sentence()
-    )
+    assert "ensemble members" in summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(), method="ensemble").votes_sentence()
+    wrong = summarise(CONFIDENT, prediction(one_hot_ish(8)), LOOSE, true_label=3, method="ensemble")
+    assert wrong.truth_note() == "True label: **3**. Deep ensemble right, deterministic wrong."
+    assert "(Deep ensemble) against 8" in wrong.deterministic_note()
 
 
 def test_comparison_rows_give_each_method_its_own_answer_and_verdict():

@@ -11,7 +11,8 @@ Used by the browser tests (``tests/test_browser.py``) and the app benchmark (``b
 
 Modules: ``server`` (``streamlit run app.py`` as a child process, its memory; no browser needed),
 ``chromium`` (Debian's Chromium under Playwright), ``messages`` (the script runs the page hears on
-Streamlit's WebSocket), ``page`` (one app page: draw, upload, read the result and its timing) and
+Streamlit's WebSocket), ``page`` (one app page: draw, upload, read the result and its timing; its JavaScript
+is ``page.js``) and
 ``timing`` (timed strokes, several pages drawing at once; each answer's verdict-shown and charts-drawn times); without a browser, ``session`` (one page's
 WebSocket conversation replayed: the load generator of ``bench/load.py``) and ``proxy`` (``scripts/serve_many.sh``:
 several app processes behind nginx, and nginx's access log).
@@ -22,7 +23,6 @@ from bench.browser.page import AppPage, Result
 from bench.browser.server import AppServer, AppServerError, MemorySampler
 from bench.browser.timing import (
     draw_together,
-    percentiles,
     release_together,
     time_strokes,
     timing_digit,
@@ -38,7 +38,6 @@ __all__ = [
     "chromium_path",
     "draw_together",
     "launch_chromium",
-    "percentiles",
     "release_together",
     "time_strokes",
     "timing_digit",

@@ -23,98 +23,8 @@ except ImportError:  # importable without Playwright: bench/app.py says it is mi
 
 VIEWPORT = {"width": 1280, "height": 1000}
 
-# Installed before any page script, after the WebSocket hook: records mouse-ups and watches an armed
-# result (see `AppPage.arm`) until it settles, from the script runs the hook records.
-_WATCH_SCRIPT = """
-(() => {
-  const bnn = Object.assign((window.__bnn = window.__bnn || {}), { mouseUps: [], arms: [], watch: null });
-  window.addEventListener("mouseup", () => bnn.mouseUps.push(performance.now()), true);
-  // The page is idle when connected, not running and nothing on it is stale.
-  bnn.idle = () => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return !!app && app.getAttribute("data-test-connection-state") === "CONNECTED"
-      && app.getAttribute("data-test-script-state") === "notRunning"
-      && !document.querySelector('[data-stale="true"]');
-  };
-  // The first script run that started at or after ``mark`` and ran to its end: {runStart, runEnd} or null.
-  // A run interrupted by a newer one does not count; the newer one does.
-  bnn.finishedRunAfter = (mark) => {
-    let start = null;
-    for (const run of bnn.runs) {
-      if (run.t < mark) continue;
-      if (run.state === "running") start = run.t;
-      else if (start !== null && (run.state === "finished" || run.state === "fragmentFinished")) {
-        const later = bnn.runs.some((other) => other.state === "running" && other.t > run.t);
-        if (!later) return { runStart: start, runEnd: run.t };
-      }
-    }
-    return null;
-  };
-  // The new verdict is shown when a script run started after the trigger, the verdict container holds at
-  // least ``verdictParts`` elements, none of them stale (left from an earlier run), and its text is not the
-  // text it had when armed; the same text again counts once that run has finished. textContent: no layout.
-  bnn.checkVerdict = (w, t0, box) => {
-    if (w.verdictAt !== null && w.verdictT0 === t0) return;
-    w.verdictAt = null;  // a later mouse-up: the verdict of an earlier stroke does not count
-    if (!bnn.runs.some((run) => run.state === "running" && run.t >= t0)) return;
-    const verdict = box.querySelector(".st-key-verdict-" + w.suffix);
-    if (!verdict) return;
-    const parts = [...verdict.querySelectorAll('[data-testid="stElementContainer"]')];
-    if (parts.length < w.verdictParts || parts.some((part) => part.getAttribute("data-stale") === "true")) return;
-    const text = verdict.textContent.trim();
-    if (!text || (text === w.oldVerdict && bnn.finishedRunAfter(t0) === null)) return;
-    w.verdictAt = performance.now();
-    w.verdictT0 = t0;
-  };
-  // A result has settled when a script run that started after the trigger has finished, the page is idle,
-  // and the result container holds either a verdict, shown (its text may come after its element: Suspense),
-  // with its charts drawn, or a message.
-  bnn.check = () => {
-    const w = bnn.watch;
-    if (!w || w.done !== null) return;
-    const t0 = Math.max(w.armedAt, ...bnn.mouseUps.filter((t) => t >= w.armedAt));
-    const box = document.querySelector(".st-key-result-" + w.suffix);
-    if (box) bnn.checkVerdict(w, t0, box);
-    const run = bnn.finishedRunAfter(t0);
-    if (!run || !bnn.idle() || !box) return;
-    // Until React renders the run's last messages the page is the previous run's, which may pass for an answer
-    // (the prompt, for a message): wait for a change after the run's end, or 200 ms without one (the same page).
-    if (bnn.mutatedAt < run.runEnd && performance.now() - run.runEnd < 200) return;
-    const verdict = box.querySelector(".st-key-verdict-" + w.suffix);
-    const charts = [...box.querySelectorAll('[data-testid="stPlotlyChart"]')];
-    const drawn = charts.filter((chart) => chart.querySelector(".main-svg")).length;
-    const alerts = box.querySelectorAll('[data-testid="stAlert"], [data-testid="stAlertContainer"]').length;
-    if (verdict ? drawn < Math.max(w.minCharts, charts.length) || w.verdictAt === null : alerts === 0) return;
-    w.done = performance.now();
-    w.t0 = t0;
-    // The phases as this page saw them: trigger -> script run starts -> run ends -> charts drawn.
-    w.runStart = run.runStart;
-    w.runEnd = run.runEnd;
-    // The page's first message after the trigger: the drawing, once the canvas component sends it.
-    w.sentAt = bnn.sends.map(([t]) => t).find((t) => t >= t0) ?? null;
-  };
-  bnn.mutatedAt = 0;
-  new MutationObserver(() => {
-    bnn.mutatedAt = performance.now();
-    if (bnn.watch) bnn.check();
-  }).observe(document, {
-    subtree: true, childList: true, characterData: true, attributes: true,
-  });
-  setInterval(() => bnn.watch && bnn.check(), 15);
-})();
-"""
-_INIT_SCRIPT = RECORD_SCRIPT_RUNS + _WATCH_SCRIPT  # one script: the order of several is not defined
-
-# Called on Fabric's upper canvas with a point in 0..1 canvas coordinates. Shadow roots and documents both
-# have elementFromPoint, so this works for the component in the page and in an iframe alike.
-_CANVAS_READY = """(upper, [fx, fy]) => {
-  const lower = upper.parentElement && upper.parentElement.querySelector("canvas.lower-canvas");
-  if (!lower || lower.getContext("2d").getImageData(0, 0, 1, 1).data[3] === 0) return false;
-  const rect = upper.getBoundingClientRect();
-  const x = rect.left + Math.min(Math.max(fx, 0.01), 0.99) * rect.width;
-  const y = rect.top + Math.min(Math.max(fy, 0.01), 0.99) * rect.height;
-  return upper.getRootNode().elementFromPoint(x, y) === upper;
-}"""
+# Installed in every page before its own scripts; the WebSocket hook first: the order of several is not defined.
+_INIT_SCRIPT = RECORD_SCRIPT_RUNS + Path(__file__).with_name("page.js").read_text()
 
 
 @dataclass(frozen=True)
@@ -138,18 +48,15 @@ class Result:
     to_send_ms: float = float("nan")
 
     @property
-    def bayesian(self) -> int | None:
-        """The digit after ``Bayesian:`` (or ``Bayesian (method):``) in the verdict."""
-        return _digit_after("Bayesian", self.verdict)
+    def digit(self) -> int | None:
+        """The sampled network's digit: the verdict's first answer ("Bayesian: 3", "MC dropout: 3", ...)."""
+        match = re.match(r"\W*[^:·]+:\W*(\d)", self.verdict or "")
+        return int(match.group(1)) if match else None
 
     @property
     def deterministic(self) -> int | None:
-        return _digit_after("Deterministic", self.verdict)
-
-
-def _digit_after(name: str, text: str | None) -> int | None:
-    match = re.search(rf"{name}(?: \([^)]*\))?\W*(\d)", text or "")
-    return int(match.group(1)) if match else None
+        match = re.search(r"Deterministic\W*(\d)", self.verdict or "")
+        return int(match.group(1)) if match else None
 
 
 class AppPage:
@@ -263,17 +170,7 @@ class AppPage:
         A verdict counts as shown (``Result.verdict_ms``) once ``verdict-<suffix>`` holds ``verdict_parts``
         elements from the new script run (app.py's: the headline, the "sure" / "not sure" box, the sentence).
         """
-        self.page.evaluate(
-            """([suffix, minCharts, verdictParts]) => {
-              const old = document.querySelector(`.st-key-result-${suffix} .st-key-verdict-${suffix}`);
-              window.__bnn.watch = {
-                suffix, minCharts, verdictParts, armedAt: performance.now(), done: null, t0: null,
-                oldVerdict: old ? old.textContent.trim() : null, verdictAt: null, verdictT0: null, sentAt: null,
-              };
-              window.__bnn.arms.push([suffix, window.__bnn.watch.armedAt]);
-            }""",
-            [suffix, min_charts, verdict_parts],
-        )
+        self.page.evaluate("(args) => window.__bnn.arm(...args)", [suffix, min_charts, verdict_parts])
 
     def press_strokes(self, strokes, steps: int = 6) -> None:
         """Draw ``strokes`` with the mouse, leaving the button down at the end of the last one.
@@ -309,7 +206,7 @@ class AppPage:
         """
         canvas = self.canvas()
         deadline = time.monotonic() + timeout
-        while not canvas.evaluate(_CANVAS_READY, list(point)):
+        while not canvas.evaluate("(upper, point) => window.__bnn.canvasReady(upper, point)", list(point)):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the canvas was not ready for a stroke at {point} after {timeout:.0f} s")
             time.sleep(0.05)
@@ -352,27 +249,7 @@ class AppPage:
 
     def describe(self) -> str:
         """What the page's watch and Streamlit show now: for the message of a timeout."""
-        state = self.page.evaluate(
-            """() => {
-              const app = document.querySelector('[data-testid="stApp"]');
-              const w = window.__bnn.watch;
-              const box = w && document.querySelector(".st-key-result-" + w.suffix);
-              return {
-                now: performance.now(),
-                watch: w,
-                runs: window.__bnn.runs.slice(-8).map((run) => `${run.state} ${Math.round(run.t)}`),
-                mouseUps: window.__bnn.mouseUps.slice(-4).map(Math.round),
-                arms: window.__bnn.arms.slice(-4).map(([suffix, t]) => `${suffix} ${Math.round(t)}`),
-                sends: window.__bnn.sends.slice(-4).map(([t, bytes]) => `${Math.round(t)}: ${bytes} B`),
-                script: app && app.getAttribute("data-test-script-state"),
-                connection: app && app.getAttribute("data-test-connection-state"),
-                stale: document.querySelectorAll('[data-stale="true"]').length,
-                charts: box ? box.querySelectorAll('[data-testid="stPlotlyChart"]').length : null,
-                drawnCharts: box ? box.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length : null,
-                text: box ? box.innerText.slice(0, 200) : null,
-              };
-            }"""
-        )
+        state = self.page.evaluate("() => window.__bnn.describe()")
         return json.dumps(state)
 
     def result_done(self) -> bool:
@@ -381,42 +258,14 @@ class AppPage:
 
     def read_result(self) -> Result:
         """The armed result container's contents and its timing."""
-        data = self.page.evaluate(
-            """() => {
-              const w = window.__bnn.watch;
-              const box = document.querySelector(".st-key-result-" + w.suffix);
-              const verdict = box && box.querySelector(".st-key-verdict-" + w.suffix);
-              const alerts = box ? [...box.querySelectorAll('[data-testid="stAlert"]')] : [];
-              const messages = alerts.filter((alert) => !(verdict && verdict.contains(alert)));
-              return {
-                suffix: w.suffix,
-                text: box ? box.innerText : "",
-                verdict: verdict ? verdict.innerText : null,
-                charts: box ? box.querySelectorAll('[data-testid="stPlotlyChart"]').length : 0,
-                alerts: messages.map((alert) => alert.innerText),
-                milliseconds: w.done === null ? NaN : w.done - w.t0,
-                to_run_ms: w.done === null ? NaN : w.runStart - w.t0,
-                run_ms: w.done === null ? NaN : w.runEnd - w.runStart,
-                render_ms: w.done === null ? NaN : w.done - w.runEnd,
-                verdict_ms: w.done === null || w.verdictAt === null ? NaN : w.verdictAt - w.t0,
-                to_send_ms: w.done === null || w.sentAt === null ? NaN : w.sentAt - w.t0,
-              };
-            }"""
-        )
+        data = self.page.evaluate("() => window.__bnn.readResult()")
         return Result(**data)
 
     def chart_traces(self, suffix: str, chart: str | None = None) -> list[list[dict]]:
         """Plotly charts of ``result-<suffix>`` (only the one keyed ``<chart>-<suffix>`` when ``chart`` is given,
         e.g. "votes"): each chart's traces as {type, name, orientation, x, y} (Plotly's decoded data)."""
         selector = f".st-key-result-{suffix}" + (f" .st-key-{chart}-{suffix}" if chart else "") + " .js-plotly-plot"
-        return self.page.evaluate(
-            """(selector) => [...document.querySelectorAll(selector)].map(
-              (plot) => (plot._fullData || []).map((trace) => ({
-                type: trace.type, name: trace.name || "", orientation: trace.orientation || "v",
-                x: trace.x ? Array.from(trace.x) : [], y: trace.y ? Array.from(trace.y) : [],
-              })))""",
-            selector,
-        )
+        return self.page.evaluate("(selector) => window.__bnn.chartTraces(selector)", selector)
 
     def votes(self, suffix: str) -> list[float]:
         """The bar heights of the vote histogram (chart ``votes-<suffix>``): how many samples voted 0..9."""
@@ -432,26 +281,13 @@ class AppPage:
     def wait_drawn(self, key: str, min_charts: int = 1, timeout: float = 60.0) -> None:
         """Until the page is idle and the element keyed ``key`` is drawn: at least ``min_charts`` Plotly charts,
         every one of its charts drawn and every one of its images loaded."""
-        condition = """([key, minCharts]) => {
-          const box = document.querySelector(".st-key-" + key);
-          if (!box || !window.__bnn.idle()) return false;
-          const charts = [...box.querySelectorAll('[data-testid="stPlotlyChart"]')];
-          const drawn = charts.filter((chart) => chart.querySelector(".js-plotly-plot .main-svg")).length;
-          const images = [...box.querySelectorAll("img")];
-          return drawn >= Math.max(minCharts, charts.length) && images.every((img) => img.complete && img.naturalWidth > 0);
-        }"""
+        condition = "([key, minCharts]) => window.__bnn.drawn(key, minCharts)"
         self._wait_for(condition, timeout, f"{key} was not drawn with {min_charts} charts", arg=[key, min_charts])
 
     def image_rows(self, key: str) -> list[list[str]]:
         """The image elements inside the element keyed ``key``, in page order: each one's captions, one per
         picture (one ``st.image`` call with a list of pictures is one row)."""
-        return self.keyed(key).evaluate(
-            """(box) => [...box.querySelectorAll('[data-testid="stImage"]')].map((row) => {
-              const pictures = [...row.querySelectorAll("img")];
-              const captions = [...row.querySelectorAll('[data-testid="stImageCaption"]')].map((c) => c.innerText);
-              return pictures.map((_, index) => captions[index] ?? "");
-            })"""
-        )
+        return self.keyed(key).evaluate("(box) => window.__bnn.imageRows(box)")
 
     def captions(self, key: str) -> list[str]:
         """The texts of the ``st.caption`` elements inside the element keyed ``key``."""
@@ -500,10 +336,7 @@ class AppPage:
         """The whole page, including what is scrolled out of view in Streamlit's main area."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        height = self.page.evaluate(
-            """() => Math.max(window.innerHeight, ...[...document.querySelectorAll(
-              '[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main')].map((el) => el.scrollHeight))"""
-        )
+        height = self.page.evaluate("() => window.__bnn.pageHeight()")
         size = self.page.viewport_size
         if size and height > size["height"]:
             self.page.set_viewport_size({"width": size["width"], "height": min(int(height), 6000)})

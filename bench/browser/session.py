@@ -13,7 +13,7 @@ streamlit-drawable-canvas 0.13):
 4. Per stroke: send ``rerun_script`` with that page hash and one widget state, the canvas's ``json_value``
    ``{"drawing": {"raw": {"version", "objects": [Fabric paths], "background"}, "data": "data:image/png;base64,..."}}``
    (the drawing's objects and the 280 x 280 RGBA PNG of the canvas), then read frames until the
-   ``script_finished`` of the run that follows: its deltas carry the verdict ("**Bayesian: N** ...").
+   ``script_finished`` of the run that follows: its deltas carry the verdict ("**Bayesian: N** ... · **Deterministic: N** ...").
    The canvas is drawn inside an ``st.fragment`` (its delta's ``fragment_id``), so the request names that
    fragment, as a page's does, and only the fragment reruns: it ends ``FINISHED_FRAGMENT_RUN_SUCCESSFULLY``.
 
@@ -43,7 +43,7 @@ from PIL import Image, ImageDraw
 CANVAS_SIZE = 280  # px, the app's canvas (bnn.config.CANVAS_SIZE)
 CANVAS_COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-VERDICT = re.compile(r"\*\*Bayesian(?: \([^)]*\))?: (\d)\*\*")  # bnn.verdict.Verdict.headline, method or not
+VERDICT = re.compile(r"^\*\*[^*]+: (\d)\*\*.* · \*\*Deterministic: \d\*\*")  # bnn.verdict.Verdict.headline
 FINISHED = {0: "finished", 1: "compile error", 2: "interrupted", 3: "fragment finished"}
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 

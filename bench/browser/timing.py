@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
-
 from bench.browser.page import AppPage, Result
 
 
@@ -30,19 +28,6 @@ def timing_stroke(index: int) -> list[list[tuple[float, float]]]:
 def timing_digit(index: int) -> int:
     """The digit `timing_stroke` draws."""
     return 1 if index % 2 == 0 else 0
-
-
-def percentiles(values: list[float]) -> dict:
-    """p50 / p90 / min / max / count of ``values`` (milliseconds or seconds)."""
-    if not values:
-        return {"p50": None, "p90": None, "min": None, "max": None, "count": 0}
-    return {
-        "p50": float(np.percentile(values, 50)),
-        "p90": float(np.percentile(values, 90)),
-        "min": float(min(values)),
-        "max": float(max(values)),
-        "count": len(values),
-    }
 
 
 def time_strokes(
