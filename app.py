@@ -287,11 +287,12 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     if given is not None:
         given.image(enlarge(shown.steps.grayscale), caption="your image", width="stretch")
     seen.image(enlarge(shown.network_input), caption="what the network sees (28 x 28)", width="stretch")
-    if shown.steps is not None:  # closed by default: its five images are made only once it is opened
+    if shown.steps is not None:  # closed by default: its images are made only once it is opened
         prepared = st.expander(PREPARED_LABEL, key=f"prepared-{suffix}", on_change="rerun")
         if prepared.open:
             with prepared:
-                for column, (caption, picture) in zip(st.columns(5), preprocessing_panels(shown.steps), strict=True):
+                panels = preprocessing_panels(shown.steps)
+                for column, (caption, picture) in zip(st.columns(len(panels)), panels, strict=True):
                     column.image(enlarge(picture, 112), caption=caption)
     # Every figure is built before the first is sent, so the page draws the four charts in one go.
     figures = {

@@ -126,6 +126,19 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--seed", type=int, default=None)
     predict.add_argument("--assets-dir", type=Path, default=None)
 
+    photos = commands.add_parser(
+        "photos", help="read MNIST test digits photographed on paper (bnn.photos) with the shipped MLPs"
+    )
+    _add_data_options(photos)
+    photos.add_argument(
+        "--num-images", type=int, default=300, help="the first N MNIST test digits (default: %(default)s)"
+    )
+    photos.add_argument("--num-blanks", type=int, default=30, help="empty pages per condition (default: %(default)s)")
+    photos.add_argument("--num-samples", type=int, default=30)
+    photos.add_argument("--seed", type=int, default=Config.seed)
+    photos.add_argument("--assets-dir", type=Path, default=None)
+    photos.add_argument("--output", type=Path, default=None, help="write the report as JSON here")
+
     shift = commands.add_parser(
         "shift", help="score every shipped network on MNIST test digits corrupted at high resolution"
     )
@@ -151,7 +164,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        commands = {"train": _train, "evaluate": _evaluate, "insight": _insight, "predict": _predict, "shift": _shift}
+        commands = {
+            "train": _train,
+            "evaluate": _evaluate,
+            "insight": _insight,
+            "predict": _predict,
+            "shift": _shift,
+            "photos": _photos,
+        }
         return commands[args.command](args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message
         print(f"error: {error}", file=sys.stderr)
@@ -344,6 +364,23 @@ class ProgressBar:
         filled = self.WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         print(f"\r[{bar}] {self.done}/{self.total} files", end="", file=sys.stderr, flush=True)
+
+
+def _photos(args: argparse.Namespace) -> int:
+    from bnn.data import Dataset, load_mnist
+    from bnn.evaluate import format_photo_table, photo_report
+    from bnn.predict import load_model
+
+    test = load_mnist(args.data_dir, download=args.download).test
+    digits = Dataset(test.images[: args.num_images], test.labels[: args.num_images])
+    models = {f"mlp-{kind}": load_model(kind, "mlp", args.assets_dir) for kind in config_module.KINDS}
+    report = photo_report(models, digits, args.num_samples, args.seed, args.num_blanks)
+    print(format_photo_table(report))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.output}")
+    return 0
 
 
 def _shift(args: argparse.Namespace) -> int:

@@ -20,12 +20,21 @@ def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:
 
 
 def preprocessing_panels(steps: PreprocessSteps) -> list[tuple[str, np.ndarray]]:
-    """(caption, (H, W) image in [0, 1]) for each stage of preprocessing, in order, for display."""
+    """(caption, (H, W) image in [0, 1]) for each stage of preprocessing, in order, for display.
+
+    The panel of ruled lines appears only when some were taken out.
+    """
     flipped = "flipped: dark ink on light paper" if steps.inverted else "not flipped: already light ink on dark"
-    return [
+    panels = [
         ("1. grayscale", steps.grayscale),
-        (f"2. white ink on black ({flipped}), contrast stretched", steps.normalised),
-        ("3. cropped to the ink", steps.cropped),
-        ("4. longest side 20 px", steps.resized),
-        ("5. centred by mass in 28 x 28", steps.final),
+        ("2. the paper under its light, strokes removed (estimated)", steps.background),
     ]
+    if steps.ruling.any():
+        panels.append(("ruled lines taken out", steps.ruling.astype(np.float32)))
+    panels += [
+        (f"3. ink against the paper around it, white on black ({flipped})", steps.normalised),
+        ("4. cropped to the ink", steps.cropped),
+        ("5. longest side 20 px", steps.resized),
+        ("6. centred by mass in 28 x 28", steps.final),
+    ]
+    return panels

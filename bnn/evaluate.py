@@ -12,7 +12,7 @@ from bnn import uncertainty
 from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, answers_with_samples, network_name
 from bnn.data import Dataset
 from bnn.predict import DigitModel, Prediction
-from bnn.preprocess import preprocess_image
+from bnn.preprocess import BlankImageError, preprocess_image
 
 ECE_BINS = 15
 COVERAGE = 0.95
@@ -93,6 +93,60 @@ def round_trip_geometry(images: np.ndarray, inputs: np.ndarray) -> dict:
     mass = inputs.sum(axis=(1, 2))
     centre = [float(np.mean(inputs.sum(axis=axis) @ index / mass)) for axis in (2, 1)]
     return {"mean_abs_pixel_change": float(np.abs(inputs - images).mean()), "centre_of_mass": centre}
+
+
+def read_uploads(uploads: list) -> tuple[np.ndarray, np.ndarray]:
+    """Images as the Upload tab gets them -> ((N, 28, 28) inputs, (N,) bool read); a blank one is an empty input."""
+    inputs, read = np.zeros((len(uploads), IMAGE_SIZE, IMAGE_SIZE), np.float32), np.zeros(len(uploads), bool)
+    for index, upload in enumerate(uploads):
+        try:
+            inputs[index], read[index] = preprocess_image(upload), True
+        except BlankImageError:
+            pass
+    return inputs, read
+
+
+def photo_report(models: dict[str, DigitModel], test: Dataset, num_samples: int, seed: int, num_blanks: int) -> dict:
+    """Every condition of `bnn.photos` on ``test``'s digits: how many were refused as blank, each network's
+    accuracy (a refused digit counts as wrong), and how many of ``num_blanks`` empty pages were refused."""
+    from bnn.photos import photo_corpus  # scikit-image's transforms load only for this report
+
+    uploads = photo_corpus(test.images, seed=seed)
+    blanks = photo_corpus(np.zeros((num_blanks, IMAGE_SIZE, IMAGE_SIZE), np.float32), seed=seed + 1)
+    conditions = {}
+    for condition, images in uploads.items():
+        inputs, read = read_uploads(images)
+        accuracy = {
+            name: float(np.mean(read & (model.predict(inputs, num_samples, seed=seed).label == test.labels)))
+            for name, model in models.items()
+        }
+        conditions[condition] = {
+            "refused": int((~read).sum()),
+            "accuracy": accuracy,
+            "blanks_refused": int((~read_uploads(blanks[condition])[1]).sum()),
+        }
+    return {
+        "num_images": len(test.labels),
+        "num_blanks": num_blanks,
+        "num_samples": num_samples,
+        "seed": seed,
+        "conditions": conditions,
+    }
+
+
+def format_photo_table(report: dict) -> str:
+    """`photo_report` as a Markdown table: a row per condition."""
+    names = list(next(iter(report["conditions"].values()))["accuracy"])
+    lines = [
+        "| upload | refused as blank | " + " | ".join(f"acc. {name}" for name in names) + " | empty page refused |",
+        "|---|---:|" + "---:|" * len(names) + "---:|",
+    ]
+    for condition, row in report["conditions"].items():
+        cells = [f"{row['refused']} of {report['num_images']}"]
+        cells += [f"{row['accuracy'][name]:.3f}" for name in names]
+        cells.append(f"{row['blanks_refused']} of {report['num_blanks']}")
+        lines.append(f"| {condition} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def evaluate_model(

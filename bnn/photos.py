@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 from skimage.transform import ProjectiveTransform, warp
 
@@ -199,3 +199,28 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
     "paper texture": lambda d, rng: _page(d, rng, _texture),
     "ruled, tilted": lambda d, rng: _page(d, rng, tilt=True, lines="ruled", colour="blue"),
 }
+
+
+def phone_photo(width: int = 4000, height: int = 3000, seed: int = 0) -> bytes:
+    """A phone's JPEG of a pen-drawn 7 (Pillow strokes, no MNIST inside) on blue-ruled paper, the light falling
+    to DARKEST_LIGHT across it and a hard shadow over one corner: the benchmark's and the README's hard photo."""
+    rng = np.random.default_rng(seed)
+    scale = min(width, height) / PAGE
+    ink = Image.new("L", (width, height), 0)
+    points = [(0.40, 0.33), (0.60, 0.33), (0.47, 0.67)]
+    stroke = [(width * x + rng.normal(0, 2), height * y + rng.normal(0, 2)) for x, y in points]
+    ImageDraw.Draw(ink).line(stroke, fill=255, width=round(6 * scale), joint="curve")
+    alpha = np.asarray(ink, np.float32)[..., None] / 255
+    lines = np.zeros((height, 1, 1), np.float32)
+    spacing, thickness = round(LINE_SPACING * scale), max(1, round(LINE_WIDTH * scale))
+    for top in range(spacing // 2, height, spacing):
+        lines[top : top + thickness] = 1
+    paper = np.array(PAPER_RGB, np.float32) / 255
+    line = np.array(LINE_RGB["blue"], np.float32) / 255
+    sheet = paper * (1 - lines) + line * lines
+    scene = sheet * (1 - alpha) + np.array(INK_RGB["blue-ballpoint"], np.float32) / 255 * alpha
+    light = np.linspace(1.0, DARKEST_LIGHT, width, dtype=np.float32)[None, :, None]
+    yy, xx = np.ogrid[:height, :width]
+    shadow = np.where(xx + yy < 0.45 * (width + height), 1.0, SHADOW_LIGHT).astype(np.float32)[..., None]
+    pixels = np.clip(scene * light * shadow + rng.normal(0, 0.01, (height, width, 1)), 0, 1)
+    return _encode(np.round(pixels * 255).astype(np.uint8), "JPEG")

@@ -44,10 +44,14 @@ PAPER_PERCENTILES = (20.0, 40.0)  # of every pixel's contrast, both on the paper
 MIN_PAPER_LEVEL = 0.05  # contrast is relative to the paper's brightness; below this the paper is black
 BACKGROUND_WINDOW = 0.5  # the paper estimate's window, as a share of the longer side: wider than any stroke
 LIGHT_INK_EVIDENCE = 2.0  # light ink needs this many times the darker pixels' mass in lighter ones
+EDGE_RUN_SHARE = 0.6  # ... and running along this share of a side: replaced by the light before padding
+EDGE_STROKE_SHARE = 0.12  # of the longer side: a dark run at the edge thinner than this across it is a stroke
+MAX_STROKE_SHARE = 0.3  # of the longer side: no pen stroke holds a solid square this wide
 SURFACE_FIT_PASSES = 3  # fits of the border's light, each without the border pixels far from the last
 MIN_INK_PIXELS = 4  # fewer ink pixels than a 2x2 dot is a speck of noise, not a digit: blank
 INK_PEAK_RATIO = 1.6  # the darkest ink must pass the ink threshold by this factor: a pen's, not the grain's
 SPECK_SHARE = 0.02  # pieces of ink smaller than this share of the largest piece are dots or grain, not strokes
+FAR_SHARE = 0.15  # of the longer side: a small piece at the border this far from the largest is no stroke
 PATTERN_PIECES = 8  # this many pieces of ink ...
 PATTERN_RATIO = 4.0  # ... none more than this many times the median piece: a pattern of dots, not a digit
 LINE_MIN_SPAN = 0.6  # a ruled line is ink along at least this share of the image's width (or height) ...
@@ -353,7 +357,7 @@ def _separate_ink(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, 
     """(H, W) luminance -> (normalised white ink on black, inverted, paper estimate, ruling removed).
 
     1. Polarity: the border, fitted by a smooth surface (light may fall across it), is paper; the ink is dark
-       when the pixels darker than that surface outweigh the lighter ones.
+       unless the pixels lighter than that surface clearly outweigh the darker ones.
     2. Flat field: the paper under uneven light is a morphological closing (opening, for light ink) over a
        window wider than any pen stroke: it removes the strokes and keeps the light's ramps and shadow edges.
        Contrast is how far each pixel departs from the paper around it, relative to the paper's brightness.
@@ -380,49 +384,54 @@ def _separate_ink(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, 
 
 def _contrast(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
     """(H, W) luminance -> ((H, W) how much more ink-like than the paper around it, inverted, paper estimate)."""
-    dark_paper, light_paper = _paper(grayscale, dark_ink=True), _paper(grayscale, dark_ink=False)
+    coefficients, tolerance = _border_light(grayscale)
+    surface = _surface(coefficients, grayscale.shape)
+    edges = _edges_without_strokes(grayscale, surface, tolerance, round(EDGE_STROKE_SHARE * max(grayscale.shape)))
+    dark_paper, light_paper = _paper(grayscale, edges, dark_ink=True), _paper(grayscale, edges, dark_ink=False)
     # dark ink: the share of the paper's light it absorbs, the same in light and in shadow
     dark = (dark_paper - grayscale) / np.maximum(dark_paper, MIN_PAPER_LEVEL)
     # light ink on dark paper (a canvas, a screen, chalk): how much lighter than the paper around it
     light = grayscale - light_paper
-    if _ink_is_dark(grayscale, dark, light):
+    if _ink_is_dark(grayscale - surface, dark, light):
         return dark, True, dark_paper
     return light, False, light_paper
 
 
-def _ink_is_dark(grayscale: np.ndarray, dark: np.ndarray, light: np.ndarray) -> bool:
-    """Whether the ink is darker than the paper, judged against a quadratic surface fitted to the border.
+def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float]:
+    """The coefficients of a quadratic surface of the light fitted to the image's border (see `_surface`), and
+    how far from it a border pixel may be and still count as paper.
 
-    Dark ink on light paper unless the pixels lighter than the surface clearly outweigh the darker ones: on a
-    page with no ink both are noise, and the dark-ink model handles a blank sheet's shadows and vignetting.
-
-    The border is (mostly) paper even when a tight crop lets strokes touch it: the fit is repeated without the
-    border pixels that depart from it, so those strokes do not bend the surface. A quadratic follows light that
-    falls across the page or towards its corners, which a single border level cannot.
+    The border is (mostly) paper even when a tight crop lets strokes touch it: starting from its median, each
+    fit leaves out the border pixels far from the last one, so those strokes do not bend the surface. A
+    quadratic follows light that falls across the page or towards its corners, which one level cannot.
     """
     height, width = grayscale.shape
     rows, cols = np.arange(height), np.arange(width)
-    ring_rows = np.concatenate([np.zeros(width), np.full(width, height - 1), rows[1:-1], rows[1:-1]])
+    ring_rows = np.concatenate([np.zeros(width), np.full(width, height - 1), rows[1:-1], rows[1:-1]]).astype(int)
     ring_cols = np.concatenate([cols, cols, np.zeros(max(height - 2, 0)), np.full(max(height - 2, 0), width - 1)])
-    ring = grayscale[ring_rows.astype(int), ring_cols.astype(int)]
-    y, x = _unit(ring_rows, height), _unit(ring_cols, width)
-    design = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
-    coefficients = np.array([np.median(ring), 0, 0, 0, 0, 0])  # a flat start: the border's median is paper
+    ring = grayscale[ring_rows, ring_cols.astype(int)]
+    design = _quadratic_terms(_unit(ring_rows, height), _unit(ring_cols, width))
+    coefficients = np.array([np.median(ring), 0, 0, 0, 0, 0])
     for _ in range(SURFACE_FIT_PASSES):
         residual = ring - design @ coefficients
         spread = 1.4826 * float(np.median(np.abs(residual)))
-        keep = np.abs(residual) <= max(3 * spread, MIN_CONTRAST / 2)
-        coefficients = np.linalg.lstsq(design[keep], ring[keep], rcond=None)[0]
-    y, x = _unit(rows, height)[:, None], _unit(cols, width)[None, :]
-    c = coefficients
-    surface = c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
-    deviation = grayscale - surface
-    threshold = max(MIN_CONTRAST, NOISE_SIGMAS * _noise_level(grayscale))
-    # Each side counts only what its own paper model calls ink: a lit patch of paper broader than the paper
-    # window (a shadow's other side) is lighter than the surface but is no light ink.
-    darker = float((np.maximum(dark - threshold, 0) * (deviation < -threshold)).sum())
-    lighter = float((np.maximum(light - threshold, 0) * (deviation > threshold)).sum())
-    return lighter < LIGHT_INK_EVIDENCE * max(darker, MIN_CONTRAST)
+        tolerance = max(3 * spread, MIN_CONTRAST / 2)
+        coefficients = np.linalg.lstsq(
+            design[np.abs(residual) <= tolerance], ring[np.abs(residual) <= tolerance], rcond=None
+        )[0]
+    return coefficients, tolerance
+
+
+def _quadratic_terms(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.stack(np.broadcast_arrays(np.ones_like(x * y), x, y, x * x, y * y, x * y), axis=-1)
+
+
+def _surface(coefficients: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) the fitted light over an image of ``shape``, clipped to [0, 1]."""
+    height, width = shape
+    y = _unit(np.arange(height), height)[:, None]
+    x = _unit(np.arange(width), width)[None, :]
+    return np.clip(_quadratic_terms(y, x) @ coefficients, 0, 1).astype(np.float32)
 
 
 def _unit(index: np.ndarray, size: int) -> np.ndarray:
@@ -430,30 +439,67 @@ def _unit(index: np.ndarray, size: int) -> np.ndarray:
     return (2 * index / max(size - 1, 1) - 1).astype(np.float64)
 
 
-def _paper(grayscale: np.ndarray, dark_ink: bool) -> np.ndarray:
+def _ink_is_dark(deviation: np.ndarray, dark: np.ndarray, light: np.ndarray) -> bool:
+    """Whether the ink is darker than the paper, from each pixel's ``deviation`` from the border's light.
+
+    Dark ink on light paper unless the pixels lighter than the surface clearly outweigh the darker ones: on a
+    page with no ink both are noise, and the dark-ink model handles a blank sheet's shadows and vignetting.
+    Each side counts only what its own paper model calls ink: a lit patch of paper broader than the paper
+    window (a shadow's other side) is lighter than the surface but is no light ink, and one narrower than the
+    window is still far broader than a pen's stroke.
+    """
+    threshold = max(MIN_CONTRAST, NOISE_SIGMAS * _noise_level(deviation))
+    darker = float((np.maximum(dark - threshold, 0) * (deviation < -threshold)).sum())
+    lighter_ink = (light > threshold) & (deviation > threshold)
+    lighter = float((np.maximum(light - threshold, 0) * lighter_ink).sum())
+    if lighter < LIGHT_INK_EVIDENCE * max(darker, MIN_CONTRAST):
+        return True
+    if darker < MIN_INK_PIXELS * MIN_CONTRAST:
+        return False  # nothing darker than the paper at all: light ink (a canvas, MNIST itself)
+    # Both sides hold ink; pen strokes are thin: "light ink" with a solid block 0.3 of the image wide is
+    # lit paper beside a shadow, and the darker pixels are the ink.
+    block = max(2, round(MAX_STROKE_SHARE * max(deviation.shape)))
+    return bool(ndimage.minimum_filter(lighter_ink, size=block, mode="constant").any())
+
+
+def _edges_without_strokes(grayscale: np.ndarray, surface: np.ndarray, tolerance: float, depth: int) -> np.ndarray:
+    """The image with strokes that run along its edge replaced by the border's light, to be copied outwards.
+
+    A border pixel far from the fitted light is ink (or shadow). Where the pixel ``depth`` inwards is
+    paper again, the dark run is thin across the edge; along most of a side it is a stroke lying along it, as
+    a tight crop's bar of a 7. Copied outwards it would become a band wider than the window that no closing
+    removes, so the light is copied instead. A shadow reaches far inwards (only its tip is thin) and is copied
+    as it is, so the paper model keeps its edge; so is a stroke that merely touches the side.
+    """
+    edges = grayscale.copy()
+    height, width = grayscale.shape
+    depth_y, depth_x = min(max(depth, 1), height - 1), min(max(depth, 1), width - 1)
+    off = np.abs(grayscale - surface) > tolerance
+    sides = [(np.s_[edge, :], np.s_[inner, :]) for edge, inner in ((0, depth_y), (height - 1, height - 1 - depth_y))]
+    sides += [(np.s_[:, edge], np.s_[:, inner]) for edge, inner in ((0, depth_x), (width - 1, width - 1 - depth_x))]
+    for edge, inner in sides:
+        thin = off[edge] & ~off[inner]
+        if thin.mean() >= EDGE_RUN_SHARE:  # a stroke along most of the side, not the thin tip of a shadow
+            edges[edge][thin] = surface[edge][thin]
+    return edges
+
+
+def _paper(grayscale: np.ndarray, edges: np.ndarray, dark_ink: bool) -> np.ndarray:
     """(H, W) estimate of the paper's brightness at every pixel, strokes removed.
 
     A closing (dilation, then erosion) lifts dark strokes narrower than the window to the paper around them
-    and leaves ramps and steps of the light unchanged; for light ink, an opening does the same. The
-    measured level is a little above the paper's mean (the window's brightest noise), which the ink threshold
-    allows for by starting from the paper's own contrast level.
+    and leaves ramps and steps of the light unchanged; for light ink, an opening does the same. The image is
+    padded by half a window with copies of ``edges`` (its edge pixels, strokes along the edge removed): scipy
+    would otherwise pad the dilated image, lifting the paper along a dark edge. The measured level is a
+    little above the paper's mean (the window's brightest noise), which the ink threshold allows for by
+    starting from the paper's own contrast level.
     """
     window = max(3, round(BACKGROUND_WINDOW * max(grayscale.shape)))
-    morphology = ndimage.grey_closing if dark_ink else ndimage.grey_opening
-    # Padded with copies of the border, which scipy would otherwise do to the dilated image (lifting the paper
-    # along a dark edge by up to half a window); the border first loses its ink, or a stroke touching the
-    # edge would be copied into a blob wider than the window.
-    border = grayscale.copy()
-    for line in (border[0], border[-1], border[:, 0], border[:, -1]):
-        line[:] = _padded(morphology, line, window)
-    return _padded(morphology, border, window)
-
-
-def _padded(morphology, values: np.ndarray, window: int) -> np.ndarray:
-    """``morphology`` of ``values`` (1-D or 2-D) over a ``window``-wide square, the edges extended first."""
     pad = window // 2 + 1
-    result = morphology(np.pad(values, pad, mode="edge"), size=(window,) * values.ndim)
-    return result[(slice(pad, -pad),) * values.ndim]
+    padded = np.pad(edges, pad, mode="edge")
+    padded[pad:-pad, pad:-pad] = grayscale
+    morphology = ndimage.grey_closing if dark_ink else ndimage.grey_opening
+    return morphology(padded, size=(window, window))[pad:-pad, pad:-pad]
 
 
 def _paper_noise(contrast: np.ndarray) -> tuple[float, float]:
@@ -559,16 +605,23 @@ def _line_pixels(ink: np.ndarray, angle: float, distance: float) -> tuple[np.nda
 
 
 def _without_specks(ink: np.ndarray) -> np.ndarray:
-    """Drop pieces of ink smaller than SPECK_SHARE of the largest (grid dots, grain, dust); none stays when no
-    piece stands out among many (a dotted grid or grain on an empty page is a pattern, not a digit)."""
+    """Drop pieces of ink smaller than SPECK_SHARE of the largest (grid dots, grain, dust) and small pieces at
+    the border far from it (the tip of a shadow in a corner); none stays when no piece stands out among many
+    (a dotted grid or grain on an empty page is a pattern, not a digit)."""
     labels, count = ndimage.label(ink, structure=np.ones((3, 3), bool))
     if count <= 1:
         return ink
     sizes = np.bincount(labels.ravel())[1:]
     if count >= PATTERN_PIECES and sizes.max() < PATTERN_RATIO * np.median(sizes):
         return np.zeros_like(ink)
-    keep = np.concatenate([[False], sizes >= SPECK_SHARE * sizes.max()])
-    return keep[labels]
+    keep = sizes >= SPECK_SHARE * sizes.max()
+    largest = labels == np.argmax(sizes) + 1
+    distance = ndimage.distance_transform_edt(~largest)
+    far = ndimage.minimum(distance, labels, index=np.arange(1, count + 1)) > FAR_SHARE * max(ink.shape)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    at_border = np.isin(np.arange(1, count + 1), border)
+    keep &= ~(far & at_border & (sizes < sizes.max() / 2))
+    return np.concatenate([[False], keep])[labels]
 
 
 # --- 3. MNIST geometry: crop, fit in 20 px, centre the mass in 28 px ---------------------------------------

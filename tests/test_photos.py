@@ -1,0 +1,68 @@
+"""Uploads as people make them (bnn.photos): tight crops, uneven light, shadows, ruled and squared paper, pens.
+
+Generated from MNIST test digits (the pipeline's settings were chosen on validation digits, never on these) and
+read with the shipped MLPs exactly as the Upload tab reads a file (`bnn.evaluate.photo_report`, also
+`python -m bnn photos`). Per condition: no digit refused as blank, accuracy within a point of the same digits on
+plain, evenly lit paper, and the same condition with no digit refused as blank every time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bnn
+from bnn.config import KINDS
+from bnn.data import Dataset
+from bnn.evaluate import format_photo_table, photo_report
+from bnn.photos import CONDITIONS, photo, photo_corpus
+from bnn.preprocess import BlankImageError, preprocess_image
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+NUM_DIGITS, NUM_BLANKS, NUM_SAMPLES, SEED = 300, 30, 30, 0  # python -m bnn photos's defaults: the README's table
+MAX_ACCURACY_LOSS = 0.01  # one point below plain paper
+NETWORKS = [f"mlp-{kind}" for kind in KINDS]
+
+
+@pytest.fixture(scope="module")
+def report(mnist) -> dict:
+    digits = Dataset(mnist.test.images[:NUM_DIGITS], mnist.test.labels[:NUM_DIGITS])
+    models = {f"mlp-{kind}": bnn.load_model(kind, "mlp") for kind in KINDS}
+    return photo_report(models, digits, NUM_SAMPLES, SEED, NUM_BLANKS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("condition", [name for name in CONDITIONS if name != "plain"])
+def test_uploads_are_read_as_well_as_on_plain_paper(report, condition):
+    found, plain = report["conditions"][condition], report["conditions"]["plain"]
+    assert found["refused"] == 0
+    for name in NETWORKS:
+        loss = plain["accuracy"][name] - found["accuracy"][name]
+        assert loss <= MAX_ACCURACY_LOSS, f"{name}: {found['accuracy'][name]:.3f} vs {plain['accuracy'][name]:.3f}"
+
+
+@pytest.mark.slow
+def test_every_empty_page_is_blank_and_plain_paper_is_read_well(report):
+    plain = report["conditions"]["plain"]
+    assert plain["refused"] == 0 and min(plain["accuracy"].values()) >= 0.97
+    assert all(row["blanks_refused"] == NUM_BLANKS for row in report["conditions"].values())
+
+
+@pytest.mark.slow
+def test_readme_shows_the_measured_table(report):
+    assert format_photo_table(report) in README.read_text()
+
+
+@pytest.mark.parametrize("condition", list(CONDITIONS))
+def test_the_same_conditions_without_a_digit_are_blank(condition):
+    for index in range(5):
+        with pytest.raises(BlankImageError):
+            preprocess_image(photo(np.zeros((28, 28), np.float32), condition, np.random.default_rng(index)))
+
+
+def test_the_corpus_is_deterministic(mnist):
+    digits = mnist.test.images[:3]
+    assert photo_corpus(digits, seed=5) == photo_corpus(digits, seed=5)
+    assert photo_corpus(digits, seed=5)["hard shadow edge"] != photo_corpus(digits, seed=6)["hard shadow edge"]
