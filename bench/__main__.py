@@ -1,6 +1,7 @@
 """Run the benchmarks, print one table and write JSON: ``python -m bench [--quick] [--output PATH]``.
 
-Parts: predictive (latency against the naive loop, throughput), training (epoch time against a
+Parts: predictive (latency against the naive loop, throughput), preprocess (a phone photo and a canvas
+drawing through preprocess_image), training (epoch time against a
 batch-size-1 eager loop), memory (peak resident memory of the T = 1000 predictive), app
 (``bench/app.py``: cold start and input-to-charts time of the Streamlit page) and load (``bench/load.py``:
 answered strokes per second, latency, server CPU and memory with 1 to 64 sessions on the app's WebSocket,
@@ -28,7 +29,7 @@ from pathlib import Path
 from bench.text import plain
 from bnn.environment import environment  # importing bnn sets TF_USE_LEGACY_KERAS before TensorFlow loads
 
-PARTS = ("predictive", "training", "memory", "app", "load")
+PARTS = ("predictive", "preprocess", "training", "memory", "app", "load")
 DEFAULT_OUTPUT = Path("reports/bench.json")
 
 

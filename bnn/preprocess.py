@@ -47,7 +47,8 @@ LIGHT_INK_EVIDENCE = 2.0  # light ink needs this many times the darker pixels' m
 EDGE_RUN_SHARE = 0.6  # ... and running along this share of a side: replaced by the light before padding
 EDGE_STROKE_SHARE = 0.12  # of the longer side: a dark run at the edge thinner than this across it is a stroke
 MAX_STROKE_SHARE = 0.3  # of the longer side: no pen stroke holds a solid square this wide
-SURFACE_FIT_PASSES = 3  # fits of the border's light, each without the border pixels far from the last
+SURFACE_FIT_PASSES = 3
+UNIFORM_BORDER_SHARE = 0.75  # a border this much at one exact level is a digital image's: no light to model  # fits of the border's light, each without the border pixels far from the last
 MIN_INK_PIXELS = 4  # fewer ink pixels than a 2x2 dot is a speck of noise, not a digit: blank
 INK_PEAK_RATIO = 1.6  # the darkest ink must pass the ink threshold by this factor: a pen's, not the grain's
 SPECK_SHARE = 0.02  # pieces of ink smaller than this share of the largest piece are dots or grain, not strokes
@@ -365,11 +366,11 @@ def _separate_ink(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, 
     4. Specks far smaller than the digit (a dotted grid, grain) are dropped; no ink left means blank, and so
        does ink that nowhere rises well above the threshold (blotches of the paper).
     """
-    contrast, inverted, background = _contrast(grayscale)
+    contrast, inverted, background, digital = _contrast(grayscale)
     paper_level, noise = _paper_noise(contrast)
     threshold = max(MIN_CONTRAST, paper_level + NOISE_SIGMAS * noise)
     ink = contrast > threshold
-    ruling = _ruling(ink, contrast)
+    ruling = _ruling(ink, contrast) if not digital or _straight_lines(ink) else np.zeros_like(ink)
     ink &= ~ruling
     ink = _without_specks(ink)
     if np.count_nonzero(ink) < MIN_INK_PIXELS or contrast[ink].max() < INK_PEAK_RATIO * threshold:
@@ -382,24 +383,32 @@ def _separate_ink(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, 
     return normalised, inverted, background, ruling
 
 
-def _contrast(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
-    """(H, W) luminance -> ((H, W) how much more ink-like than the paper around it, inverted, paper estimate)."""
-    coefficients, tolerance = _border_light(grayscale)
-    surface = _surface(coefficients, grayscale.shape)
-    edges = _edges_without_strokes(grayscale, surface, tolerance, round(EDGE_STROKE_SHARE * max(grayscale.shape)))
-    dark_paper, light_paper = _paper(grayscale, edges, dark_ink=True), _paper(grayscale, edges, dark_ink=False)
+def _contrast(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, bool]:
+    """(H, W) luminance -> ((H, W) how much more ink-like than the paper around it, inverted, paper estimate,
+    digital). A digital image (its border one exact level: a canvas, a clean scan) has flat paper: it skips
+    the paper model, and looks for ruled lines only if two rows or columns are mostly ink (`_straight_lines`):
+    a canvas drawing takes a few milliseconds."""
+    coefficients, tolerance, uniform = _border_light(grayscale)
+    if uniform:  # a digital image (a canvas, a scan to pure white): the paper is its border's one level
+        surface = dark_paper = light_paper = np.full(grayscale.shape, coefficients[0], np.float32)
+    else:
+        surface = _surface(coefficients, grayscale.shape)
+        depth = round(EDGE_STROKE_SHARE * max(grayscale.shape))
+        edges = _edges_without_strokes(grayscale, surface, tolerance, depth)
+        dark_paper, light_paper = _paper(grayscale, edges, dark_ink=True), _paper(grayscale, edges, dark_ink=False)
     # dark ink: the share of the paper's light it absorbs, the same in light and in shadow
     dark = (dark_paper - grayscale) / np.maximum(dark_paper, MIN_PAPER_LEVEL)
     # light ink on dark paper (a canvas, a screen, chalk): how much lighter than the paper around it
     light = grayscale - light_paper
     if _ink_is_dark(grayscale - surface, dark, light):
-        return dark, True, dark_paper
-    return light, False, light_paper
+        return dark, True, dark_paper, uniform
+    return light, False, light_paper, uniform
 
 
-def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float]:
-    """The coefficients of a quadratic surface of the light fitted to the image's border (see `_surface`), and
-    how far from it a border pixel may be and still count as paper.
+def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """The coefficients of a quadratic surface of the light fitted to the image's border (see `_surface`), how
+    far from it a border pixel may be and still count as paper, and whether UNIFORM_BORDER_SHARE of the border
+    is one exact level (a digital image: then the surface is that level and nothing is fitted).
 
     The border is (mostly) paper even when a tight crop lets strokes touch it: starting from its median, each
     fit leaves out the border pixels far from the last one, so those strokes do not bend the surface. A
@@ -412,6 +421,8 @@ def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float]:
     ring = grayscale[ring_rows, ring_cols.astype(int)]
     design = _quadratic_terms(_unit(ring_rows, height), _unit(ring_cols, width))
     coefficients = np.array([np.median(ring), 0, 0, 0, 0, 0])
+    if np.count_nonzero(ring == coefficients[0]) >= UNIFORM_BORDER_SHARE * ring.size:
+        return coefficients, MIN_CONTRAST / 2, True  # most of the border is one exact level: no light to fit
     for _ in range(SURFACE_FIT_PASSES):
         residual = ring - design @ coefficients
         spread = 1.4826 * float(np.median(np.abs(residual)))
@@ -419,7 +430,7 @@ def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float]:
         coefficients = np.linalg.lstsq(
             design[np.abs(residual) <= tolerance], ring[np.abs(residual) <= tolerance], rcond=None
         )[0]
-    return coefficients, tolerance
+    return coefficients, tolerance, False
 
 
 def _quadratic_terms(y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -431,7 +442,9 @@ def _surface(coefficients: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     height, width = shape
     y = _unit(np.arange(height), height)[:, None]
     x = _unit(np.arange(width), width)[None, :]
-    return np.clip(_quadratic_terms(y, x) @ coefficients, 0, 1).astype(np.float32)
+    c = coefficients
+    light = c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
+    return np.clip(light, 0, 1).astype(np.float32)
 
 
 def _unit(index: np.ndarray, size: int) -> np.ndarray:
@@ -567,6 +580,15 @@ def _ruling(ink: np.ndarray, contrast: np.ndarray) -> np.ndarray:
     return ruling
 
 
+def _straight_lines(ink: np.ndarray) -> bool:
+    """Whether two separate rows (or columns) are ink over LINE_MIN_SPAN of the image: ruling drawn digitally."""
+    for share in (ink.mean(axis=1), ink.mean(axis=0)):
+        rows = share >= LINE_MIN_SPAN
+        if np.count_nonzero(rows[1:] & ~rows[:-1]) + rows[0] >= 2:  # starts of runs of such rows
+            return True
+    return False
+
+
 def _line_pixels(ink: np.ndarray, angle: float, distance: float) -> tuple[np.ndarray, int] | None:
     """The ink pixels of the line x cos(angle) + y sin(angle) = distance and its thickness, if it is thin."""
     height, width = ink.shape
@@ -615,12 +637,12 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
     if count >= PATTERN_PIECES and sizes.max() < PATTERN_RATIO * np.median(sizes):
         return np.zeros_like(ink)
     keep = sizes >= SPECK_SHARE * sizes.max()
-    largest = labels == np.argmax(sizes) + 1
-    distance = ndimage.distance_transform_edt(~largest)
-    far = ndimage.minimum(distance, labels, index=np.arange(1, count + 1)) > FAR_SHARE * max(ink.shape)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    at_border = np.isin(np.arange(1, count + 1), border)
-    keep &= ~(far & at_border & (sizes < sizes.max() / 2))
+    suspects = keep & np.isin(np.arange(1, count + 1), border) & (sizes < sizes.max() / 2)
+    if suspects.any():  # small pieces at the border: measure how far they are from the largest
+        distance = ndimage.distance_transform_edt(labels != np.argmax(sizes) + 1)
+        far = ndimage.minimum(distance, labels, index=np.arange(1, count + 1)) > FAR_SHARE * max(ink.shape)
+        keep &= ~(suspects & far)
     return np.concatenate([[False], keep])[labels]
 
 

@@ -260,3 +260,18 @@ def test_one_percentile_helper_serves_every_part():
     assert percentiles([1.0, 2.0, 3.0, 4.0]) == {"p50": 2.5, "p90": 3.7, "min": 1.0, "max": 4.0, "count": 4}
     assert percentiles([], (50, 95)) == {"p50": None, "p95": None, "min": None, "max": None, "count": 0}
     assert predictive.summary_ms([0.001, 0.003])["repeats"] == 2  # milliseconds, and the committed key
+
+
+@pytest.mark.slow
+def test_preprocessing_is_timed_on_a_phone_photo_and_a_canvas_against_the_targets():
+    from bench import preprocess as preprocess_bench
+
+    result = preprocess_bench.run(quick=True)
+    assert result["repeats"] == 3 and result["phone_jpeg_bytes"] > 100_000
+    for name, target in preprocess_bench.TARGETS_MS.items():
+        timing = result[f"{name}_ms"]
+        assert timing["count"] == 3 and 0 < timing["min"] <= timing["p50"] <= timing["max"]
+        assert result["targets_met"][name] == (timing["p50"] <= target)
+    assert result["photo_to_canvas_ratio"] == result["phone_jpeg_4000x3000_ms"]["p50"] / result["canvas_280_ms"]["p50"]
+    lines = preprocess_bench.table_lines(result)
+    assert "4000 x 3000 phone JPEG" in lines[0] and "280 x 280 canvas" in lines[1] and "load average" in lines[2]
