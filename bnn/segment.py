@@ -86,6 +86,8 @@ def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX
             inside = [n for n, g in enumerate(groups, 1) if min(p.left for p in g) <= centre < max(p.right for p in g)]
             lookup[piece.label] = inside[0] if inside else -1
     core = lookup[labels]
+    if score is not None:
+        core = _merge_halves(ink, core, len(groups), digit_height, score)
     core = _cut_touching(ink, core, len(groups), digit_height, score)
     if core.max() > max_digits:
         raise TooManyDigitsError(
@@ -174,6 +176,32 @@ def _with_short_groups_joined(groups: list[list[_Piece]], digit_height: float) -
     return groups
 
 
+def _merge_halves(ink: np.ndarray, core: np.ndarray, count: int, digit_height: float, score: Score) -> np.ndarray:
+    """Core group numbers with neighbours joined when together they are no wider than one digit and the network
+    reads them as one digit (surely, and better than as two): the halves of a digit written in two strokes."""
+    numbers = _left_to_right(core)
+    columns = [np.flatnonzero((core == number).any(axis=0)) for number in numbers]
+    pairs = [
+        index
+        for index in range(len(numbers) - 1)
+        if columns[index + 1][-1] + 1 - columns[index][0] <= MAYBE_WIDE_RATIO * digit_height
+    ]
+    if not pairs:
+        return core
+    images = []
+    for index in pairs:
+        left, right = core == numbers[index], core == numbers[index + 1]
+        images += [digit_field(np.where(left | right, ink, 0)), digit_field(np.where(left, ink, 0))]
+        images.append(digit_field(np.where(right, ink, 0)))
+    probabilities = np.asarray(score(np.stack(images)), np.float64).max(axis=1).reshape(len(pairs), 3)
+    core = core.copy()
+    for index, (together, left, right) in zip(pairs, probabilities, strict=True):
+        if together >= SURE_AS_ONE and together > left * right and numbers[index] != numbers[index + 1]:
+            core[core == numbers[index + 1]] = numbers[index]
+            numbers[index + 1] = numbers[index]  # a chain of halves joins into one
+    return core
+
+
 def _cut_touching(
     ink: np.ndarray, core: np.ndarray, count: int, digit_height: float, score: Score | None
 ) -> np.ndarray:
@@ -185,6 +213,8 @@ def _cut_touching(
         number, depth = pending.pop()
         mask = core == number
         cols = np.flatnonzero(mask.any(axis=0))
+        if cols.size == 0:  # joined to its neighbour by _merge_halves
+            continue
         left, right = cols[0], cols[-1] + 1
         if depth >= MAX_CUT_DEPTH or right - left <= MAYBE_WIDE_RATIO * digit_height:
             continue
