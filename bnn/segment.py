@@ -28,11 +28,12 @@ from bnn.preprocess import CROP_THRESHOLD, BlankImageError, ImageInput, digit_fi
 Score = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) digits -> (N, 10) class probabilities
 
 SPECK_SIZE = 0.25  # a piece whose longest side is below this share of the tallest piece's height is a speck
-MERGE_OVERLAP = 0.5  # pieces overlapping by this share of the narrower one's width are one digit
+MERGE_OVERLAP = 0.5  # pieces overlapping by this share of the narrower one's width are one digit ...
+STACKED_OVERLAP = 0.2  # ... and so are pieces overlapping at all, one above the other (sharing this share of rows)
 SHORT_GROUP = 0.4  # a group less tall than this share of the tallest group is part of a neighbour
-WIDE_RATIO = 1.25  # a group wider than this many times the tallest group's height holds touching digits ...
-MAYBE_WIDE_RATIO = 0.9  # ... and one wider than this does when the network reads it better as two ...
-SURE_AS_ONE = 0.9  # ... unless it reads it as one digit with at least this probability
+WIDE_RATIO = 1.6  # a group wider than this many times the tallest group's height holds touching digits ...
+MAYBE_WIDE_RATIO = 1.0  # ... and one wider than this does when the network reads it better as two ...
+SURE_AS_ONE = 0.8  # ... unless it reads it as one digit with at least this probability
 MIN_PART = 0.2  # a cut leaves at least this share of the digits' height of columns on either side
 CUT_CANDIDATES = 5  # the thinnest columns tried as cuts, each at least CUT_SPACING of the height from the others
 CUT_SPACING = 0.1
@@ -88,6 +89,7 @@ def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX
     core = lookup[labels]
     if score is not None:
         core = _merge_halves(ink, core, len(groups), digit_height, score)
+        digit_height = max(digit_height, _tallest(core))  # joined halves are as tall as the digit they make
     core = _cut_touching(ink, core, len(groups), digit_height, score)
     if core.max() > max_digits:
         raise TooManyDigitsError(
@@ -97,10 +99,11 @@ def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX
     owner = _nearest_owner(core) * (ink > 0)
     owner[owner < 0] = 0
     numbers = _left_to_right(core)
+    found = ndimage.find_objects(np.maximum(core, 0))
     boxes, digits = [], []
     for number in numbers:
-        rows, cols = np.nonzero(core == number)
-        boxes.append((int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1))
+        rows, cols = found[number - 1]
+        boxes.append((rows.start, cols.start, rows.stop, cols.stop))
         digits.append(digit_field(np.where(owner == number, ink, 0)))
     relabel = np.zeros(core.max() + 2, np.int32)  # owner numbered left to right
     relabel[np.array(numbers)] = np.arange(1, len(numbers) + 1)
@@ -135,13 +138,17 @@ class _Piece:
 
 def _grouped(pieces: list[_Piece]) -> list[list[_Piece]]:
     """Pieces sorted by their left edge, merged while each overlaps the group's columns by MERGE_OVERLAP of the
-    narrower of the two."""
+    narrower of the two, or lies above or below it (digits of a number stand side by side, strokes of a digit
+    also one above the other)."""
     groups: list[list[_Piece]] = []
     for piece in sorted(pieces, key=lambda piece: piece.left):
         if groups:
             left, right = min(p.left for p in groups[-1]), max(p.right for p in groups[-1])
+            top, bottom = min(p.top for p in groups[-1]), max(p.top + p.height for p in groups[-1])
             overlap = min(right, piece.right) - piece.left
-            if overlap >= MERGE_OVERLAP * min(right - left, piece.width):
+            beside = min(bottom, piece.top + piece.height) - max(top, piece.top)  # rows both span
+            stacked = overlap > 0 and beside <= STACKED_OVERLAP * min(bottom - top, piece.height)
+            if overlap >= MERGE_OVERLAP * min(right - left, piece.width) or stacked:
                 groups[-1].append(piece)
                 continue
         groups.append([piece])
@@ -180,11 +187,12 @@ def _merge_halves(ink: np.ndarray, core: np.ndarray, count: int, digit_height: f
     """Core group numbers with neighbours joined when together they are no wider than one digit and the network
     reads them as one digit (surely, and better than as two): the halves of a digit written in two strokes."""
     numbers = _left_to_right(core)
-    columns = [np.flatnonzero((core == number).any(axis=0)) for number in numbers]
+    found = ndimage.find_objects(np.maximum(core, 0))
+    columns = [found[number - 1][1] for number in numbers]
     pairs = [
         index
         for index in range(len(numbers) - 1)
-        if columns[index + 1][-1] + 1 - columns[index][0] <= MAYBE_WIDE_RATIO * digit_height
+        if columns[index + 1].stop - columns[index].start <= MAYBE_WIDE_RATIO * digit_height
     ]
     if not pairs:
         return core
@@ -200,6 +208,12 @@ def _merge_halves(ink: np.ndarray, core: np.ndarray, count: int, digit_height: f
             core[core == numbers[index + 1]] = numbers[index]
             numbers[index + 1] = numbers[index]  # a chain of halves joins into one
     return core
+
+
+def _tallest(core: np.ndarray) -> int:
+    """The height of the tallest group of core pixels."""
+    boxes = [box for box in ndimage.find_objects(np.maximum(core, 0)) if box is not None]
+    return max(rows.stop - rows.start for rows, _ in boxes)
 
 
 def _cut_touching(
@@ -284,7 +298,7 @@ def _nearest_owner(core: np.ndarray) -> np.ndarray:
 
 
 def _left_to_right(core: np.ndarray) -> list[int]:
-    """The positive core numbers ordered by their ink's centre column."""
-    numbers = [int(n) for n in np.unique(core) if n > 0]
-    centres = ndimage.center_of_mass(np.ones(core.shape), core, numbers)
-    return [number for _, number in sorted(zip([c[1] for c in centres], numbers, strict=True))]
+    """The positive core numbers ordered by the centre of their bounding box's columns."""
+    found = ndimage.find_objects(np.maximum(core, 0))
+    centres = {number: box[1].start + box[1].stop for number, box in enumerate(found, start=1) if box is not None}
+    return sorted(centres, key=centres.get)
