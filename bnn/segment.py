@@ -33,7 +33,8 @@ STACKED_OVERLAP = 0.2  # ... and so are pieces overlapping at all, one above the
 SHORT_GROUP = 0.4  # a group less tall than this share of the tallest group is part of a neighbour
 WIDE_RATIO = 1.6  # a group wider than this many times the tallest group's height holds touching digits ...
 MAYBE_WIDE_RATIO = 1.0  # ... and one wider than this does when the network reads it better as two ...
-SURE_AS_ONE = 0.8  # ... unless it reads it as one digit with at least this probability
+SURE_AS_ONE = 0.8  # ... unless it reads it as one digit with at least this probability (up to SURE_WIDE_RATIO)
+SURE_WIDE_RATIO = 1.2  # wider than this, only the comparison of one digit with two counts (few digits are as wide)
 MIN_PART = 0.2  # a cut leaves at least this share of the digits' height of columns on either side
 CUT_CANDIDATES = 5  # the thinnest columns tried as cuts, each at least CUT_SPACING of the height from the others
 CUT_SPACING = 0.1
@@ -235,7 +236,8 @@ def _cut_touching(
         whole = None if right - left > WIDE_RATIO * digit_height else np.where(mask, ink, 0)
         if whole is not None and score is None:
             continue
-        cut = _best_cut(ink, mask, digit_height, left, right, score, whole)
+        unless_sure = right - left <= SURE_WIDE_RATIO * digit_height
+        cut = _best_cut(ink, mask, digit_height, left, right, score, whole, unless_sure)
         if cut is None:
             continue
         core[mask & (np.arange(core.shape[1])[None, :] >= cut)] = next_number
@@ -252,10 +254,12 @@ def _best_cut(
     right: int,
     score: Score | None,
     whole: np.ndarray | None = None,
+    unless_sure: bool = True,
 ) -> int | None:
     """The column at which to cut a group of touching digits: of the thinnest columns, the one whose two parts the
     network reads with the highest joint probability (the thinnest, without ``score``). Given the ``whole`` group's
-    ink, None unless that joint probability beats the network's reading of the group as one digit."""
+    ink, None unless that joint probability beats the network's reading of the group as one digit (and, when
+    ``unless_sure``, that reading is below SURE_AS_ONE)."""
     margin = max(1, round(MIN_PART * height))
     inside = np.arange(left + margin, right - margin)
     if inside.size == 0:
@@ -286,7 +290,7 @@ def _best_cut(
     probabilities = np.asarray(score(np.stack(images)), np.float64).max(axis=1)
     joint = probabilities[: 2 * len(kept)].reshape(len(kept), 2).prod(axis=1)
     best = int(np.argmax(joint))
-    if whole is not None and (joint[best] <= probabilities[-1] or probabilities[-1] >= SURE_AS_ONE):
+    if whole is not None and (joint[best] <= probabilities[-1] or unless_sure and probabilities[-1] >= SURE_AS_ONE):
         return None
     return kept[best]
 
