@@ -74,11 +74,8 @@ def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX
     groups = _grouped(strokes)
     digit_height = float(max(_extent(group)[1] for group in groups))
     groups = _with_short_groups_joined(groups, digit_height)
-    if len(groups) > max_digits:
-        raise TooManyDigitsError(
-            f"Found {len(groups)} separate digits, more than the {max_digits} a number may have here: "
-            f"write at most {max_digits} digits, or read the number in parts."
-        )
+    if len(groups) > max_digits:  # before any network reads a candidate
+        raise _too_many(len(groups), max_digits)
     lookup = np.zeros(count + 1, np.int32)  # group number (from 1) of each piece; -1 for a dropped speck
     for number, group in enumerate(groups, start=1):
         lookup[[piece.label for piece in group]] = number
@@ -89,17 +86,14 @@ def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX
             lookup[piece.label] = inside[0] if inside else -1
     core = lookup[labels]
     if score is not None:
-        core = _merge_halves(ink, core, len(groups), digit_height, score)
+        core = _merge_halves(ink, core, digit_height, score)
         digit_height = max(digit_height, _tallest(core))  # joined halves are as tall as the digit they make
     core = _cut_touching(ink, core, len(groups), digit_height, score)
-    if core.max() > max_digits:
-        raise TooManyDigitsError(
-            f"Found {core.max()} digits, more than the {max_digits} a number may have here: "
-            f"write at most {max_digits} digits, or read the number in parts."
-        )
+    numbers = _left_to_right(core)
+    if len(numbers) > max_digits:
+        raise _too_many(len(numbers), max_digits)
     owner = _nearest_owner(core) * (ink > 0)
     owner[owner < 0] = 0
-    numbers = _left_to_right(core)
     found = ndimage.find_objects(np.maximum(core, 0))
     boxes, digits = [], []
     for number in numbers:
@@ -109,6 +103,13 @@ def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX
     relabel = np.zeros(core.max() + 2, np.int32)  # owner numbered left to right
     relabel[np.array(numbers)] = np.arange(1, len(numbers) + 1)
     return Segmentation(ink, relabel[owner], tuple(boxes), np.stack(digits).astype(np.float32))
+
+
+def _too_many(count: int, max_digits: int) -> TooManyDigitsError:
+    return TooManyDigitsError(
+        f"Found {count} digits, more than the {max_digits} a number may have here: "
+        f"write at most {max_digits} digits, or read the number in parts."
+    )
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def _with_short_groups_joined(groups: list[list[_Piece]], digit_height: float) -
     return groups
 
 
-def _merge_halves(ink: np.ndarray, core: np.ndarray, count: int, digit_height: float, score: Score) -> np.ndarray:
+def _merge_halves(ink: np.ndarray, core: np.ndarray, digit_height: float, score: Score) -> np.ndarray:
     """Core group numbers with neighbours joined when together they are no wider than one digit and the network
     reads them as one digit (surely, and better than as two): the halves of a digit written in two strokes."""
     numbers = _left_to_right(core)

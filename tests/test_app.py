@@ -172,6 +172,10 @@ class FakeCanvas:
         self.calls.append(arguments)
         return types.SimpleNamespace(json_data={"objects": self.objects}, image_bytes=self.image)
 
+    def last(self, key: str) -> dict:
+        """The arguments of the latest call for the canvas with this key (the Draw and Number tabs each have one)."""
+        return next(call for call in reversed(self.calls) if call["key"] == key)
+
 
 def canvas_png(image: Image.Image) -> bytes:
     """What the canvas sends: an RGBA PNG, opaque black background, white strokes."""
@@ -192,7 +196,7 @@ def test_drawing_a_digit_shows_both_verdicts_and_the_charts(fake_canvas):
     canvas = fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
     app = open_app("Draw")
     assert_no_exception(app)
-    arguments = canvas.calls[-1]
+    arguments = canvas.last("canvas")
     assert arguments["key"] == "canvas" and arguments["drawing_mode"] == "freedraw"
     assert arguments["update_streamlit"] is True and arguments["return_image_data"] is True
     assert (arguments["stroke_color"], arguments["background_color"]) == ("#FFFFFF", "#000000")
@@ -201,7 +205,7 @@ def test_drawing_a_digit_shows_both_verdicts_and_the_charts(fake_canvas):
     assert len(charts(result(app, "result-draw"))) == CHARTS_PER_RESULT
     brush = next(slider for slider in app.main.slider if slider.label == "Brush width")
     brush.set_value(30).run()
-    assert canvas.calls[-1]["stroke_width"] == 30
+    assert canvas.last("canvas")["stroke_width"] == 30
 
 
 def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_before_images_and_charts(
@@ -580,7 +584,7 @@ def test_the_number_tab_reads_each_digit_and_charts_the_sampled_readings(fake_ca
     canvas = fake_canvas([{"type": "path"}], number_png(mnist, [0, 1, 2, 3], [10, 14, 8]))
     app = open_app("Number")
     assert_no_exception(app)
-    wide = next(call for call in canvas.calls if call["key"] == "number-canvas")
+    wide = canvas.last("number-canvas")
     assert wide["width"] == 3 * config.CANVAS["width"] and wide["drawing_mode"] == "freedraw"
     verdict = texts(result(app, "verdict-number"))
     assert "Bayesian: **7210**" in verdict and "deterministic: **7210**" in verdict
