@@ -390,6 +390,64 @@ def draw_panel(choices: Choices, is_open: bool) -> None:
             show_input("draw", outcome, choices, blank_prompt=DRAW_PROMPT)
 
 
+# --- the Number tab: a whole number, digit by digit ---------------------------------------------------------
+
+NUMBER_PROMPT = (
+    f"Write a number of up to {config.MAX_DIGITS} digits on the wide canvas, left to right, or upload a photo of one."
+)
+NUMBER_SOURCES = ("Draw", "Upload a photo")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def read_number(data: bytes, choices: Choices) -> bnn.NumberReading:
+    """One image read as a whole number by the chosen method and the deterministic network."""
+    models = load_networks(choices.arch, choices.assets_dir).models
+    return bnn.read_number(
+        data, models[choices.method], choices.num_samples, choices.seed, deterministic=models["deterministic"]
+    )
+
+
+@st.fragment
+def number_panel(choices: Choices, is_open: bool) -> None:
+    """The Number tab: a wide canvas or an upload and, while the tab is open, each digit's crop and verdict and
+    the number's most frequent sampled readings."""
+    source = st.radio("Read a number from", NUMBER_SOURCES, horizontal=True, key="number-source")
+    if source == NUMBER_SOURCES[0]:
+        canvas = st_canvas(stroke_width=st.slider(**config.BRUSH_SLIDER, key="number-brush"), **config.NUMBER_CANVAS)
+        st.caption("Write the digits left to right; touching is fine. Undo and clear are in the canvas toolbar.")
+        data = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
+    else:
+        upload = st.file_uploader(
+            "Upload a photo or scan of a number",
+            type=list(config.IMAGE_SUFFIXES),
+            max_upload_size=MAX_UPLOAD_MB,
+            key="number-upload",
+        )
+        data = upload.getvalue() if upload is not None else None
+    if not is_open:
+        return
+    with st.container(key="result-number"):
+        if data is None:
+            st.info(NUMBER_PROMPT)
+            return
+        try:
+            reading = read_number(data, choices)
+        except Exception as error:  # noqa: BLE001 -- any failure becomes a message, never a traceback
+            if isinstance(error, bnn.BlankImageError):
+                st.info(NUMBER_PROMPT)
+            else:
+                expected = (bnn.InvalidImageError, bnn.TooManyDigitsError)
+                st.error(failure_message(error, expected, SOMETHING_WENT_WRONG))
+            return
+        with st.container(key="verdict-number"):
+            st.markdown(f"{answer_name(choices.method)}: {reading.headline()}")
+            (st.warning if reading.not_sure else st.success)(reading.explanation())
+            st.markdown(reading.sentence())
+        for column, position in zip(st.columns(len(reading.digits)), range(len(reading.digits)), strict=True):
+            column.image(enlarge(reading.digits[position], 112), caption=reading.digit_caption(position))
+        st.plotly_chart(plots.number_readings_figure(reading), key="number-readings", config=CHART_CONFIG)
+
+
 # --- the page ------------------------------------------------------------------------------------------------
 
 assets_dir = str(config.assets_dir())  # $BNN_ASSETS_DIR or the repository's assets/
@@ -416,8 +474,8 @@ except Exception as error:  # noqa: BLE001 -- e.g. weights that do not fit the a
     st.stop()
 st.sidebar.caption(networks.thresholds[choices.method].describe())
 
-draw_tab, upload_tab, test_tab, examples_tab, inside_tab = st.tabs(
-    ["Draw", "Upload", "Test digits", "Not digits", "Inside the model"], key="tabs", on_change="rerun"
+draw_tab, upload_tab, number_tab, test_tab, examples_tab, inside_tab = st.tabs(
+    ["Draw", "Upload", "Number", "Test digits", "Not digits", "Inside the model"], key="tabs", on_change="rerun"
 )
 # Input widgets are always rendered, so drawings and uploads survive a tab switch; results only in the open tab.
 
@@ -447,6 +505,9 @@ with upload_tab:
                 )
         if len(rows) > 1:
             table.dataframe(rows, hide_index=True)
+
+with number_tab:
+    number_panel(choices, number_tab.open)
 
 with test_tab:
     if test_tab.open:

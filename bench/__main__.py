@@ -5,7 +5,7 @@ drawing through preprocess_image), training (epoch time against a
 batch-size-1 eager loop), memory (peak resident memory of the T = 1000 predictive), app
 (``bench/app.py``: cold start and input-to-charts time of the Streamlit page) and load (``bench/load.py``:
 answered strokes per second, latency, server CPU and memory with 1 to 64 sessions on the app's WebSocket,
-directly and through nginx). Every figure is a median or a ratio of medians measured in this run, or a count
+directly and through nginx) and number (``bench/number.py``: server time of reading a 4-digit number). Every figure is a median or a ratio of medians measured in this run, or a count
 over it; the JSON records the machine it ran on.
 
 Each part is a module ``bench/<part>.py`` with ``run(quick) -> dict`` (its JSON entry), ``TITLE`` and
@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.text import plain
 from bnn.environment import environment  # importing bnn sets TF_USE_LEGACY_KERAS before TensorFlow loads
 
-PARTS = ("predictive", "preprocess", "training", "memory", "app", "load")
+PARTS = ("predictive", "preprocess", "training", "memory", "app", "load", "number")
 DEFAULT_OUTPUT = Path("reports/bench.json")
 
 

@@ -4,6 +4,7 @@
     model = bnn.load_model("bayesian")                 # or "deterministic"
     x = bnn.preprocess_image(image)                    # -> (28, 28) float32 in [0, 1]
     pred = model.predict(x[None], num_samples=100)     # -> bnn.Prediction
+    reading = bnn.read_number(image, model)            # a whole number -> bnn.NumberReading
 
 Names are imported on first use, so ``import bnn`` stays fast and TensorFlow loads only when a
 model does.
@@ -24,6 +25,9 @@ _EXPORTS = {
     "preprocess_steps": "bnn.preprocess",
     "BlankImageError": "bnn.preprocess",
     "InvalidImageError": "bnn.preprocess",
+    "read_number": "bnn.number",
+    "NumberReading": "bnn.number",
+    "TooManyDigitsError": "bnn.segment",
     "load_mnist": "bnn.data",
     "load_fashion_mnist_test": "bnn.data",
     "DataNotFoundError": "bnn.data",
@@ -36,13 +40,16 @@ __all__ = [
     "DataNotFoundError",
     "DigitModel",
     "InvalidImageError",
+    "NumberReading",
     "Prediction",
+    "TooManyDigitsError",
     "WeightsError",
     "load_fashion_mnist_test",
     "load_mnist",
     "load_model",
     "preprocess_image",
     "preprocess_steps",
+    "read_number",
 ]
 
 

@@ -115,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("files", nargs="+", type=Path, help="image files, or folders of images (not recursive)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line per file instead of the table")
+    predict.add_argument(
+        "--number", action="store_true", help="read each file as a whole number: its digits, left to right"
+    )
     predict.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
     predict.add_argument(
         "--method",
@@ -276,6 +279,8 @@ def _predict(args: argparse.Namespace) -> int:
     models = [load_model(kind, args.arch, args.assets_dir) for kind in (args.method, "deterministic")]
     thresholds = [Thresholds.from_card(model.card) for model in models]
     paths = image_paths(args.files)
+    if args.number:
+        return _predict_numbers(args, models, paths)
     bar = ProgressBar(len(paths)) if len(paths) >= config_module.PROGRESS_MIN_FILES else None
     rows, status = [], 0
     for path, problem in paths:
@@ -297,6 +302,26 @@ def _predict(args: argparse.Namespace) -> int:
             bar.advance()
     if not args.json:
         print(format_rows(rows, TABLE_COLUMNS))
+    return status
+
+
+def _predict_numbers(args: argparse.Namespace, models: list, paths: list[tuple[Path, str]]) -> int:
+    """``predict --number``: each file read as a whole number; a paragraph per file, or one JSON object per line."""
+    from bnn.number import read_number
+
+    status = 0
+    for path, problem in paths:
+        try:
+            if problem:
+                raise ValueError(problem)
+            reading = read_number(path.read_bytes(), models[0], args.num_samples, args.seed, deterministic=models[1])
+        except (OSError, ValueError) as error:  # BlankImageError and TooManyDigitsError are ValueErrors
+            status = 1
+            record, text = {"file": str(path), "error": str(error)}, f"{path}: {error}"
+        else:
+            record = {"file": str(path), "method": args.method, **reading.record()}
+            text = f"{path}: {reading.headline().replace('**', '')}\n  {reading.sentence()}"
+        print(json.dumps(record) if args.json else text, flush=True)
     return status
 
 

@@ -38,6 +38,11 @@ CANVAS = {
     "return_image_data": True,
     "key": "canvas",
 }
+# Reading a whole number (bnn.segment, bnn.number, the app's Number tab).
+MAX_DIGITS = 12  # more separate digits than this is not read as one number
+SPLIT_SAMPLES = 10  # weight samples per candidate when touching digits are cut where the network reads them best
+READINGS_SHOWN = 5  # the most frequent readings of the sampled networks that are listed and charted
+NUMBER_CANVAS = {**CANVAS, "width": 3 * CANVAS_SIZE, "key": "number-canvas"}  # the Number tab's wide canvas
 NUM_TRAIN = 55_000
 NUM_VALIDATION = 5_000
 NUM_TEST = 10_000

@@ -8,10 +8,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES, parse_network_name
+from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES, READINGS_SHOWN, parse_network_name
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.explore import Exploration
+    from bnn.number import NumberReading
     from bnn.predict import Prediction
     from bnn.verdict import Thresholds
 
@@ -44,6 +45,32 @@ def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
         title=f"Votes of T = {prediction.num_samples} sampled networks",
         xaxis=_DIGIT_AXIS,
         yaxis={"title": "votes", "range": [0, prediction.num_samples * 1.15]},
+        **_COMPACT,
+    )
+    return figure
+
+
+def number_readings_figure(reading: NumberReading, shown: int = READINGS_SHOWN) -> go.Figure:
+    """The ``shown`` numbers the T sampled networks read most often, with how many read each (the number's
+    posterior); the reading of the averaged probabilities is marked."""
+    readings = reading.sampled_readings[:shown]
+    labels = [text for text, _ in readings]
+    counts = [count for _, count in readings]
+    colours = [MODEL_COLOURS["bayesian"] if text == reading.mean_reading else "#9ecae1" for text in labels]
+    figure = go.Figure(
+        go.Bar(
+            x=labels,
+            y=counts,
+            text=[str(count) for count in counts],
+            textposition="outside",
+            marker_color=colours,
+            hovertemplate="%{x}: %{y} sampled networks<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"Most frequent readings of T = {reading.num_samples} sampled networks",
+        xaxis={"title": "number read", "type": "category"},
+        yaxis={"title": "sampled networks", "range": [0, reading.num_samples * 1.15]},
         **_COMPACT,
     )
     return figure

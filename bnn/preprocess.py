@@ -54,7 +54,8 @@ INK_PEAK_RATIO = 1.6  # the darkest ink must pass the ink threshold by this fact
 SPECK_SHARE = 0.02  # pieces of ink smaller than this share of the largest piece are dots or grain, not strokes
 FAR_SHARE = 0.15  # of the longer side: a small piece at the border this far from the largest is no stroke
 PATTERN_PIECES = 8  # this many pieces of ink ...
-PATTERN_RATIO = 4.0  # ... none more than this many times the median piece: a pattern of dots, not a digit
+PATTERN_RATIO = 4.0  # ... none more than this many times the median piece: a pattern of dots, not a digit ...
+PATTERN_MAX_EXTENT = 0.05  # ... when none spans this share of the shorter side (a number's digits are larger)
 LINE_MIN_SPAN = 0.6  # a ruled line is ink along at least this share of the image's width (or height) ...
 LINE_MAX_THICKNESS = 0.03  # ... at most this share of the shorter side thick (a digit's bar is thicker) ...
 LINE_MAX_TILT_DEGREES = 6.0  # ... and within this many degrees of the horizontal (or vertical): a tilted photo
@@ -113,6 +114,18 @@ def preprocess_steps(image: ImageInput) -> PreprocessSteps:
     resized = _resize_longest_side(cropped, DIGIT_SIZE)
     final = _centre_of_mass_field(resized)
     return PreprocessSteps(grayscale, inverted, background, ruling, normalised, cropped, resized, final)
+
+
+def ink_image(image: ImageInput) -> np.ndarray:
+    """Any image -> (H, W) float32 white ink on black at working resolution, paper, light and ruling removed:
+    the ``normalised`` stage of `preprocess_steps`, for images holding more than one digit (``bnn.segment``)."""
+    return _separate_ink(_grayscale(image))[0]
+
+
+def digit_field(ink: np.ndarray) -> NetworkInput:
+    """(H, W) white ink on black holding one digit -> (28, 28): MNIST's geometry, as `preprocess_steps` applies it
+    (crop to the ink, longest side to 20 px, centre of mass at the field's centre)."""
+    return _centre_of_mass_field(_resize_longest_side(_crop_to_ink(ink), DIGIT_SIZE))
 
 
 # --- 1. decoding: any input -> pixel values ---------------------------------------------------------------
@@ -634,7 +647,9 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
     if count <= 1:
         return ink
     sizes = np.bincount(labels.ravel())[1:]
-    if count >= PATTERN_PIECES and sizes.max() < PATTERN_RATIO * np.median(sizes):
+    extent = max(max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in ndimage.find_objects(labels))
+    small = extent < PATTERN_MAX_EXTENT * min(ink.shape)
+    if count >= PATTERN_PIECES and sizes.max() < PATTERN_RATIO * np.median(sizes) and small:
         return np.zeros_like(ink)
     keep = sizes >= SPECK_SHARE * sizes.max()
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))

@@ -28,7 +28,7 @@ from bnn.verdict import METHOD_NAMES, METHOD_SAMPLES
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 TIMEOUT = 120  # seconds per script run; the first one imports TensorFlow and loads both networks
-TABS = ["Draw", "Upload", "Test digits", "Not digits", "Inside the model"]
+TABS = ["Draw", "Upload", "Number", "Test digits", "Not digits", "Inside the model"]
 CHARTS_PER_RESULT = 4  # votes, sampled probabilities, uncertainty split, deterministic vs Bayesian
 SWEEP_TITLES = ["Rotated", "Shifted sideways", "Thinner or thicker strokes", "Partly covered by a bar"]
 
@@ -172,6 +172,10 @@ class FakeCanvas:
         self.calls.append(arguments)
         return types.SimpleNamespace(json_data={"objects": self.objects}, image_bytes=self.image)
 
+    def last(self, key: str) -> dict:
+        """The arguments of the latest call for the canvas with this key (the Draw and Number tabs each have one)."""
+        return next(call for call in reversed(self.calls) if call["key"] == key)
+
 
 def canvas_png(image: Image.Image) -> bytes:
     """What the canvas sends: an RGBA PNG, opaque black background, white strokes."""
@@ -192,7 +196,7 @@ def test_drawing_a_digit_shows_both_verdicts_and_the_charts(fake_canvas):
     canvas = fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
     app = open_app("Draw")
     assert_no_exception(app)
-    arguments = canvas.calls[-1]
+    arguments = canvas.last("canvas")
     assert arguments["key"] == "canvas" and arguments["drawing_mode"] == "freedraw"
     assert arguments["update_streamlit"] is True and arguments["return_image_data"] is True
     assert (arguments["stroke_color"], arguments["background_color"]) == ("#FFFFFF", "#000000")
@@ -201,7 +205,7 @@ def test_drawing_a_digit_shows_both_verdicts_and_the_charts(fake_canvas):
     assert len(charts(result(app, "result-draw"))) == CHARTS_PER_RESULT
     brush = next(slider for slider in app.main.slider if slider.label == "Brush width")
     brush.set_value(30).run()
-    assert canvas.calls[-1]["stroke_width"] == 30
+    assert canvas.last("canvas")["stroke_width"] == 30
 
 
 def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_before_images_and_charts(
@@ -563,3 +567,60 @@ def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_o
         verdict = texts(result(app, "verdict-upload-0"))
         assert f"{METHOD_NAMES[kind]}: 4" in verdict and "Deterministic: 4" in verdict and "Bayesian" not in verdict
         assert METHOD_SAMPLES[kind] in verdict
+
+
+# --- Number ------------------------------------------------------------------------------------------------
+
+
+def number_png(mnist, indices, gaps) -> bytes:
+    """A number of MNIST test digits as the wide canvas sends it (RGBA PNG, white on black)."""
+    from bnn import number_corpus
+
+    digits = mnist.test.images[list(indices)]
+    ink = number_corpus.number_ink(digits, np.array(gaps), 4, np.random.default_rng(0))
+    return png(Image.fromarray(number_corpus.canvas(ink)), "RGBA")
+
+
+def test_the_number_tab_reads_each_digit_and_charts_the_sampled_readings(fake_canvas, mnist):
+    canvas = fake_canvas([{"type": "path"}], number_png(mnist, [0, 1, 2, 3], [10, 14, 8]))
+    app = open_app("Number")
+    assert_no_exception(app)
+    wide = canvas.last("number-canvas")
+    assert wide["width"] == 3 * config.CANVAS["width"] and wide["drawing_mode"] == "freedraw"
+    verdict = texts(result(app, "verdict-number"))
+    assert "Bayesian: **7210**" in verdict and "deterministic: **7210**" in verdict
+    assert "of 100 sampled networks read 7210" in verdict
+    number = result(app, "result-number")
+    captions = [caption for image in number.image for caption in image.captions]
+    assert [caption.split(" ")[0] for caption in captions] == ["7", "2", "1", "0"]
+    spec = chart_spec(app, "number-readings")
+    assert spec["data"][0]["x"][0] == "7210" and sum(spec["data"][0]["y"]) <= 100
+    with pytest.raises(KeyError):
+        result(app, "result-draw")  # the Draw tab is closed: nothing read there
+
+
+def test_the_number_tab_says_when_there_are_too_many_digits_or_nothing(fake_canvas, mnist):
+    fake_canvas([{"type": "path"}], number_png(mnist, range(config.MAX_DIGITS + 1), [12] * config.MAX_DIGITS))
+    app = open_app("Number")
+    assert_no_exception(app)
+    assert f"more than the {config.MAX_DIGITS}" in result(app, "result-number").error[0].value
+    fake_canvas([], None)
+    app = open_app("Number")
+    assert result(app, "result-number").info[0].value.startswith("Write a number")
+    fake_canvas([{"type": "path"}], png(Image.new("L", (840, 280)), "RGBA"))
+    app = open_app("Number")
+    assert result(app, "result-number").info[0].value.startswith("Write a number")
+
+
+def test_the_number_tab_reads_an_uploaded_photo(mnist):
+    from bnn import number_corpus
+
+    ink = number_corpus.number_ink(mnist.test.images[[0, 1]], np.array([12]), 4, np.random.default_rng(0))
+    photo = number_corpus.paper_photo(ink, np.random.default_rng(0))
+    app = open_app("Number")
+    app.radio(key="number-source").set_value("Upload a photo").run()
+    uploader = next(widget for widget in app.file_uploader if widget.key == "number-upload")
+    uploader.set_value([("number.jpg", photo, "image/jpeg")])
+    app.run()
+    assert_no_exception(app)
+    assert "**72**" in texts(result(app, "verdict-number"))

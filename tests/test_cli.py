@@ -165,3 +165,24 @@ def test_errors_are_one_line_with_the_fix(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
     assert "Traceback" not in err
+
+
+def test_predict_number_reads_each_digit_and_the_sampled_readings(tmp_path, capsys):
+    import numpy as np
+
+    from bnn.data import load_mnist
+    from bnn.number_corpus import canvas, number_ink
+
+    digits = load_mnist().test.images[:3]  # 7, 2, 1
+    path = tmp_path / "number.png"
+    Image.fromarray(canvas(number_ink(digits, np.array([10, 10]), 4, np.random.default_rng(0)))).save(path)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (300, 100)).save(blank)
+    assert main(["predict", "--number", str(path), str(blank), "--json", "--num-samples", "20", "--seed", "0"]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records[0]["reading"] == "721" and records[0]["deterministic_reading"] == "721"
+    assert len(records[0]["digits"]) == 3 and sum(item["count"] for item in records[0]["sampled_readings"]) == 20
+    assert "blank" in records[1]["error"]
+    assert main(["predict", "--number", str(path), "--num-samples", "20", "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "721 with probability" in out and "of 20 sampled networks read" in out

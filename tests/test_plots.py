@@ -247,3 +247,20 @@ def test_every_tab_figure_builds_from_the_shipped_insight(arch):
     shift = json.loads((ASSETS_DIR / "shift.json").read_text())
     rotation = plots.rotation_figure(shift, arch=arch)
     assert {trace.name for trace in rotation.data} == {network_name(arch, kind) for kind in shipped_kinds(arch)}
+
+
+def test_number_readings_figure_shows_the_most_frequent_sampled_readings():
+    from bnn.number import NumberReading
+    from bnn.segment import Segmentation
+
+    rng = np.random.default_rng(0)
+    samples = rng.dirichlet(np.full(10, 0.3), size=(50, 3)).astype(np.float32)  # (T, 3 digits, 10): much doubt
+    segmentation = Segmentation(np.zeros((4, 4)), np.zeros((4, 4), int), ((0, 0, 1, 1),) * 3, np.zeros((3, 28, 28)))
+    reading = NumberReading(segmentation, Prediction(samples), Thresholds())
+    figure = plots.number_readings_figure(reading, shown=4)
+    bar = figure.data[0]
+    assert list(bar.x) == [text for text, _ in reading.sampled_readings[:4]]
+    assert list(bar.y) == [count for _, count in reading.sampled_readings[:4]]
+    assert sum(count for _, count in reading.sampled_readings) == 50 and len(reading.sampled_readings) > 4
+    assert reading.sentence(shown=2).endswith(f"read {len(reading.sampled_readings) - 2} other numbers.")
+    json.loads(figure.to_json())
