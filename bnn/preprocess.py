@@ -647,10 +647,11 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
     if count <= 1:
         return ink
     sizes = np.bincount(labels.ravel())[1:]
-    extent = max(max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in ndimage.find_objects(labels))
-    small = extent < PATTERN_MAX_EXTENT * min(ink.shape)
-    if count >= PATTERN_PIECES and sizes.max() < PATTERN_RATIO * np.median(sizes) and small:
-        return np.zeros_like(ink)
+    if count >= PATTERN_PIECES and sizes.max() < PATTERN_RATIO * np.median(sizes):
+        boxes = ndimage.find_objects(labels)
+        extent = max(max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in boxes)
+        if extent < PATTERN_MAX_EXTENT * min(ink.shape):
+            return np.zeros_like(ink)
     keep = sizes >= SPECK_SHARE * sizes.max()
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     suspects = keep & np.isin(np.arange(1, count + 1), border) & (sizes < sizes.max() / 2)
