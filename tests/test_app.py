@@ -12,6 +12,8 @@ import types
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.tools
 import pytest
 import streamlit as st
 from digits import drawn_digit, font_digit, png_bytes
@@ -237,6 +239,25 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
     assert after_canvas[:2] == ["predict", "predict"], after_canvas[:5]
     headline = next(i for i, (_, body) in enumerate(events) if body.startswith("**Bayesian: 0**"))
     assert headline < kinds.index("imgs") < kinds.index("plotly_chart"), kinds
+
+
+def test_the_charts_of_an_answer_reach_st_plotly_chart_unvalidated(fake_canvas, monkeypatch):
+    """Plotly's validation was most of the figures' cost on every stroke, and st.plotly_chart validates any figure
+    it is given as a dict: the page hands it go.Figures built without validation (`bnn.plots.unvalidated_figure`),
+    which it takes as they are."""
+    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
+    handed = []
+    take_figure = plotly.tools.return_figure_from_figure_or_data  # what st.plotly_chart does first with its figure
+
+    def record(figure_or_data, validate_figure):
+        handed.append(figure_or_data)
+        return take_figure(figure_or_data, validate_figure)
+
+    monkeypatch.setattr(plotly.tools, "return_figure_from_figure_or_data", record)
+    app = open_what_if(open_app("Draw"), "draw")
+    assert_no_exception(app)
+    assert len(handed) == 2 * CHARTS_PER_RESULT + 1  # one result's charts on each run, then What if?'s chart
+    assert all(isinstance(figure, go.Figure) and figure._validate is False for figure in handed), handed
 
 
 @pytest.mark.parametrize(
