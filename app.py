@@ -44,6 +44,7 @@ METHOD_LABEL = "Uncertainty method"
 DRAW_PROMPT = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
 PREPARED_LABEL = "How the image was prepared for the network"
+METHODS_LABEL = 'Every method on this input (each flags "not sure" by its own validation thresholds)'
 WHAT_IF_LABEL = "What if? This input rotated, shifted, thinner or thicker, partly covered"
 WHAT_IF_HELP = (
     "Each row changes the network's input step by step; the chart below shows how the uncertainty of the chosen "
@@ -309,11 +310,12 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
         st.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
     compare_column.plotly_chart(figures["compare"], key=f"compare-{suffix}", config=CHART_CONFIG)
     if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
-        answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
-        rows = comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers})
-        with st.container(key=f"methods-{suffix}"):
-            st.markdown('**Every method on this input** (each flags "not sure" by its own validation thresholds)')
-            st.dataframe(rows, hide_index=True)
+        methods = st.expander(METHODS_LABEL, key=f"methods-{suffix}", on_change="rerun")  # closed: nothing computed
+        if methods.open:
+            answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
+            methods.dataframe(
+                comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers}), hide_index=True
+            )
     what_if = st.expander(WHAT_IF_LABEL, key=f"what-if-{suffix}", on_change="rerun")  # closed: nothing computed
     if what_if.open:
         with what_if, st.container(key=f"explore-{suffix}"):

@@ -461,12 +461,11 @@ def test_reruns_with_unchanged_input_do_not_recompute(monkeypatch):
 
     monkeypatch.setattr(bnn.DigitModel, "predict", counting)
     app = upload(open_app("Upload"), ("zero.png", png(font_digit(0, size=260))))
-    kinds = shipped_kinds("mlp")  # each shipped network answers once: the verdict's two, then the methods table
-    assert sorted(calls) == sorted(kinds)
+    assert sorted(calls) == sorted(config.KINDS)  # the verdict's two networks, once each
     app.run()  # nothing changed: a plain rerun
-    assert len(calls) == len(kinds)
+    assert len(calls) == len(config.KINDS)
     app.sidebar.number_input[0].set_value(3).run()  # a new seed is a new question
-    assert len(calls) == 2 * len(kinds)
+    assert len(calls) == 2 * len(config.KINDS)
 
 
 # --- Test digits and Not digits ----------------------------------------------------------------------------
@@ -560,6 +559,38 @@ def test_inside_the_model_says_which_command_computes_what_is_missing(tmp_path, 
 # --- other uncertainty methods -------------------------------------------------------------------------------
 
 
+def open_methods(app: AppTest, suffix: str) -> AppTest:
+    app.session_state[f"methods-{suffix}"] = True  # what a click on the expander sends
+    return app.run()
+
+
+def test_every_method_answers_only_once_its_table_is_opened(fake_canvas, monkeypatch):
+    """The table of every shipped method predicts with the networks beside the verdict's two and sends a table:
+    closed by default, it costs a stroke nothing until someone opens it."""
+    if len(shipped_kinds("mlp")) == len(config.KINDS):
+        pytest.skip("only the variational network and its twin are shipped: there is no table")
+    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(1)))
+    calls = []
+    predict = bnn.DigitModel.predict
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.kind)
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(bnn.DigitModel, "predict", counting)
+    st.cache_data.clear()  # predictions of this drawing cached by an earlier run would not be made again
+    app = open_app("Draw")
+    assert_no_exception(app)
+    assert sorted(calls) == sorted(config.KINDS)  # the verdict's two networks only
+    methods = result(app, "methods-draw")
+    assert methods.label.startswith("Every method on this input") and not methods.proto.expanded
+    assert not methods.dataframe
+    app = open_methods(app, "draw")
+    assert_no_exception(app)
+    assert sorted(calls) == sorted(shipped_kinds("mlp"))  # each of the others once, the verdict's from the cache
+    assert len(result(app, "methods-draw").dataframe[0].value) == len(shipped_kinds("mlp"))
+
+
 def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_one_chosen():
     methods = [kind for kind in shipped_kinds("mlp") if config.answers_with_samples(kind)]
     if len(methods) == 1:
@@ -569,6 +600,7 @@ def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_o
     picker = next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method")
     assert picker.options == [METHOD_NAMES[kind] for kind in methods] and picker.value == "bayesian"
     assert "Bayesian: 4" in texts(result(app, "verdict-upload-0"))
+    app = open_methods(app, "upload-0")
     table = result(app, "methods-upload-0").dataframe[0].value
     assert list(table["method"]) == [METHOD_NAMES[kind] for kind in shipped_kinds("mlp")]
     assert set(table["digit"]) == {"4"}
