@@ -328,7 +328,7 @@ def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices)
     exploration = explore_input(network_input, choices)
     st.caption(WHAT_IF_HELP)
     for answers in exploration.sweeps:
-        captions = [f"{label}: {digit}" for label, digit in zip(answers.sweep.labels(), answers.digit, strict=True)]
+        captions = [f"{label}: {read}" for label, read in zip(answers.sweep.labels(), answers.readings(), strict=True)]
         st.markdown(f"**{answers.sweep.title}** ({answer_name(choices.method)} digit under each)")
         thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in answers.sweep.images]
         st.image(thumbnails, caption=captions, width=config.THUMBNAIL_SIZE)

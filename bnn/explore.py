@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from bnn.config import IMAGE_SIZE
+from bnn.preprocess import CROP_THRESHOLD, MIN_INK_PIXELS
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.predict import DigitModel
@@ -25,6 +26,7 @@ SHIFTS = tuple(range(-8, 9, 2))  # pixels to the right (negative: to the left)
 THICKNESS = (-2, -1, 0, 1, 2, 3)  # pixels of ink removed (negative) or added on every side
 BAR_ROWS = (None, 6, 10, 14, 18, 22)  # centre row of a 4 px bar that hides the ink there; None: no bar
 BAR_HEIGHT = 4  # pixels
+BLANK = "blank"  # what the page says of a variant with no ink left, instead of a digit
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class Sweep:
         """A short caption per step, e.g. "-45°", "+2 px", "no bar"."""
         return [_label(self.name, value) for value in self.values]
 
+    @property
+    def blank(self) -> np.ndarray:
+        """(K,) bool: the steps with too little ink left to read (`is_blank`), e.g. a thin stroke thinned away."""
+        return np.array([is_blank(image) for image in self.images])
+
 
 @dataclass(frozen=True)
 class SweepAnswers:
@@ -54,11 +61,22 @@ class SweepAnswers:
     deterministic_digit: np.ndarray
     deterministic_probability: np.ndarray  # the deterministic network's max softmax probability
 
+    def readings(self) -> list[str]:
+        """Per step, what the page says the sampled network read: its digit, or `BLANK` for a step with no ink
+        left, which the networks answer like any input but the page never gives a digit (as the Draw tab)."""
+        return [BLANK if blank else str(digit) for digit, blank in zip(self.digit, self.sweep.blank, strict=True)]
+
 
 @dataclass(frozen=True)
 class Exploration:
     sweeps: tuple[SweepAnswers, ...]
     num_samples: int  # T of the sampled network
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """Whether a (28, 28) input in [0, 1] holds too little ink to read, by preprocessing's own rule for the ink it
+    crops to: fewer than MIN_INK_PIXELS pixels above CROP_THRESHOLD (a drawing like that is refused as blank)."""
+    return np.count_nonzero(np.asarray(image) > CROP_THRESHOLD) < MIN_INK_PIXELS
 
 
 def rotate(image: np.ndarray, degrees: float) -> np.ndarray:

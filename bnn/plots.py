@@ -315,8 +315,10 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     """What if? One row per sweep of ``bnn.explore``: uncertainty in nats (left) and confidence (right).
 
     Left: the sampled network's predictive entropy and mutual information (``name``: the page's word for it,
-    ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is one step of every sweep. The panels are laid out by
-    hand (axis domains) rather than with ``make_subplots``, which costs more than the rest of the figure.
+    ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is
+    one step of every sweep; a step with no ink left (``bnn.explore.is_blank``) is a gap, as the page reads no
+    digit in it. The panels are laid out by hand (axis domains) rather than with ``make_subplots``, which costs
+    more than the rest of the figure.
     """
     sweeps = exploration.sweeps
     gap = 0.07
@@ -334,7 +336,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     traces, layout, titles = [], {}, []
     for row, answers in enumerate(sweeps):
         top = 1 - row * (height + gap)
-        labels = answers.sweep.labels()
+        labels, blank = answers.sweep.labels(), answers.sweep.blank
         for column, (unit, value_range, fields, x_domain) in enumerate(columns):
             panel = 2 * row + column + 1
             suffix = "" if panel == 1 else str(panel)
@@ -360,7 +362,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
                     {
                         "type": "scatter",
                         "x": labels,
-                        "y": getattr(answers, field),
+                        "y": np.where(blank, np.nan, getattr(answers, field)),  # no ink left: a gap
                         "customdata": digits,
                         "mode": "lines+markers",
                         "name": name,

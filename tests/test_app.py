@@ -22,6 +22,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 import bnn
+from bench.browser.session import DIGIT_STROKES, canvas_drawing
 from bnn import config, explore
 from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.examples import EXAMPLES
@@ -316,6 +317,21 @@ def test_the_what_if_explorer_is_closed_at_first_and_shows_every_sweep_when_open
     assert "0°: " in " ".join(explorer.image[0].captions)
     traces = json.loads(app.main.get_by_key(f"explore-chart-{suffix}").proto.spec)["data"]
     assert len(traces) == 4 * len(SWEEP_TITLES)
+
+
+def test_what_if_says_blank_where_a_variant_has_no_ink_left(fake_canvas):
+    """A 7 drawn with the default pen is a thin stroke: thinned by 1 or 2 px, nothing readable is left, and the
+    page says so instead of giving the networks' guess at an empty input as a digit."""
+    seven = canvas_drawing(7, DIGIT_STROKES[7], pen_width=config.BRUSH_SLIDER["value"])
+    fake_canvas([{"type": "path"}], seven.png)
+    app = open_what_if(open_app("Draw"), "draw")
+    assert_no_exception(app)
+    assert "Bayesian: 7" in texts(result(app, "verdict-draw"))
+    explorer = result(app, "explore-draw")
+    thickness = dict(
+        caption.split(": ") for caption in explorer.image[SWEEP_TITLES.index("Thinner or thicker strokes")].captions
+    )
+    assert thickness["-2 px"] == "blank" and thickness["as drawn"] == "7", thickness
 
 
 # --- Upload ------------------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_softmax_comparison_puts_the_deterministic_bars_beside_the_bayesian_mean
 
 
 def answered_exploration(num_samples: int = 20) -> explore.Exploration:
-    """What if? on a blank input, with random answers of the right shapes (no network)."""
+    """What if? on a thick bar of ink (none of its variants blank), with random answers of the right shapes."""
     rng = np.random.default_rng(0)
 
     def answers(sweep: explore.Sweep) -> explore.SweepAnswers:
@@ -100,7 +100,9 @@ def answered_exploration(num_samples: int = 20) -> explore.Exploration:
             sweep, digits[0], probabilities[0], entropy, entropy / 2, digits[1], probabilities[1]
         )
 
-    sweeps = explore.variants(np.zeros((28, 28), np.float32))
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 10:18] = 1.0
+    sweeps = explore.variants(image)
     return explore.Exploration(tuple(answers(sweep) for sweep in sweeps), num_samples)
 
 
