@@ -275,6 +275,26 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing(fake_canvas, objects
     assert not charts(draw) and "Bayesian:" not in texts(draw)
 
 
+@pytest.mark.parametrize(
+    ("objects", "image", "line"),
+    [
+        ([], None, "Draw a digit below"),
+        ([{"type": "path"}], canvas_png(Image.new("L", (280, 280))), "Draw a digit below"),
+        ([{"type": "path"}], canvas_png(drawn_digit(7)), "**Bayesian: 7** · **Deterministic: 7**"),
+        ([{"type": "path"}], b"these bytes are not a PNG", "No answer: the message is under the canvas."),
+    ],
+    ids=["never-drawn", "no-ink", "a-seven", "unreadable"],
+)
+def test_a_line_above_the_canvas_gives_the_answer_for_narrow_screens(fake_canvas, objects, image, line):
+    """Where the columns stack (a phone) the result falls below the canvas: the line above it, hidden on wide
+    screens by the page's style (tests/test_browser.py checks both), says the answer or what to do."""
+    fake_canvas(objects, image)
+    app = open_app("Draw")
+    assert_no_exception(app)
+    (shown,) = result(app, "verdict-line-draw").markdown
+    assert shown.value.startswith(line), shown.value
+
+
 def test_a_canvas_image_that_cannot_be_read_gets_a_message_not_a_crash(fake_canvas):
     """Any failure to read the drawing (not only a blank one) is shown as a message, never a NameError."""
     fake_canvas([{"type": "path"}], b"these bytes are not a PNG")
