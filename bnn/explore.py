@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
+from bnn import imageops
 from bnn.config import IMAGE_SIZE
 from bnn.preprocess import CROP_THRESHOLD, MIN_INK_PIXELS
 
@@ -81,10 +81,7 @@ def is_blank(image: np.ndarray) -> bool:
 
 def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
     """(28, 28) rotated counter-clockwise about the centre of the field (where preprocessing puts the ink's mass)."""
-    if degrees == 0:
-        return image.copy()
-    picture = Image.fromarray(image.astype(np.float32), mode="F")
-    return np.asarray(picture.rotate(degrees, resample=Image.Resampling.BILINEAR), np.float32)
+    return image.copy() if degrees == 0 else imageops.rotate(image, degrees)
 
 
 def shift(image: np.ndarray, pixels: int) -> np.ndarray:
@@ -98,14 +95,10 @@ def shift(image: np.ndarray, pixels: int) -> np.ndarray:
 
 
 def change_thickness(image: np.ndarray, pixels: int) -> np.ndarray:
-    """(28, 28) with ``pixels`` of ink added on every side of each stroke (3 x 3 dilation), or removed (erosion)."""
-    result = image.copy()
-    extreme = np.maximum if pixels > 0 else np.minimum
-    for _ in range(abs(pixels)):
-        padded = np.pad(result, 1, mode="constant")
-        neighbours = [padded[row : row + IMAGE_SIZE, col : col + IMAGE_SIZE] for row in range(3) for col in range(3)]
-        result = extreme.reduce(neighbours)
-    return result
+    """(28, 28) with ``pixels`` of ink added on every side of each stroke (square dilation), or removed (erosion)."""
+    if pixels == 0:
+        return image.copy()
+    return (imageops.dilate if pixels > 0 else imageops.erode)(image, imageops.square(abs(pixels)))
 
 
 def cover(image: np.ndarray, centre_row: int | None) -> np.ndarray:
