@@ -42,8 +42,17 @@ MAX_UPLOAD_MB = config.MAX_IMAGE_BYTES // (1024 * 1024)  # mirrored in .streamli
 SAMPLES_LABEL = "Weight samples T"
 METHOD_LABEL = "Uncertainty method"
 DRAW_PROMPT = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
+DRAW_LINE_PROMPT = "Draw a digit below: the answer shows here."
+DRAW_LINE_FAILED = "No answer: the message is under the canvas."
+# On a narrow screen the columns stack and the Draw tab's result falls below the canvas, out of view after a
+# stroke: there (below Streamlit's 640 px breakpoint for columns) one line above the canvas gives the answer.
+NARROW_SCREEN_CSS = """<style>
+@media (min-width: 641px) { div:has(> .st-key-verdict-line-draw) { display: none; } }
+.st-key-verdict-line-draw p { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+</style>"""
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
 PREPARED_LABEL = "How the image was prepared for the network"
+METHODS_LABEL = 'Every method on this input (each flags "not sure" by its own validation thresholds)'
 WHAT_IF_LABEL = "What if? This input rotated, shifted, thinner or thicker, partly covered"
 WHAT_IF_HELP = (
     "Each row changes the network's input step by step; the chart below shows how the uncertainty of the chosen "
@@ -261,19 +270,25 @@ def show_input(
         return message
 
 
+def judge(answered: Answered, choices: Choices) -> Verdict:
+    """The page's verdict on one answered input, each network judged by the thresholds of its model card."""
+    thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
+    return summarise(
+        answered.sampled,
+        answered.deterministic,
+        thresholds[choices.method],
+        thresholds["deterministic"],
+        true_label=answered.shown.true_label,
+        method=choices.method,
+    )
+
+
 def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``: the verdict
     first, then the images, the charts and the other methods' answers."""
     thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
     shown, sampled, deterministic = answered.shown, answered.sampled, answered.deterministic
-    verdict = summarise(
-        sampled,
-        deterministic,
-        thresholds[choices.method],
-        thresholds["deterministic"],
-        true_label=shown.true_label,
-        method=choices.method,
-    )
+    verdict = judge(answered, choices)
     if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
     else:
@@ -310,11 +325,12 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
         st.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
     compare_column.plotly_chart(figures["compare"], key=f"compare-{suffix}", config=CHART_CONFIG)
     if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
-        answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
-        rows = comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers})
-        with st.container(key=f"methods-{suffix}"):
-            st.markdown('**Every method on this input** (each flags "not sure" by its own validation thresholds)')
-            st.dataframe(rows, hide_index=True)
+        methods = st.expander(METHODS_LABEL, key=f"methods-{suffix}", on_change="rerun")  # closed: nothing computed
+        if methods.open:
+            answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
+            methods.dataframe(
+                comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers}), hide_index=True
+            )
     what_if = st.expander(WHAT_IF_LABEL, key=f"what-if-{suffix}", on_change="rerun")  # closed: nothing computed
     if what_if.open:
         with what_if, st.container(key=f"explore-{suffix}"):
@@ -327,7 +343,7 @@ def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices)
     exploration = explore_input(network_input, choices)
     st.caption(WHAT_IF_HELP)
     for answers in exploration.sweeps:
-        captions = [f"{label}: {digit}" for label, digit in zip(answers.sweep.labels(), answers.digit, strict=True)]
+        captions = [f"{label}: {read}" for label, read in zip(answers.sweep.labels(), answers.readings(), strict=True)]
         st.markdown(f"**{answers.sweep.title}** ({answer_name(choices.method)} digit under each)")
         thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in answers.sweep.images]
         st.image(thumbnails, caption=captions, width=config.THUMBNAIL_SIZE)
@@ -377,12 +393,19 @@ def draw_panel(choices: Choices, is_open: bool) -> None:
     only this panel: the sidebar, the tabs and the rest of the page are neither rerun nor sent again."""
     canvas_column, result_column = st.columns([1, 2], gap="large")
     with canvas_column:
+        answer_line = st.container(key="verdict-line-draw")  # shown on narrow screens only (NARROW_SCREEN_CSS)
         canvas = st_canvas(stroke_width=st.slider(**config.BRUSH_SLIDER), **config.CANVAS)
         st.caption("Draw one digit, white on black. Undo and clear are in the canvas toolbar.")
     if not is_open:
         return
     drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
     outcome = None if drawing is None else answer(read_bytes(drawing, show_given=False), choices)
+    if isinstance(outcome, Answered):
+        answer_line.markdown(judge(outcome, choices).brief())
+    elif outcome is None or isinstance(outcome, bnn.BlankImageError):  # as the prompt beside the canvas
+        answer_line.markdown(DRAW_LINE_PROMPT)
+    else:
+        answer_line.markdown(DRAW_LINE_FAILED)
     with result_column, st.container(key="result-draw"):
         if outcome is None:
             st.info(DRAW_PROMPT)
@@ -480,6 +503,7 @@ draw_tab, upload_tab, number_tab, test_tab, examples_tab, inside_tab = st.tabs(
 # Input widgets are always rendered, so drawings and uploads survive a tab switch; results only in the open tab.
 
 with draw_tab:
+    st.html(NARROW_SCREEN_CSS)  # style only: Streamlit adds it to the page without taking any room
     draw_panel(choices, draw_tab.open)
 
 with upload_tab:

@@ -10,7 +10,10 @@ checked against the digit its own session sent. Everything runs on 127.0.0.1.
 - through nginx: ``scripts/serve_many.sh`` with 1, then 2 processes; 16 and 64 sessions (4 when quick).
   Skipped when nginx is missing.
 - the floor page (``bench/floor_app.py``: the same canvas, no model): the median time from a stroke to its answer,
-  which is the WebSocket round trip alone, against `FLOOR_MEDIAN_BOUND_MS`.
+  which is the WebSocket round trip alone, against `FLOOR_MEDIAN_BOUND_MS`; then `TARGET_SESSIONS` sessions
+  drawing on it as on the app, whose server CPU per answer is what Streamlit itself spends on a stroke. The app's
+  server CPU per answer at `TARGET_SESSIONS` sessions is reported beside it (their ratio, and the difference: the
+  app's own work), against `SERVER_CPU_TARGET_MS`, with the app's answered strokes per second per process.
 
 Per level: the sessions open their pages (not timed), then draw for 20 s (3 s when quick) or 500 strokes each (20),
 whichever ends first; a session stops at its first error. Reported: answered strokes per second (answers with a
@@ -55,6 +58,14 @@ SECONDS_BETWEEN_STROKES = 5.0  # an assumption, not measured: someone drawing di
 LATENCY_BOUND_MS = 1000.0  # the p95 a level may have to count as served well
 FLOOR_STROKES = 9
 FLOOR_MEDIAN_BOUND_MS = 35.0  # a floor answer slower than this waits on a 40 ms delayed ACK: TCP_QUICKACK was lost
+TARGET_SESSIONS = 4  # the level at which the app's server CPU per answer is set against the floor page's
+SERVER_CPU_TARGET_MS = 30.0  # per answered stroke at TARGET_SESSIONS sessions (issue 24)
+FLOOR_ANSWER = "no verdict"  # how a session reads the floor page's answer: a finished run, a line of text, no verdict
+
+
+def is_answer(answer: Answer, floor: bool = False) -> bool:
+    """Whether ``answer`` is the page's answer to its stroke: the app's verdict, or the floor page's line."""
+    return answer.error == FLOOR_ANSWER if floor else answer.error is None
 
 
 @dataclass
@@ -69,6 +80,7 @@ class Level:
     peak_rss_kib: int
     open_ms: list[float]
     open_errors: list[str] = field(default_factory=list)
+    floor: bool = False  # drawn on the floor page, which answers with a line of text and no verdict
 
     def all_answers(self) -> list[Answer]:
         return [answer for answers in self.answers for answer in answers]
@@ -76,8 +88,8 @@ class Level:
     def summary(self) -> dict:
         """The level's figures for the report (see the module docstring)."""
         every = self.all_answers()
-        answered = [answer for answer in every if answer.error is None]
-        errors = [answer.error for answer in every if answer.error] + self.open_errors
+        answered = [answer for answer in every if is_answer(answer, self.floor)]
+        errors = [answer.error for answer in every if not is_answer(answer, self.floor)] + self.open_errors
         count = max(len(answered), 1)
         latency = [answer.milliseconds for answer in answered]
         return {
@@ -86,8 +98,10 @@ class Level:
             "seconds": self.seconds,
             "answers_per_s": len(answered) / self.seconds if self.seconds > 0 else 0.0,
             "latency_ms": percentiles(latency, (50, 95)),
-            "verdict_p50_ms": statistics.median(answer.verdict_ms for answer in answered) if answered else None,
-            "wrong": sum(answer.digit_read != answer.digit_sent for answer in answered),
+            "verdict_p50_ms": (
+                statistics.median(answer.verdict_ms for answer in answered) if answered and not self.floor else None
+            ),
+            "wrong": 0 if self.floor else sum(answer.digit_read != answer.digit_sent for answer in answered),
             "errors": len(errors),
             "error_examples": sorted(set(errors))[:3],
             "server_cpu_s_per_answer": self.server_cpu_s / count,
@@ -118,16 +132,18 @@ def run_level(
     server_pids: list[int],
     memory: MemorySampler | None = None,
     drawings: itertools.count | None = None,
+    floor: bool = False,
 ) -> Level:
     """``sessions`` pages on ``url`` drawing for ``seconds`` or ``max_strokes`` strokes each, whichever ends first.
 
     ``drawings`` numbers the drawings (`digit_drawing`); share one counter across levels so that no drawing is
-    sent twice to a server.
+    sent twice to a server. ``floor``: ``url`` serves the floor page, whose answers have no verdict.
     """
-    return asyncio.run(_level(url, sessions, seconds, max_strokes, server_pids, memory, drawings or itertools.count()))
+    drawings = drawings or itertools.count()
+    return asyncio.run(_level(url, sessions, seconds, max_strokes, server_pids, memory, drawings, floor))
 
 
-async def _level(url, sessions, seconds, max_strokes, server_pids, memory, drawings) -> Level:
+async def _level(url, sessions, seconds, max_strokes, server_pids, memory, drawings, floor) -> Level:
     if memory:
         memory.reset()
     pages = [AppSession(url, TIMEOUT) for _ in range(sessions)]
@@ -137,7 +153,7 @@ async def _level(url, sessions, seconds, max_strokes, server_pids, memory, drawi
         ready = [page for page, error in zip(pages, opened, strict=True) if not error]
         server_start, client_start, start = cpu_seconds(server_pids), time.process_time(), time.perf_counter()
         deadline = start + seconds
-        answers = await asyncio.gather(*(_draw_until(page, deadline, max_strokes, drawings) for page in ready))
+        answers = await asyncio.gather(*(_draw_until(page, deadline, max_strokes, drawings, floor) for page in ready))
         elapsed = time.perf_counter() - start
         server_cpu, client_cpu = cpu_seconds(server_pids) - server_start, time.process_time() - client_start
     finally:
@@ -153,14 +169,15 @@ async def _level(url, sessions, seconds, max_strokes, server_pids, memory, drawi
         peak_rss_kib=memory.peak_rss_kib if memory else 0,
         open_ms=[page.open_ms for page in ready],
         open_errors=open_errors,
+        floor=floor,
     )
 
 
-async def _draw_until(page: AppSession, deadline: float, max_strokes: int, drawings) -> list[Answer]:
+async def _draw_until(page: AppSession, deadline: float, max_strokes: int, drawings, floor: bool) -> list[Answer]:
     answers: list[Answer] = []
     while len(answers) < max_strokes and time.perf_counter() < deadline:
         answers.append(await page.draw(digit_drawing(next(drawings))))
-        if answers[-1].error:
+        if not is_answer(answers[-1], floor):
             break
     return answers
 
@@ -184,6 +201,7 @@ def run(quick: bool = False) -> dict:
     }
     with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
         report["floor"] = floor_latency(Path(folder))
+        report["floor_load"] = {f"{TARGET_SESSIONS}_sessions": floor_level(Path(folder), settings, drawings)}
         server = AppServer(log_path=Path(folder) / "app.log")
         server.start(timeout=TIMEOUT)
         try:
@@ -232,7 +250,14 @@ def floor_latency(folder: Path) -> dict:
     }
 
 
-def _level_summary(server: AppServer, sessions: int, settings: dict, drawings) -> dict:
+def floor_level(folder: Path, settings: dict, drawings) -> dict:
+    """`TARGET_SESSIONS` sessions drawing on the floor page as on the app (`run_level`): what Streamlit itself
+    spends on a stroke (the canvas's message, one script run, the socket), with no model behind it."""
+    with AppServer(app=FLOOR_SCRIPT, log_path=folder / "floor-load.log") as floor:  # entering starts it
+        return _level_summary(floor, TARGET_SESSIONS, settings, drawings, floor=True)
+
+
+def _level_summary(server: AppServer, sessions: int, settings: dict, drawings, floor: bool = False) -> dict:
     level = run_level(
         server.url,
         sessions,
@@ -241,6 +266,7 @@ def _level_summary(server: AppServer, sessions: int, settings: dict, drawings) -
         [server.process.pid],
         server.memory,
         drawings,
+        floor,
     )
     return level.summary()
 
@@ -299,6 +325,10 @@ def table_lines(result: dict) -> list[str]:
     lines = [settings, *_floor_lines(result.get("floor")), f"  {'one process, direct':<{LABEL - 2}}{HEADER}"]
     for level in result["direct"].values():
         lines.append(_row(_sessions(level["sessions"]), level))
+    floor_levels = result.get("floor_load", {})  # runs before it was measured have none
+    for level in floor_levels.values():
+        lines.append(_row(f"floor page, {_sessions(level['sessions']).strip()}", level))
+    lines += server_cpu_lines(result["direct"].get(f"{TARGET_SESSIONS}_sessions"), floor_levels)
     proxy = result.get("proxy", {})
     if "skipped" in proxy or "error" in proxy:
         lines.append(f"  through nginx: {proxy.get('skipped') or proxy.get('error')}")
@@ -325,6 +355,23 @@ def _floor_lines(floor: dict | None) -> list[str]:
     verdict = "under" if floor["within_bound"] else "OVER (answers wait on delayed ACKs):"
     line = f"  floor page (no model): median {floor['median_ms']:.0f} ms from stroke to answer over {floor['answered']}"
     return [f"{line}/{floor['strokes']} strokes, {verdict} the {floor['bound_ms']:.0f} ms bound"]
+
+
+def server_cpu_lines(app: dict | None, floor_levels: dict) -> list[str]:
+    """The app's server CPU per answer at `TARGET_SESSIONS` sessions against the floor page's in the same run and
+    `SERVER_CPU_TARGET_MS`, with the app's strokes per second per process (it ran on one). None without both."""
+    floor = floor_levels.get(f"{TARGET_SESSIONS}_sessions")
+    if app is None or floor is None:
+        return []
+    app_ms, floor_ms = app["server_cpu_s_per_answer"] * 1000, floor["server_cpu_s_per_answer"] * 1000
+    met = "met" if app_ms <= SERVER_CPU_TARGET_MS else "NOT met"
+    cpu = (
+        f"  server CPU per answer, {TARGET_SESSIONS} sessions: app {app_ms:.0f} ms, floor page {floor_ms:.0f} ms: "
+        f"{app_ms / floor_ms:.1f}x the floor, {app_ms - floor_ms:.0f} ms the app's own work; "
+        f"target <= {SERVER_CPU_TARGET_MS:.0f} ms {met}"
+    )
+    rate = f"    strokes/s per process: app {app['answers_per_s']:.1f} (one process), floor page {floor['answers_per_s']:.1f}"
+    return [cpu, rate]
 
 
 def _best(levels: list[dict], bound: float | None = None) -> dict | None:

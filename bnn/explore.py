@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
+from bnn import imageops
 from bnn.config import IMAGE_SIZE
+from bnn.preprocess import CROP_THRESHOLD, MIN_INK_PIXELS
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.predict import DigitModel
@@ -25,6 +26,7 @@ SHIFTS = tuple(range(-8, 9, 2))  # pixels to the right (negative: to the left)
 THICKNESS = (-2, -1, 0, 1, 2, 3)  # pixels of ink removed (negative) or added on every side
 BAR_ROWS = (None, 6, 10, 14, 18, 22)  # centre row of a 4 px bar that hides the ink there; None: no bar
 BAR_HEIGHT = 4  # pixels
+BLANK = "blank"  # what the page says of a variant with no ink left, instead of a digit
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class Sweep:
         """A short caption per step, e.g. "-45°", "+2 px", "no bar"."""
         return [_label(self.name, value) for value in self.values]
 
+    @property
+    def blank(self) -> np.ndarray:
+        """(K,) bool: the steps with too little ink left to read (`is_blank`), e.g. a thin stroke thinned away."""
+        return np.array([is_blank(image) for image in self.images])
+
 
 @dataclass(frozen=True)
 class SweepAnswers:
@@ -54,6 +61,11 @@ class SweepAnswers:
     deterministic_digit: np.ndarray
     deterministic_probability: np.ndarray  # the deterministic network's max softmax probability
 
+    def readings(self) -> list[str]:
+        """Per step, what the page says the sampled network read: its digit, or `BLANK` for a step with no ink
+        left, which the networks answer like any input but the page never gives a digit (as the Draw tab)."""
+        return [BLANK if blank else str(digit) for digit, blank in zip(self.digit, self.sweep.blank, strict=True)]
+
 
 @dataclass(frozen=True)
 class Exploration:
@@ -61,12 +73,15 @@ class Exploration:
     num_samples: int  # T of the sampled network
 
 
+def is_blank(image: np.ndarray) -> bool:
+    """Whether a (28, 28) input in [0, 1] holds too little ink to read, by preprocessing's own rule for the ink it
+    crops to: fewer than MIN_INK_PIXELS pixels above CROP_THRESHOLD (a drawing like that is refused as blank)."""
+    return np.count_nonzero(np.asarray(image) > CROP_THRESHOLD) < MIN_INK_PIXELS
+
+
 def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
     """(28, 28) rotated counter-clockwise about the centre of the field (where preprocessing puts the ink's mass)."""
-    if degrees == 0:
-        return image.copy()
-    picture = Image.fromarray(image.astype(np.float32), mode="F")
-    return np.asarray(picture.rotate(degrees, resample=Image.Resampling.BILINEAR), np.float32)
+    return image.copy() if degrees == 0 else imageops.rotate(image, degrees)
 
 
 def shift(image: np.ndarray, pixels: int) -> np.ndarray:
@@ -80,14 +95,10 @@ def shift(image: np.ndarray, pixels: int) -> np.ndarray:
 
 
 def change_thickness(image: np.ndarray, pixels: int) -> np.ndarray:
-    """(28, 28) with ``pixels`` of ink added on every side of each stroke (3 x 3 dilation), or removed (erosion)."""
-    result = image.copy()
-    extreme = np.maximum if pixels > 0 else np.minimum
-    for _ in range(abs(pixels)):
-        padded = np.pad(result, 1, mode="constant")
-        neighbours = [padded[row : row + IMAGE_SIZE, col : col + IMAGE_SIZE] for row in range(3) for col in range(3)]
-        result = extreme.reduce(neighbours)
-    return result
+    """(28, 28) with ``pixels`` of ink added on every side of each stroke (square dilation), or removed (erosion)."""
+    if pixels == 0:
+        return image.copy()
+    return (imageops.dilate if pixels > 0 else imageops.erode)(image, imageops.square(abs(pixels)))
 
 
 def cover(image: np.ndarray, centre_row: int | None) -> np.ndarray:

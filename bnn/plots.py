@@ -25,29 +25,40 @@ INTERVAL = (5, 95)  # percentiles of the sampled probabilities drawn as error ba
 # are too small to fit them, but only by drawing the chart twice, the costliest step of a result's charts.
 _COMPACT = {"margin": {"l": 75, "r": 10, "t": 50, "b": 70}, "height": 300}
 _LEGEND_BELOW_MARGIN = {**_COMPACT["margin"], "b": 135}
-_DIGIT_AXIS = {"title": "digit", "tickmode": "array", "tickvals": DIGITS, "range": [-0.6, NUM_CLASSES - 0.4]}
+_DIGIT_AXIS = {"title": {"text": "digit"}, "tickmode": "array", "tickvals": DIGITS, "range": [-0.6, NUM_CLASSES - 0.4]}
+
+
+def unvalidated_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure of traces and layout written as Plotly.js reads them, wrapped in a go.Figure without validation.
+
+    The figures of every answer (a result's four and What if?'s) are built this way: validating them costs three
+    times the rest of their making, on every stroke. ``st.plotly_chart`` takes a go.Figure as it is, but validates
+    a plain dict by building a go.Figure from it, so a dict would cost as much. Written in validated form
+    (titles as ``{"text": ...}``, nested dicts instead of ``marker_color``), validation would change nothing:
+    ``tests/test_plots.py`` checks that.
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
     """Histogram of sampled predictions: for each digit, how many of the T weight samples voted for it."""
     votes = prediction.votes[index]
-    figure = go.Figure(
-        go.Bar(
-            x=DIGITS,
-            y=votes,
-            text=[str(count) if count else "" for count in votes],
-            textposition="outside",
-            marker_color=MODEL_COLOURS["bayesian"],
-            hovertemplate="digit %{x}: %{y} votes<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title=f"Votes of T = {prediction.num_samples} sampled networks",
-        xaxis=_DIGIT_AXIS,
-        yaxis={"title": "votes", "range": [0, prediction.num_samples * 1.15]},
+    bars = {
+        "type": "bar",
+        "x": DIGITS,
+        "y": votes,
+        "text": [str(count) if count else "" for count in votes],
+        "textposition": "outside",
+        "marker": {"color": MODEL_COLOURS["bayesian"]},
+        "hovertemplate": "digit %{x}: %{y} votes<extra></extra>",
+    }
+    layout = {
+        "title": {"text": f"Votes of T = {prediction.num_samples} sampled networks"},
+        "xaxis": _DIGIT_AXIS,
+        "yaxis": {"title": {"text": "votes"}, "range": [0, prediction.num_samples * 1.15]},
         **_COMPACT,
-    )
-    return figure
+    }
+    return unvalidated_figure([bars], layout)
 
 
 def number_readings_figure(reading: NumberReading, shown: int = READINGS_SHOWN) -> go.Figure:
@@ -84,27 +95,26 @@ def sampled_probabilities_figure(prediction: Prediction, index: int = 0) -> go.F
     """
     probabilities = prediction.samples[:, index, :].astype(np.float64)  # (T, 10)
     low, q1, median, q3, high = np.percentile(probabilities, [0, 25, 50, 75, 100], axis=0)
-    figure = go.Figure(
-        go.Box(
-            x=DIGITS,
-            q1=q1,
-            median=median,
-            q3=q3,
-            lowerfence=low,
-            upperfence=high,
-            mean=probabilities.mean(axis=0),
-            marker_color=MODEL_COLOURS["bayesian"],
-            name="sampled probabilities",
-            showlegend=False,
-        )
-    )
-    figure.update_layout(
-        title="Sampled probabilities per digit",
-        xaxis=_DIGIT_AXIS,
-        yaxis={"title": "probability", "range": [-0.02, 1.02]},
+    boxes = {
+        "type": "box",
+        "x": DIGITS,
+        "q1": q1,
+        "median": median,
+        "q3": q3,
+        "lowerfence": low,
+        "upperfence": high,
+        "mean": probabilities.mean(axis=0),
+        "marker": {"color": MODEL_COLOURS["bayesian"]},
+        "name": "sampled probabilities",
+        "showlegend": False,
+    }
+    layout = {
+        "title": {"text": "Sampled probabilities per digit"},
+        "xaxis": _DIGIT_AXIS,
+        "yaxis": {"title": {"text": "probability"}, "range": [-0.02, 1.02]},
         **_COMPACT,
-    )
-    return figure
+    }
+    return unvalidated_figure([boxes], layout)
 
 
 def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = None, index: int = 0) -> go.Figure:
@@ -115,43 +125,50 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
     aleatoric = float(prediction.aleatoric[index])
     epistemic = float(prediction.epistemic[index])
     rows = ["epistemic", "aleatoric", "total"]
-    figure = go.Figure()
-    for part, value in (("aleatoric", aleatoric), ("epistemic", epistemic)):
-        figure.add_trace(
-            go.Bar(
-                y=[part, "total"],
-                x=[value, value],
-                orientation="h",
-                name=f"{part} ({'expected entropy' if part == 'aleatoric' else 'mutual information'})",
-                marker_color=UNCERTAINTY_COLOURS[part],
-                hovertemplate=f"{part}: %{{x:.3f}} nats<extra></extra>",
-            )
-        )
+    traces = [
+        {
+            "type": "bar",
+            "y": [part, "total"],
+            "x": [value, value],
+            "orientation": "h",
+            "name": f"{part} ({'expected entropy' if part == 'aleatoric' else 'mutual information'})",
+            "marker": {"color": UNCERTAINTY_COLOURS[part]},
+            "hovertemplate": f"{part}: %{{x:.3f}} nats<extra></extra>",
+        }
+        for part, value in (("aleatoric", aleatoric), ("epistemic", epistemic))
+    ]
     marks = (
         [] if thresholds is None else [("total", thresholds.predictive_entropy), ("epistemic", thresholds.epistemic)]
     )
     marks = [(row, value) for row, value in marks if value is not None]
     if marks:
-        figure.add_trace(
-            go.Scatter(
-                y=[row for row, _ in marks],
-                x=[value for _, value in marks],
-                mode="markers",
-                marker={"symbol": "line-ns-open", "size": 28, "line": {"width": 3}},
-                marker_color=UNCERTAINTY_COLOURS["threshold"],
-                name="threshold (validation set)",
-                hovertemplate="threshold %{x:.3f} nats<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "y": [row for row, _ in marks],
+                "x": [value for _, value in marks],
+                "mode": "markers",
+                "marker": {
+                    "symbol": "line-ns-open",
+                    "size": 28,
+                    "line": {"width": 3},
+                    "color": UNCERTAINTY_COLOURS["threshold"],
+                },
+                "name": "threshold (validation set)",
+                "hovertemplate": "threshold %{x:.3f} nats<extra></extra>",
+            }
         )
-    figure.update_layout(
-        title=f"Uncertainty split: total {aleatoric + epistemic:.3f} nats",
-        barmode="stack",
-        xaxis={"title": "nats", "range": [0, np.log(NUM_CLASSES) * 1.02]},
-        yaxis={"categoryorder": "array", "categoryarray": rows},
-        legend={"orientation": "h", "y": -0.35},
-        **{**_COMPACT, "height": 320, "margin": _LEGEND_BELOW_MARGIN},
-    )
-    return figure
+    layout = {
+        "title": {"text": f"Uncertainty split: total {aleatoric + epistemic:.3f} nats"},
+        "barmode": "stack",
+        "xaxis": {"title": {"text": "nats"}, "range": [0, np.log(NUM_CLASSES) * 1.02]},
+        "yaxis": {"categoryorder": "array", "categoryarray": rows},
+        "legend": {"orientation": "h", "y": -0.35},
+        **_COMPACT,
+        "height": 320,
+        "margin": _LEGEND_BELOW_MARGIN,
+    }
+    return unvalidated_figure(traces, layout)
 
 
 def softmax_comparison_figure(sampled: Prediction, deterministic: Prediction, name: str, index: int = 0) -> go.Figure:
@@ -160,40 +177,41 @@ def softmax_comparison_figure(sampled: Prediction, deterministic: Prediction, na
     samples = sampled.samples[:, index, :].astype(np.float64)
     mean = sampled.mean_probs[index].astype(np.float64)
     lower, upper = np.percentile(samples, INTERVAL, axis=0)
-    figure = go.Figure()
-    figure.add_trace(
-        go.Bar(
-            x=DIGITS,
-            y=mean,
-            name=f"{name} mean (T = {sampled.num_samples})",
-            marker_color=MODEL_COLOURS["bayesian"],
-            error_y={
+    traces = [
+        {
+            "type": "bar",
+            "x": DIGITS,
+            "y": mean,
+            "name": f"{name} mean (T = {sampled.num_samples})",
+            "marker": {"color": MODEL_COLOURS["bayesian"]},
+            "error_y": {
                 "type": "data",
                 "array": np.maximum(upper - mean, 0),
                 "arrayminus": np.maximum(mean - lower, 0),
                 "thickness": 1,
             },
-            hovertemplate=f"digit %{{x}}: %{{y:.3f}}<extra>{name} mean</extra>",
-        )
-    )
-    figure.add_trace(
-        go.Bar(
-            x=DIGITS,
-            y=deterministic.mean_probs[index],
-            name="deterministic softmax",
-            marker_color=MODEL_COLOURS["deterministic"],
-            hovertemplate="digit %{x}: %{y:.3f}<extra>deterministic</extra>",
-        )
-    )
-    figure.update_layout(
-        title=f"Deterministic softmax vs {name} mean",
-        barmode="group",
-        xaxis=_DIGIT_AXIS,
-        yaxis={"title": "probability", "range": [0, 1.05]},
-        legend={"orientation": "h", "y": -0.3},
-        **{**_COMPACT, "height": 330, "margin": _LEGEND_BELOW_MARGIN},
-    )
-    return figure
+            "hovertemplate": f"digit %{{x}}: %{{y:.3f}}<extra>{name} mean</extra>",
+        },
+        {
+            "type": "bar",
+            "x": DIGITS,
+            "y": deterministic.mean_probs[index],
+            "name": "deterministic softmax",
+            "marker": {"color": MODEL_COLOURS["deterministic"]},
+            "hovertemplate": "digit %{x}: %{y:.3f}<extra>deterministic</extra>",
+        },
+    ]
+    layout = {
+        "title": {"text": f"Deterministic softmax vs {name} mean"},
+        "barmode": "group",
+        "xaxis": _DIGIT_AXIS,
+        "yaxis": {"title": {"text": "probability"}, "range": [0, 1.05]},
+        "legend": {"orientation": "h", "y": -0.3},
+        **_COMPACT,
+        "height": 330,
+        "margin": _LEGEND_BELOW_MARGIN,
+    }
+    return unvalidated_figure(traces, layout)
 
 
 def reliability_figure(report: dict) -> go.Figure:
@@ -324,8 +342,10 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     """What if? One row per sweep of ``bnn.explore``: uncertainty in nats (left) and confidence (right).
 
     Left: the sampled network's predictive entropy and mutual information (``name``: the page's word for it,
-    ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is one step of every sweep. The panels are laid out by
-    hand (axis domains) rather than with ``make_subplots``, which costs more than the rest of the figure.
+    ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is
+    one step of every sweep; a step with no ink left (``bnn.explore.is_blank``) is a gap, as the page reads no
+    digit in it. The panels are laid out by hand (axis domains) rather than with ``make_subplots``, which costs
+    more than the rest of the figure.
     """
     sweeps = exploration.sweeps
     gap = 0.07
@@ -343,7 +363,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     traces, layout, titles = [], {}, []
     for row, answers in enumerate(sweeps):
         top = 1 - row * (height + gap)
-        labels = answers.sweep.labels()
+        labels, blank = answers.sweep.labels(), answers.sweep.blank
         for column, (unit, value_range, fields, x_domain) in enumerate(columns):
             panel = 2 * row + column + 1
             suffix = "" if panel == 1 else str(panel)
@@ -369,7 +389,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
                     {
                         "type": "scatter",
                         "x": labels,
-                        "y": getattr(answers, field),
+                        "y": np.where(blank, np.nan, getattr(answers, field)),  # no ink left: a gap
                         "customdata": digits,
                         "mode": "lines+markers",
                         "name": name,
@@ -382,13 +402,13 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
                     }
                 )
     layout.update(
-        title=f"What if? How the answer changes with the input (T = {exploration.num_samples})",
+        title={"text": f"What if? How the answer changes with the input (T = {exploration.num_samples})"},
         annotations=titles,
         legend={"orientation": "h", "y": -0.08},
         margin={"l": 10, "r": 10, "t": 80, "b": 10},
         height=170 * len(sweeps) + 120,
     )
-    return go.Figure(data=traces, layout=layout)
+    return unvalidated_figure(traces, layout)
 
 
 # --- the "Inside the model" tab: figures from an insight JSON (bnn.insight) and model cards ---------------

@@ -9,13 +9,13 @@ a drawing or an upload. Every shipped network then predicts the whole batch.
     report = run_shift_benchmark(num_images=1000, num_samples=100)   # the JSON written by `python -m bnn shift`
     print(format_shift_table(report))
 
-Geometric corruptions map output pixels back to the source with a NumPy bilinear sampler (scipy is not a
-dependency); everything random draws from ``numpy.random.default_rng`` seeded per (seed, corruption, image).
+The image operations (bilinear warps, blur, dilation and erosion, thinning) are ``bnn.imageops``'s, on
+scipy.ndimage and Pillow; everything random draws from ``numpy.random.default_rng`` seeded per (seed, corruption,
+image).
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 import zlib
 from collections.abc import Callable
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from bnn import imageops
 from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.config import (
     IMAGE_SIZE,
@@ -149,36 +150,38 @@ def _rotation(image: np.ndarray, rng: np.random.Generator, degrees: float) -> np
     angle = np.deg2rad(degrees)
     # Inverse map in centred (x right, y down) coordinates; positive angles turn the digit counter-clockwise.
     inverse = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return _affine(image, inverse)
+    return imageops.affine(image, inverse)
 
 
 def _shear(image: np.ndarray, rng: np.random.Generator, shear: float) -> np.ndarray:
-    return _affine(image, np.array([[1.0, shear], [0.0, 1.0]]))  # x_source = x + shear * y undoes x' = x - shear * y
+    return imageops.affine(
+        image, np.array([[1.0, shear], [0.0, 1.0]])
+    )  # x_source = x + shear * y undoes x' = x - shear * y
 
 
 def _scale(image: np.ndarray, rng: np.random.Generator, relative_size: float) -> np.ndarray:
-    return _resize_about_centre(image, relative_size, relative_size)
+    return imageops.resize_about_centre(image, relative_size, relative_size)
 
 
 def _aspect(image: np.ndarray, rng: np.random.Generator, width_factor: float) -> np.ndarray:
-    return _resize_about_centre(image, width_factor, 1.0)
+    return imageops.resize_about_centre(image, width_factor, 1.0)
 
 
 def _thickness(image: np.ndarray, rng: np.random.Generator, operation: str, radius_px: int) -> np.ndarray:
-    return _morphology(image, radius_px, np.minimum if operation == "erosion" else np.maximum)
+    return (imageops.erode if operation == "erosion" else imageops.dilate)(image, imageops.disk(radius_px))
 
 
 def _elastic(image: np.ndarray, rng: np.random.Generator, alpha: float, sigma: float) -> np.ndarray:
     coarse = PADDED_SIZE // SCALE  # the field is drawn at MNIST scale so alpha and sigma keep Simard's meaning
     displacements = []
     for _ in range(2):
-        field_mnist = alpha * _gaussian_smooth(rng.uniform(-1, 1, (coarse, coarse)), sigma)
+        field_mnist = alpha * imageops.gaussian_blur(rng.uniform(-1, 1, (coarse, coarse)), sigma)
         field_image = Image.fromarray(field_mnist.astype(np.float32)).resize(
             image.shape[::-1], Image.Resampling.BILINEAR
         )
         displacements.append(SCALE * np.asarray(field_image, np.float64))
     rows, cols = np.indices(image.shape, dtype=np.float64)
-    return _bilinear_sample(image, rows + displacements[0], cols + displacements[1])
+    return imageops.bilinear_sample(image, rows + displacements[0], cols + displacements[1])
 
 
 def _off_centre(image: np.ndarray, rng: np.random.Generator, canvas_px: int, top_px: int, left_px: int) -> np.ndarray:
@@ -188,7 +191,7 @@ def _off_centre(image: np.ndarray, rng: np.random.Generator, canvas_px: int, top
 
 
 def _blur(image: np.ndarray, rng: np.random.Generator, sigma_px: float) -> np.ndarray:
-    return _gaussian_smooth(image, sigma_px)
+    return imageops.gaussian_blur(image, sigma_px)
 
 
 def _noise(image: np.ndarray, rng: np.random.Generator, std: float) -> np.ndarray:
@@ -196,8 +199,8 @@ def _noise(image: np.ndarray, rng: np.random.Generator, std: float) -> np.ndarra
 
 
 def _canvas(image: np.ndarray, rng: np.random.Generator, pen_width_px: int, rgba: bool) -> np.ndarray:
-    skeleton = _thin(image > BINARY_THRESHOLD)
-    stroke = _morphology(skeleton.astype(np.float32), pen_width_px / 2, np.maximum)
+    skeleton = imageops.thin(image > BINARY_THRESHOLD)
+    stroke = imageops.dilate(skeleton.astype(np.float32), imageops.disk(pen_width_px / 2))
     if not rgba:
         return stroke
     white = np.ones_like(stroke)
@@ -217,109 +220,6 @@ _CORRUPT: dict[str, Callable[..., np.ndarray]] = {
     "noise": _noise,
     "canvas": _canvas,
 }
-
-
-# --- image operations in NumPy and Pillow -------------------------------------------------------------------
-
-
-def _bilinear_sample(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """(H, W) image read at fractional (rows, cols) of any shape; outside the image counts as 0 (background)."""
-    padded = np.pad(image, 1)  # one ring of zeros: neighbours of an edge pixel are read, not wrapped
-    rows, cols = np.clip(rows + 1, 0, image.shape[0] + 1), np.clip(cols + 1, 0, image.shape[1] + 1)
-    top = np.clip(np.floor(rows).astype(int), 0, image.shape[0])
-    left = np.clip(np.floor(cols).astype(int), 0, image.shape[1])
-    down, right = rows - top, cols - left
-    return (
-        padded[top, left] * (1 - down) * (1 - right)
-        + padded[top, left + 1] * (1 - down) * right
-        + padded[top + 1, left] * down * (1 - right)
-        + padded[top + 1, left + 1] * down * right
-    )
-
-
-def _affine(image: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    """(H, W) -> (H, W): output pixel at centred (x, y) reads the source at ``inverse @ (x, y)`` (bilinear)."""
-    centre_row, centre_col = (image.shape[0] - 1) / 2, (image.shape[1] - 1) / 2
-    rows, cols = np.indices(image.shape, dtype=np.float64)
-    x, y = cols - centre_col, rows - centre_row
-    source_x = inverse[0, 0] * x + inverse[0, 1] * y
-    source_y = inverse[1, 0] * x + inverse[1, 1] * y
-    return _bilinear_sample(image, source_y + centre_row, source_x + centre_col)
-
-
-def _resize_about_centre(image: np.ndarray, width_factor: float, height_factor: float) -> np.ndarray:
-    """(H, W) -> (H, W): the content resized by the factors about the centre (Pillow antialiases shrinking)."""
-    height, width = image.shape
-    new_size = (round(width * width_factor), round(height * height_factor))
-    resized = np.asarray(Image.fromarray(image).resize(new_size, Image.Resampling.BICUBIC), np.float32)
-    return _centre_crop_or_pad(resized, height, width)
-
-
-def _centre_crop_or_pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(h, w) -> (height, width) about the centre: zeros added where it is smaller, edges cut where larger."""
-    out = np.zeros((height, width), np.float32)
-    top, left = (height - image.shape[0]) // 2, (width - image.shape[1]) // 2
-    kept = image[max(0, -top) : max(0, -top) + height, max(0, -left) : max(0, -left) + width]
-    out[max(0, top) : max(0, top) + kept.shape[0], max(0, left) : max(0, left) + kept.shape[1]] = kept
-    return out
-
-
-def _gaussian_smooth(image: np.ndarray, sigma: float) -> np.ndarray:
-    """(H, W) convolved with a 2-D Gaussian of standard deviation ``sigma`` px (zeros beyond the edges).
-
-    Two 1-D passes of shift-and-add, not a matrix product: BLAS threads would fight TensorFlow's for the cores.
-    """
-    reach = int(np.ceil(4 * sigma))  # the kernel is cut at 4 sigma, as scipy.ndimage does
-    weights = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
-    weights /= weights.sum()
-    for _ in range(2):  # smooth the columns, transpose, smooth the former rows, transpose back
-        padded = np.pad(image, ((reach, reach), (0, 0)))
-        image = sum(weight * padded[offset : offset + image.shape[0]] for offset, weight in enumerate(weights)).T
-    return image
-
-
-def _disk_offsets(radius: float) -> list[tuple[int, int]]:
-    reach = int(np.floor(radius))
-    return [
-        (dy, dx) for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1) if dy * dy + dx * dx <= radius**2
-    ]
-
-
-def _morphology(image: np.ndarray, radius: float, combine: Callable[..., np.ndarray]) -> np.ndarray:
-    """Grey-level dilation (``np.maximum``) or erosion (``np.minimum``) of (H, W) by a disk of ``radius`` px."""
-    reach = int(np.floor(radius))
-    padded = np.pad(image, reach)  # zero padding: background beyond the canvas
-    height, width = image.shape
-    out = image.copy()
-    for dy, dx in _disk_offsets(radius):
-        combine(out, padded[reach + dy : reach + dy + height, reach + dx : reach + dx + width], out=out)
-    return out
-
-
-def _thin(mask: np.ndarray) -> np.ndarray:
-    """(H, W) bool -> its 1 px wide skeleton by Zhang & Suen's (1984) parallel thinning."""
-    skeleton = np.pad(mask, 1).astype(np.uint8)
-    while True:
-        changed = False
-        for step in (0, 1):
-            centre = skeleton[1:-1, 1:-1]
-            # The 8 neighbours P2..P9, clockwise from north.
-            p2, p3, p4 = skeleton[:-2, 1:-1], skeleton[:-2, 2:], skeleton[1:-1, 2:]
-            p5, p6, p7 = skeleton[2:, 2:], skeleton[2:, 1:-1], skeleton[2:, :-2]
-            p8, p9 = skeleton[1:-1, :-2], skeleton[:-2, :-2]
-            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
-            neighbours = sum(p.astype(np.int32) for p in ring[:-1])
-            transitions = sum(((a == 0) & (b == 1)).astype(np.int32) for a, b in itertools.pairwise(ring))
-            if step == 0:
-                side = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
-            else:
-                side = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
-            remove = (centre == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & side
-            if remove.any():
-                centre[remove] = 0
-                changed = True
-        if not changed:
-            return skeleton[1:-1, 1:-1].astype(bool)
 
 
 # --- the benchmark ------------------------------------------------------------------------------------------

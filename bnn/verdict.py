@@ -112,6 +112,11 @@ class Verdict:
         deterministic += f"{self.deterministic_probability:.2f}"
         return f"{sampled} · {deterministic}"
 
+    def brief(self) -> str:
+        """The headline cut to both digits, for a narrow screen: one short Markdown line, "not sure" kept."""
+        flag = " (**not sure**)" if self.not_sure else ""
+        return f"**{self.name}: {self.digit}**{flag} · **Deterministic: {self.deterministic_digit}**"
+
     def explanation(self) -> str:
         """Why the verdict is what it is, in one or two sentences."""
         if self.not_sure:

@@ -12,6 +12,8 @@ import types
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.tools
 import pytest
 import streamlit as st
 from digits import drawn_digit, font_digit, png_bytes
@@ -20,6 +22,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 import bnn
+from bench.browser.session import DIGIT_STROKES, canvas_drawing
 from bnn import config, explore
 from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.examples import EXAMPLES
@@ -243,6 +246,25 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
     assert headline < kinds.index("imgs") < kinds.index("plotly_chart"), kinds
 
 
+def test_the_charts_of_an_answer_reach_st_plotly_chart_unvalidated(fake_canvas, monkeypatch):
+    """Plotly's validation was most of the figures' cost on every stroke, and st.plotly_chart validates any figure
+    it is given as a dict: the page hands it go.Figures built without validation (`bnn.plots.unvalidated_figure`),
+    which it takes as they are."""
+    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
+    handed = []
+    take_figure = plotly.tools.return_figure_from_figure_or_data  # what st.plotly_chart does first with its figure
+
+    def record(figure_or_data, validate_figure):
+        handed.append(figure_or_data)
+        return take_figure(figure_or_data, validate_figure)
+
+    monkeypatch.setattr(plotly.tools, "return_figure_from_figure_or_data", record)
+    app = open_what_if(open_app("Draw"), "draw")
+    assert_no_exception(app)
+    assert len(handed) == 2 * CHARTS_PER_RESULT + 1  # one result's charts on each run, then What if?'s chart
+    assert all(isinstance(figure, go.Figure) and figure._validate is False for figure in handed), handed
+
+
 @pytest.mark.parametrize(
     ("objects", "image"),
     [([], None), ([], canvas_png(drawn_digit(1))), ([{"type": "path"}], canvas_png(Image.new("L", (280, 280))))],
@@ -255,6 +277,26 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing(fake_canvas, objects
     draw = result(app, "result-draw")
     assert [info.value[:12] for info in draw.info] == ["Draw a digit"]
     assert not charts(draw) and "Bayesian:" not in texts(draw)
+
+
+@pytest.mark.parametrize(
+    ("objects", "image", "line"),
+    [
+        ([], None, "Draw a digit below"),
+        ([{"type": "path"}], canvas_png(Image.new("L", (280, 280))), "Draw a digit below"),
+        ([{"type": "path"}], canvas_png(drawn_digit(7)), "**Bayesian: 7** · **Deterministic: 7**"),
+        ([{"type": "path"}], b"these bytes are not a PNG", "No answer: the message is under the canvas."),
+    ],
+    ids=["never-drawn", "no-ink", "a-seven", "unreadable"],
+)
+def test_a_line_above_the_canvas_gives_the_answer_for_narrow_screens(fake_canvas, objects, image, line):
+    """Where the columns stack (a phone) the result falls below the canvas: the line above it, hidden on wide
+    screens by the page's style (tests/test_browser.py checks both), says the answer or what to do."""
+    fake_canvas(objects, image)
+    app = open_app("Draw")
+    assert_no_exception(app)
+    (shown,) = result(app, "verdict-line-draw").markdown
+    assert shown.value.startswith(line), shown.value
 
 
 def test_a_canvas_image_that_cannot_be_read_gets_a_message_not_a_crash(fake_canvas):
@@ -299,6 +341,21 @@ def test_the_what_if_explorer_is_closed_at_first_and_shows_every_sweep_when_open
     assert "0°: " in " ".join(explorer.image[0].captions)
     traces = json.loads(app.main.get_by_key(f"explore-chart-{suffix}").proto.spec)["data"]
     assert len(traces) == 4 * len(SWEEP_TITLES)
+
+
+def test_what_if_says_blank_where_a_variant_has_no_ink_left(fake_canvas):
+    """A 7 drawn with the default pen is a thin stroke: thinned by 1 or 2 px, nothing readable is left, and the
+    page says so instead of giving the networks' guess at an empty input as a digit."""
+    seven = canvas_drawing(7, DIGIT_STROKES[7], pen_width=config.BRUSH_SLIDER["value"])
+    fake_canvas([{"type": "path"}], seven.png)
+    app = open_what_if(open_app("Draw"), "draw")
+    assert_no_exception(app)
+    assert "Bayesian: 7" in texts(result(app, "verdict-draw"))
+    explorer = result(app, "explore-draw")
+    thickness = dict(
+        caption.split(": ") for caption in explorer.image[SWEEP_TITLES.index("Thinner or thicker strokes")].captions
+    )
+    assert thickness["-2 px"] == "blank" and thickness["as drawn"] == "7", thickness
 
 
 # --- Upload ------------------------------------------------------------------------------------------------
@@ -445,12 +502,11 @@ def test_reruns_with_unchanged_input_do_not_recompute(monkeypatch):
 
     monkeypatch.setattr(bnn.DigitModel, "predict", counting)
     app = upload(open_app("Upload"), ("zero.png", png(font_digit(0, size=260))))
-    kinds = shipped_kinds("mlp")  # each shipped network answers once: the verdict's two, then the methods table
-    assert sorted(calls) == sorted(kinds)
+    assert sorted(calls) == sorted(config.KINDS)  # the verdict's two networks, once each
     app.run()  # nothing changed: a plain rerun
-    assert len(calls) == len(kinds)
+    assert len(calls) == len(config.KINDS)
     app.sidebar.number_input[0].set_value(3).run()  # a new seed is a new question
-    assert len(calls) == 2 * len(kinds)
+    assert len(calls) == 2 * len(config.KINDS)
 
 
 # --- Test digits and Not digits ----------------------------------------------------------------------------
@@ -544,6 +600,38 @@ def test_inside_the_model_says_which_command_computes_what_is_missing(tmp_path, 
 # --- other uncertainty methods -------------------------------------------------------------------------------
 
 
+def open_methods(app: AppTest, suffix: str) -> AppTest:
+    app.session_state[f"methods-{suffix}"] = True  # what a click on the expander sends
+    return app.run()
+
+
+def test_every_method_answers_only_once_its_table_is_opened(fake_canvas, monkeypatch):
+    """The table of every shipped method predicts with the networks beside the verdict's two and sends a table:
+    closed by default, it costs a stroke nothing until someone opens it."""
+    if len(shipped_kinds("mlp")) == len(config.KINDS):
+        pytest.skip("only the variational network and its twin are shipped: there is no table")
+    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(1)))
+    calls = []
+    predict = bnn.DigitModel.predict
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.kind)
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(bnn.DigitModel, "predict", counting)
+    st.cache_data.clear()  # predictions of this drawing cached by an earlier run would not be made again
+    app = open_app("Draw")
+    assert_no_exception(app)
+    assert sorted(calls) == sorted(config.KINDS)  # the verdict's two networks only
+    methods = result(app, "methods-draw")
+    assert methods.label.startswith("Every method on this input") and not methods.proto.expanded
+    assert not methods.dataframe
+    app = open_methods(app, "draw")
+    assert_no_exception(app)
+    assert sorted(calls) == sorted(shipped_kinds("mlp"))  # each of the others once, the verdict's from the cache
+    assert len(result(app, "methods-draw").dataframe[0].value) == len(shipped_kinds("mlp"))
+
+
 def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_one_chosen():
     methods = [kind for kind in shipped_kinds("mlp") if config.answers_with_samples(kind)]
     if len(methods) == 1:
@@ -553,6 +641,7 @@ def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_o
     picker = next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method")
     assert picker.options == [METHOD_NAMES[kind] for kind in methods] and picker.value == "bayesian"
     assert "Bayesian: 4" in texts(result(app, "verdict-upload-0"))
+    app = open_methods(app, "upload-0")
     table = result(app, "methods-upload-0").dataframe[0].value
     assert list(table["method"]) == [METHOD_NAMES[kind] for kind in shipped_kinds("mlp")]
     assert set(table["digit"]) == {"4"}

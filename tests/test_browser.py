@@ -93,8 +93,8 @@ def open_page(browser, server, screenshot_dir, request):
     pages: list[AppPage] = []
     name = request.node.name.replace("[", "-").replace("]", "")
 
-    def opener() -> AppPage:
-        page = AppPage.open(browser, server.url, timeout=DRAW_TIMEOUT)
+    def opener(viewport: dict | None = None) -> AppPage:
+        page = AppPage.open(browser, server.url, timeout=DRAW_TIMEOUT, viewport=viewport)
         pages.append(page)
         return page
 
@@ -181,6 +181,36 @@ def test_clearing_the_canvas_brings_back_the_hint(open_page):
     assert result.charts == 0
     assert result.text.strip().startswith("Draw a digit"), result.text
     assert page.console_errors == []
+
+
+PHONE = {"width": 390, "height": 844}  # CSS pixels of a common phone's screen, held upright
+
+
+def within(box: dict | None, viewport: dict) -> bool:
+    """Whether the bounding ``box`` (page coordinates of what is in view) lies inside ``viewport``."""
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and (box["x"] + box["width"] <= viewport["width"] and box["y"] + box["height"] <= viewport["height"])
+    )
+
+
+def test_on_a_phone_the_answer_is_in_view_after_a_stroke(open_page):
+    """On a narrow screen the columns stack and the result falls below the canvas: one line above the canvas
+    gives both digits, in view without scrolling; on a wide screen, where the verdict is beside the canvas, it is
+    not shown."""
+    page = open_page(PHONE)
+    page.canvas().scroll_into_view_if_needed()  # as a person brings the canvas into view to draw on it
+    assert_reads(draw_and_read(page, 1), 1)
+    line = page.keyed("verdict-line-draw")
+    open_page.shot(page, "drawn")
+    assert "Bayesian: 1" in line.inner_text() and "Deterministic: 1" in line.inner_text(), line.inner_text()
+    assert within(line.bounding_box(), PHONE), line.bounding_box()
+    assert within(page.canvas().bounding_box(), PHONE)  # the canvas stays in view too
+    assert page.console_errors == []
+    wide = open_page()
+    assert not wide.keyed("verdict-line-draw").is_visible()
 
 
 # --- uploading ----------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnn import explore, plots
+from bnn import explore, plots, preprocess
 from bnn.predict import Prediction
 
 
@@ -90,6 +90,35 @@ def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_o
         "Bayesian mutual information (nats)",
         "deterministic max probability",
     }
+
+
+def test_a_variant_with_no_ink_left_reads_blank_not_a_digit():
+    """Thinned by 2 px on every side, a 4 px stroke is gone: the page says blank there, as the Draw tab does of
+    an empty canvas, and the chart leaves a gap; every other step keeps its digit."""
+    exploration = explore.explore(CountingModel(num_samples=20), CountingModel(num_samples=1), stroke(), 20)
+    thickness = next(answers for answers in exploration.sweeps if answers.sweep.name == "thickness")
+    readings = dict(zip(thickness.sweep.values, thickness.readings(), strict=True))
+    assert readings[-2] == explore.BLANK == "blank"
+    assert [value for value, read in readings.items() if read == "blank"] == [-2]
+    assert readings[0] == str(thickness.digit[thickness.sweep.values.index(0)])
+    for answers in exploration.sweeps:
+        if answers.sweep.name != "thickness":
+            assert not answers.sweep.blank.any() and explore.BLANK not in answers.readings(), answers.sweep.name
+    figure = plots.exploration_figure(exploration, "Bayesian")
+    thinned = thickness.sweep.values.index(-2)
+    for trace in figure.data[4 * 2 : 4 * 3]:  # the thickness row's four lines
+        assert np.isnan(trace.y[thinned]) and not np.isnan(np.delete(trace.y, thinned)).any()
+
+
+def test_blank_is_the_rule_preprocessing_refuses_a_drawing_by():
+    speck = np.zeros((28, 28), np.float32)
+    speck[10:12, 10:11] = 1.0  # two pixels of ink: too few
+    faint = np.where(stroke() > 0, preprocess.CROP_THRESHOLD * 0.9, 0).astype(np.float32)  # below the crop level
+    for image in (np.zeros((28, 28), np.float32), speck, faint):
+        assert explore.is_blank(image)
+        with pytest.raises(preprocess.BlankImageError):
+            preprocess.preprocess_image(image)
+    assert not explore.is_blank(stroke())
 
 
 def test_the_shipped_networks_grow_less_sure_as_a_digit_is_turned_upside_down(mnist):

@@ -17,7 +17,7 @@ from PIL import Image
 import bnn
 from bench import load
 from bench.browser import AppServer
-from bench.browser.session import DIGITS, AppSession, digit_drawing
+from bench.browser.session import DIGITS, Answer, AppSession, digit_drawing
 
 STROKES = 3
 
@@ -102,6 +102,35 @@ def test_the_floor_page_answers_every_stroke_and_the_benchmark_times_it(tmp_path
         line.startswith("  floor page (no model): median") for line in load.table_lines({**result, "floor": floor})
     )
     assert not any("floor page" in line for line in load.table_lines(result))  # older runs: no line
+
+
+@pytest.mark.slow
+def test_sessions_drawing_on_the_floor_page_count_its_lines_as_answers(tmp_path, drawings):
+    settings = {"seconds": 120.0, "max_strokes": STROKES}
+    summary = load.floor_level(tmp_path, settings, drawings)
+    assert summary["sessions"] == load.TARGET_SESSIONS
+    assert summary["answers"] == load.TARGET_SESSIONS * STROKES and summary["errors"] == summary["wrong"] == 0
+    assert summary["server_cpu_s_per_answer"] > 0 and summary["verdict_p50_ms"] is None
+
+
+def test_the_app_server_cpu_per_answer_is_set_against_the_floor_page_and_the_target():
+    app = {**_level(load.TARGET_SESSIONS, 15.0, 300.0), "server_cpu_s_per_answer": 0.045}
+    floor = {**_level(load.TARGET_SESSIONS, 60.0, 90.0), "server_cpu_s_per_answer": 0.009, "verdict_p50_ms": None}
+    cpu, rate = load.server_cpu_lines(app, {f"{load.TARGET_SESSIONS}_sessions": floor})
+    assert "app 45 ms, floor page 9 ms: 5.0x the floor, 36 ms the app's own work" in cpu
+    assert cpu.endswith(f"target <= {load.SERVER_CPU_TARGET_MS:.0f} ms NOT met")
+    assert "app 15.0 (one process), floor page 60.0" in rate
+    fast = {**app, "server_cpu_s_per_answer": 0.020}
+    assert load.server_cpu_lines(fast, {f"{load.TARGET_SESSIONS}_sessions": floor})[0].endswith(" ms met")
+    assert load.server_cpu_lines(app, {}) == []  # runs before the floor page's level was measured
+
+
+def test_a_floor_answer_is_a_finished_run_without_a_verdict():
+    answer = Answer(digit_sent=4, digit_read=None, milliseconds=20.0, verdict_ms=float("nan"), error="no verdict")
+    assert load.is_answer(answer, floor=True) and not load.is_answer(answer)
+    failed = Answer(4, None, 20.0, float("nan"), "no verdict: exception: boom")
+    assert not load.is_answer(failed, floor=True)
+    assert load.is_answer(Answer(4, 4, 20.0, 10.0)) and not load.is_answer(Answer(4, 4, 20.0, 10.0), floor=True)
 
 
 def _level(sessions: int, per_s: float, p95: float, cores: float = 1.0) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.browser.session import VERDICT
 from bnn.predict import Prediction
 from bnn.verdict import (
     COMPARISON_COLUMNS,
@@ -75,6 +76,16 @@ def test_disagreeing_samples_are_not_sure_because_of_epistemic_uncertainty():
     assert len(verdict.reasons) == 1 and "epistemic" in verdict.reasons[0] and "disagree" in verdict.reasons[0]
     assert "not sure" in verdict.headline() and verdict.explanation().startswith("The network is not sure")
     assert verdict.votes == 6
+
+
+def test_the_brief_line_keeps_both_digits_and_not_sure_and_reads_as_the_headline_does():
+    sure = summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(0.5, 0.3), Thresholds(0.2))
+    assert sure.brief() == "**Bayesian: 3** · **Deterministic: 3**"
+    unsure = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), method="mc-dropout")
+    assert unsure.brief() == "**MC dropout: 3** (**not sure**) · **Deterministic: 3**"
+    for verdict in (sure, unsure):  # the load benchmark's sessions read a verdict with this pattern
+        assert VERDICT.search(verdict.brief()) and VERDICT.search(verdict.headline())
+        assert len(verdict.brief()) < len(verdict.headline()) / 2
 
 
 def test_an_ambiguous_image_is_not_sure_because_of_total_uncertainty_alone():

@@ -74,9 +74,10 @@ class AppPage:
             self.console_errors.append(f"console.error: {message.text} ({message.location.get('url', '')})")
 
     @classmethod
-    def open(cls, browser, url: str, timeout: float = 120.0) -> AppPage:
-        """A fresh context and page on ``url``, returned once the first script run has finished."""
-        context = browser.new_context(viewport=VIEWPORT)
+    def open(cls, browser, url: str, timeout: float = 120.0, viewport: dict | None = None) -> AppPage:
+        """A fresh context and page on ``url`` (``viewport``: width and height in CSS pixels, `VIEWPORT` unless
+        given), returned once the first script run has finished."""
+        context = browser.new_context(viewport=viewport or VIEWPORT)
         context.add_init_script(_INIT_SCRIPT)
         app_page = cls(context.new_page())
         app_page.page.goto(url, timeout=timeout * 1000)
