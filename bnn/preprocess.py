@@ -245,7 +245,8 @@ def _from_pillow(image: Image.Image, fresh: bool) -> np.ndarray:
         if width * height > MAX_IMAGE_PIXELS:  # from the header, before any pixel is decoded
             raise _too_many_pixels(width, height)
         if fresh:
-            image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEG only: decode at 1/2..1/8 scale, much faster
+            # JPEG only: decode at 1/2..1/8 scale, much faster; at least 3/4 of the working size is ample
+            image.draft("L", (WORKING_SIZE * 3 // 4, WORKING_SIZE * 3 // 4))
         image.load()
         image = _upright(image)
         if image.mode in _HIGH_BIT_MODES:
@@ -413,7 +414,7 @@ def _contrast(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, bool
     dark = (dark_paper - grayscale) / np.maximum(dark_paper, MIN_PAPER_LEVEL)
     # light ink on dark paper (a canvas, a screen, chalk): how much lighter than the paper around it
     light = grayscale - light_paper
-    if _ink_is_dark(grayscale - surface, dark, light):
+    if _ink_is_dark(grayscale - surface, dark, light, noiseless=uniform):
         return dark, True, dark_paper, uniform
     return light, False, light_paper, uniform
 
@@ -440,9 +441,10 @@ def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float, bool]:
         residual = ring - design @ coefficients
         spread = 1.4826 * float(np.median(np.abs(residual)))
         tolerance = max(3 * spread, MIN_CONTRAST / 2)
-        coefficients = np.linalg.lstsq(
-            design[np.abs(residual) <= tolerance], ring[np.abs(residual) <= tolerance], rcond=None
-        )[0]
+        keep = np.abs(residual) <= tolerance
+        # least squares by its 6 x 6 normal equations: a border holds thousands of pixels, the fit six numbers
+        normal = design[keep].T @ design[keep]
+        coefficients = np.linalg.lstsq(normal, design[keep].T @ ring[keep], rcond=None)[0]
     return coefficients, tolerance, False
 
 
@@ -465,16 +467,16 @@ def _unit(index: np.ndarray, size: int) -> np.ndarray:
     return (2 * index / max(size - 1, 1) - 1).astype(np.float64)
 
 
-def _ink_is_dark(deviation: np.ndarray, dark: np.ndarray, light: np.ndarray) -> bool:
+def _ink_is_dark(deviation: np.ndarray, dark: np.ndarray, light: np.ndarray, noiseless: bool = False) -> bool:
     """Whether the ink is darker than the paper, from each pixel's ``deviation`` from the border's light.
 
     Dark ink on light paper unless the pixels lighter than the surface clearly outweigh the darker ones: on a
     page with no ink both are noise, and the dark-ink model handles a blank sheet's shadows and vignetting.
     Each side counts only what its own paper model calls ink: a lit patch of paper broader than the paper
     window (a shadow's other side) is lighter than the surface but is no light ink, and one narrower than the
-    window is still far broader than a pen's stroke.
+    window is still far broader than a pen's stroke. A ``noiseless`` (digital) image needs no noise measured.
     """
-    threshold = max(MIN_CONTRAST, NOISE_SIGMAS * _noise_level(deviation))
+    threshold = MIN_CONTRAST if noiseless else max(MIN_CONTRAST, NOISE_SIGMAS * _noise_level(deviation))
     darker = float((np.maximum(dark - threshold, 0) * (deviation < -threshold)).sum())
     lighter_ink = (light > threshold) & (deviation > threshold)
     lighter = float((np.maximum(light - threshold, 0) * lighter_ink).sum())
