@@ -29,6 +29,10 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, choices=config_module.ARCHITECTURES, default=field.default)
         elif field.name == "variational_layer":
             parser.add_argument(flag, choices=config_module.VARIATIONAL_LAYERS, default=field.default)
+        elif field.name == "posterior_init":
+            parser.add_argument(flag, choices=config_module.POSTERIOR_INITS, default=field.default)
+        elif field.name == "posterior_init_fraction":
+            parser.add_argument(flag, type=float, default=field.default, help="(default: posterior_init_scale)")
         elif field.type == "bool":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
         elif field.name == "hidden_units":
@@ -153,12 +157,14 @@ def _train(args: argparse.Namespace) -> int:
     data = load_mnist(args.data_dir, download=args.download)
     output_dir = args.output_dir or config_module.assets_dir()
     kinds = config_module.KINDS if args.kind == "both" else (args.kind,)
+    if args.posterior_init == "twin":
+        kinds = sorted(kinds, key=lambda kind: kind == "bayesian")  # the twin first: the posterior starts from it
     settings = {field.name: getattr(args, field.name) for field in dataclasses.fields(Config)}
     settings["hidden_units"] = tuple(settings["hidden_units"])
     for kind in kinds:
         config = Config(**{**settings, "kind": kind})
         print(f"== training {config.name} on {len(data.train)} images ({data.source})")
-        result = train(config, data, output_dir=output_dir, checkpoint_dir=args.checkpoint_dir)
+        result = train(config, data, output_dir=output_dir, checkpoint_dir=args.checkpoint_dir, twin_dir=output_dir)
         print(f"== {config.name}: wrote {output_dir}/{config.name}.json")
         print(json.dumps(result.card["metrics"], indent=2))
     return 0
