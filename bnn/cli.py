@@ -1,4 +1,4 @@
-"""Command line: ``python -m bnn train | evaluate | insight | predict | shift``."""
+"""Command line: ``python -m bnn train | evaluate | insight | predict | shift | ablate``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from bnn import ablate as ablate_module
 from bnn import config as config_module
 from bnn import insight as insight_module
 from bnn import shift as shift_module
@@ -137,6 +138,13 @@ def _parser() -> argparse.ArgumentParser:
     shift.add_argument(
         "--figure", type=Path, default=None, help="write accuracy and mutual information against rotation (HTML) here"
     )
+    ablate = commands.add_parser(
+        "ablate", help="train the variational MLP's candidate recipes on one budget and score them on validation"
+    )
+    _add_data_options(ablate, ood=True)
+    ablate.add_argument("--output", type=Path, required=True, help="the JSON, rewritten after each candidate")
+    ablate.add_argument("--epochs", type=int, default=ablate_module.EPOCHS, help="per candidate (%(default)s)")
+    ablate.add_argument("--only", nargs="+", default=None, help="these candidates (default: all)")
     return parser
 
 
@@ -144,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"train": _train, "evaluate": _evaluate, "insight": _insight, "predict": _predict, "shift": _shift}
+        commands["ablate"] = _ablate
         return commands[args.command](args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message
         print(f"error: {error}", file=sys.stderr)
@@ -285,4 +294,17 @@ def _shift(args: argparse.Namespace) -> int:
         args.figure.parent.mkdir(parents=True, exist_ok=True)
         rotation_figure(report).write_html(args.figure, include_plotlyjs=True)  # self-contained: opens offline
         print(f"wrote {args.figure}")
+    return 0
+
+
+def _ablate(args: argparse.Namespace) -> int:
+    from bnn.data import load_fashion_mnist_test, load_mnist
+
+    data = load_mnist(args.data_dir, download=args.download)
+    report = ablate_module.run_ablation(
+        data.train, data.validation, load_fashion_mnist_test(args.ood_dir), args.output, args.epochs,
+        only=tuple(args.only) if args.only else None, log=print,
+    )  # fmt: skip
+    print(ablate_module.format_ablation_table(report))
+    print(f"wrote {args.output}; chosen by its rule: {report['winner']}")
     return 0
