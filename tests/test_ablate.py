@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bnn import ablate
-from bnn.config import Config
+from bnn.config import ASSETS_DIR, Config
 from bnn.data import Dataset, load_fashion_mnist_test
 
 TINY = (
@@ -108,3 +108,22 @@ def test_unknown_candidates_and_corruptions_are_refused(tiny, tmp_path):
         _run(tiny, tmp_path / "a.json", only=("kl-7",))
     with pytest.raises(ValueError, match="unknown corruptions"):
         ablate.shift_inputs(tiny[1], 2, ("rotation:33",), 0)
+
+
+SHIPPED = ASSETS_DIR / "ablation.json"
+
+
+def test_the_readme_table_is_the_committed_ablation():
+    readme = (ASSETS_DIR.parent / "README.md").read_text()
+    assert ablate.format_ablation_table(ablate.read_ablation(SHIPPED)) in readme
+
+
+def test_the_defaults_are_the_recipe_the_committed_ablation_chose():
+    report = ablate.read_ablation(SHIPPED)
+    assert report["winner"] == ablate.choose_winner(report)
+    assert report["split"].endswith("the test set is never used")
+    winner = next(row for row in report["candidates"] if row["name"] == report["winner"])
+    recipe = {**ablate.RECIPE_BEFORE, **winner["settings"]}
+    del recipe["epochs"]  # the shipped network trains to Config.epochs with early stopping, not the ablation's budget
+    defaults = Config(kind="bayesian", arch="mlp")
+    assert {name: getattr(defaults, name) for name in recipe} == recipe

@@ -95,6 +95,7 @@ def test_train_writes_a_card_with_measured_metrics(tmp_path, capsys):
         (["train", "--data-dir", "/nonexistent"], "/nonexistent"),
         (["predict", "x.png", "--num-samples", "0"], "num_samples"),
         (["evaluate", "--assets-dir", "/nonexistent"], "git checkout -- assets/"),
+        (["ablate", "--output", "unused.json", "--only", "kl-7"], "unknown candidates"),
     ],
 )
 def test_errors_are_one_line_with_the_fix(argv, message, capsys, tmp_path):
