@@ -28,6 +28,7 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
         evaluation_samples=8,
         patience=10,
         seed=5,
+        posterior_init="none",  # a 64-unit network has no shipped twin to start from
     )
     result = train(config, small_split, output_dir=tmp_path, checkpoint_dir=tmp_path / "checkpoints", verbose=0)
     history = result.history
@@ -73,7 +74,14 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
 
 def test_kl_warmup_ramps_the_kl_weight(small_split, tmp_path):
     config = Config(
-        hidden_units=(16,), epochs=2, kl_warmup_epochs=4, batch_size=100, validation_samples=2, evaluation_samples=2
+        hidden_units=(16,),
+        epochs=2,
+        kl_warmup_epochs=4,
+        batch_size=100,
+        validation_samples=2,
+        evaluation_samples=2,
+        kl_weight=1.0,
+        posterior_init="none",
     )
     result = train(config, small_split, verbose=0)
     assert float(result.model.network.kl_weight.numpy()) == 1.0  # restored for the final model
@@ -105,6 +113,7 @@ def test_tempering_survives_the_warmup_and_is_recorded(small_split):
         batch_size=100,
         validation_samples=2,
         evaluation_samples=2,
+        posterior_init="none",
     )
     result = train(config, small_split, verbose=0)
     assert float(result.model.network.kl_weight.numpy()) == pytest.approx(0.1)  # kept for the final model
@@ -121,7 +130,7 @@ def test_tempering_survives_the_warmup_and_is_recorded(small_split):
 
 
 def test_untempered_card_names_the_elbo():
-    card = _model_card_of(Config(kind="bayesian"))
+    card = _model_card_of(Config(kind="bayesian", kl_weight=1.0))
     assert card["objective"].startswith("negative ELBO") and "tempered" not in card["objective"]
     assert "kl_weight" not in card["architecture"]  # older cards, untempered, load as before
 
