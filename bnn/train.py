@@ -243,7 +243,7 @@ def _recipe(config: Config, twin: Twin | None) -> dict:
     return {
         "kl_weight": config.kl_weight,
         "posterior_init": config.posterior_init,
-        "posterior_init_fraction": config.posterior_init_fraction,
+        "posterior_init_fraction": config.posterior_init_fraction if twin is not None else None,
         "twin_weights": {"path": twin.path, "sha256": twin.sha256} if twin is not None else None,
     }
 

@@ -97,7 +97,6 @@ def test_config_kl_weight_tempers_the_kl_term():
         ({"kl_weight": 0.0}, "kl_weight"),
         ({"kl_weight": 1.5}, "kl_weight"),
         ({"posterior_init": "laplace"}, "posterior_init"),
-        ({"posterior_init_fraction": 0.1}, "twin"),
         ({"posterior_init": "twin", "posterior_init_fraction": 0.0}, "fraction"),
     ],
 )
