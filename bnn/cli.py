@@ -1,4 +1,4 @@
-"""Command line: ``python -m bnn train | evaluate | insight | predict | shift``."""
+"""Command line: ``python -m bnn train | evaluate | insight | predict | shift | ablate``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from bnn import ablate as ablate_module
 from bnn import config as config_module
 from bnn import insight as insight_module
 from bnn import shift as shift_module
@@ -30,6 +31,10 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, choices=config_module.ARCHITECTURES, default=field.default)
         elif field.name == "variational_layer":
             parser.add_argument(flag, choices=config_module.VARIATIONAL_LAYERS, default=field.default)
+        elif field.name == "posterior_init":
+            parser.add_argument(flag, choices=config_module.POSTERIOR_INITS, default=field.default)
+        elif field.name == "posterior_init_fraction":
+            parser.add_argument(flag, type=float, default=field.default, help="(default: posterior_init_scale)")
         elif field.type == "bool":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
         elif field.name == "hidden_units":
@@ -161,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     shift.add_argument(
         "--figure", type=Path, default=None, help="write accuracy and mutual information against rotation (HTML) here"
     )
+    ablate = commands.add_parser(
+        "ablate", help="train the variational MLP's candidate recipes on one budget and score them on validation"
+    )
+    _add_data_options(ablate, ood=True)
+    ablate.add_argument("--output", type=Path, required=True, help="the JSON, rewritten after each candidate")
+    ablate.add_argument("--epochs", type=int, default=ablate_module.EPOCHS, help="per candidate (%(default)s)")
+    ablate.add_argument("--only", nargs="+", default=None, help="these candidates (default: all)")
     return parser
 
 
@@ -174,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "predict": _predict,
             "shift": _shift,
             "photos": _photos,
+            "ablate": _ablate,
         }
         return commands[args.command](args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message
@@ -188,12 +201,14 @@ def _train(args: argparse.Namespace) -> int:
     data = load_mnist(args.data_dir, download=args.download)
     output_dir = args.output_dir or config_module.assets_dir()
     kinds = config_module.KINDS if args.kind == "both" else (args.kind,)
+    if args.posterior_init == "twin":
+        kinds = sorted(kinds, key=lambda kind: kind == "bayesian")  # the twin first: the posterior starts from it
     settings = {field.name: getattr(args, field.name) for field in dataclasses.fields(Config)}
     settings["hidden_units"] = tuple(settings["hidden_units"])
     for kind in kinds:
         config = Config(**{**settings, "kind": kind})
         print(f"== training {config.name} on {len(data.train)} images ({data.source})")
-        result = train(config, data, output_dir=output_dir, checkpoint_dir=args.checkpoint_dir)
+        result = train(config, data, output_dir=output_dir, checkpoint_dir=args.checkpoint_dir, twin_dir=output_dir)
         print(f"== {config.name}: wrote {output_dir}/{config.name}.json")
         print(json.dumps(result.card["metrics"], indent=2))
     return 0
@@ -424,4 +439,17 @@ def _shift(args: argparse.Namespace) -> int:
         args.figure.parent.mkdir(parents=True, exist_ok=True)
         rotation_figure(report).write_html(args.figure, include_plotlyjs=True)  # self-contained: opens offline
         print(f"wrote {args.figure}")
+    return 0
+
+
+def _ablate(args: argparse.Namespace) -> int:
+    from bnn.data import load_fashion_mnist_test, load_mnist
+
+    data = load_mnist(args.data_dir, download=args.download)
+    report = ablate_module.run_ablation(
+        data.train, data.validation, load_fashion_mnist_test(args.ood_dir), args.output, args.epochs,
+        only=tuple(args.only) if args.only else None, log=print,
+    )  # fmt: skip
+    print(ablate_module.format_ablation_table(report))
+    print(f"wrote {args.output}; chosen by its rule: {report['winner']}")
     return 0

@@ -5,7 +5,9 @@ Bayesian layers (Blundell et al. 2015, "Weight Uncertainty in Neural Networks"):
 - every kernel weight has the prior p(w) = N(0, prior_scale^2);
 - biases are point estimates (TFP's default), so they add no KL term;
 - each layer adds KL(q || p) * kl_weight / N_train to ``model.losses``, so Keras ``fit`` minimises
-  the per-example negative ELBO: cross-entropy NLL + KL / N_train.
+  the per-example negative ELBO: cross-entropy NLL + KL / N_train (kl_weight = 1), or with kl_weight < 1
+  a tempered one (Wenzel et al. 2020), whose minimiser is no longer the textbook Bayes posterior.
+Posterior means start He-normal, or at the deterministic twin's weights (MOPED, Krishnan et al. 2020).
 Gradients use Flipout (Wen et al. 2018) or the plain reparameterisation trick (Kingma & Welling 2014).
 
 The two cheap baselines are built from the deterministic layers: MC dropout (Gal & Ghahramani 2016) puts a
@@ -23,7 +25,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 
-from bnn.config import IMAGE_SIZE, NUM_CLASSES, Config
+from bnn.config import IMAGE_SIZE, MIN_POSTERIOR_INIT_SCALE, NUM_CLASSES, Config
 
 tfd = tfp.distributions
 # TFP 0.25's layers still call Keras's deprecated add_variable; harmless, and not ours to fix.
@@ -78,9 +80,9 @@ def build_network(config: Config, num_train: int) -> keras.Sequential:
 
     An ensemble's members are built one by one: each is the deterministic network of its own seed.
 
-    For Bayesian networks the KL weight (1.0 unless warmed up) is ``model.kl_weight``.
+    For Bayesian networks the KL weight (``config.kl_weight`` unless warmed up) is ``model.kl_weight``.
     """
-    kl_weight = tf.Variable(1.0, trainable=False, name="kl_weight", dtype=tf.float32)
+    kl_weight = tf.Variable(config.kl_weight, trainable=False, name="kl_weight", dtype=tf.float32)
     layer_count = itertools.count()
 
     variational_kind = config.kind == "bayesian"
@@ -145,6 +147,26 @@ def assign_weight_arrays(model: keras.Model, arrays: dict[str, np.ndarray]) -> N
         if tuple(arrays[key].shape) != tuple(variable.shape):
             raise ValueError(f"weight {key} has shape {arrays[key].shape}, the network needs {variable.shape}")
         variable.assign(arrays[key])
+
+
+def initialise_from_twin(network: keras.Model, twin: dict[str, np.ndarray], init_fraction: float | None = None) -> None:
+    """Start a Bayesian ``network``'s posterior at its deterministic twin (MOPED, Krishnan et al. 2020).
+
+    ``twin`` holds the twin's arrays (``weight_arrays`` keys ``layer/kernel``, ``layer/bias``): each kernel
+    becomes the posterior mean mu and each bias the bias. With ``init_fraction`` every kernel weight's initial
+    sigma is init_fraction x |mu| (floored at MIN_POSTERIOR_INIT_SCALE); without it sigma stays as built.
+    """
+    arrays = weight_arrays(network)
+    for key, value in twin.items():
+        layer, variable = key.split("/")
+        if variable == "bias":
+            arrays[f"{layer}/bias_posterior_loc"] = value
+            continue
+        arrays[f"{layer}/kernel_posterior_loc"] = value
+        if init_fraction is not None:
+            sigma = np.maximum(init_fraction * np.abs(value.astype(np.float64)), MIN_POSTERIOR_INIT_SCALE)
+            arrays[f"{layer}/kernel_posterior_untransformed_scale"] = np.log(np.expm1(sigma))  # inverse softplus
+    assign_weight_arrays(network, arrays)
 
 
 def ensemble_arrays(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

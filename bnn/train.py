@@ -1,8 +1,9 @@
 """ELBO training with Keras ``fit``: validation from several weight samples, early stopping,
 best checkpoint on validation NLL, and a model card written beside the weights.
 
-Loss per example = cross-entropy NLL + KL(q || p) / N_train: the Keras loss is the NLL and each
-variational layer adds its scaled KL to ``model.losses``, which ``fit`` adds to the loss.
+Loss per example = cross-entropy NLL + kl_weight x KL(q || p) / N_train: the Keras loss is the NLL and each
+variational layer adds its scaled KL to ``model.losses``, which ``fit`` adds to the loss. kl_weight = 1 is
+the ELBO; below 1 the posterior is tempered (Wenzel et al. 2020), which the model card says.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import tf_keras as keras
 
 from bnn import assets, evaluate, uncertainty
 from bnn.augment import training_dataset
-from bnn.config import Config
+from bnn.config import Config, assets_dir, network_name
 from bnn.data import Dataset, MnistSplit
 from bnn.environment import environment
-from bnn.models import build_network, ensemble_arrays, weight_arrays
+from bnn.models import build_network, ensemble_arrays, initialise_from_twin, weight_arrays
 from bnn.predict import DigitModel, EnsembleModel
 
 
@@ -64,14 +65,14 @@ class _MonteCarloValidation(keras.callbacks.Callback):
 
 
 class _KlWarmup(keras.callbacks.Callback):
-    """Ramp the KL weight linearly from 1/epochs to 1 over the first ``epochs`` epochs."""
+    """Ramp the KL weight linearly from target/epochs to ``target`` (the tempering) over the first ``epochs`` epochs."""
 
-    def __init__(self, kl_weight: tf.Variable, epochs: int):
+    def __init__(self, kl_weight: tf.Variable, epochs: int, target: float = 1.0):
         super().__init__()
-        self.kl_weight, self.epochs = kl_weight, epochs
+        self.kl_weight, self.epochs, self.target = kl_weight, epochs, target
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.kl_weight.assign(min(1.0, (epoch + 1) / self.epochs))
+        self.kl_weight.assign(self.target * min(1.0, (epoch + 1) / self.epochs))
 
 
 def compile_network(config: Config, num_train: int) -> keras.Model:
@@ -97,21 +98,25 @@ def train(
     output_dir: Path | None = None,
     checkpoint_dir: Path | None = None,
     verbose: int = 1,
+    twin_dir: Path | None = None,
 ) -> TrainResult:
     """Train one network on ``data.train``; with ``output_dir``, write its weights and model card there.
 
+    With ``config.posterior_init == "twin"`` a Bayesian network starts at the deterministic twin's weights read
+    (sha256-checked) from ``twin_dir`` (default: ``config.assets_dir()``); the card records that file's sha256.
     An ensemble trains ``config.ensemble_size`` deterministic networks with seeds ``seed``, ``seed + 1``, ...
     one after the other (each with its own early stopping) and ships them as one file and one card.
     """
     checkpoint_dir = Path(checkpoint_dir or tempfile.mkdtemp(prefix="bnn-"))
     if config.kind != "ensemble":
-        network, fitted = _fit(config, data, checkpoint_dir, verbose)
-        card = _model_card(config, data, fitted)
+        twin = read_twin(config, twin_dir)
+        network, fitted = fit(config, data, checkpoint_dir, verbose, twin=twin)
+        card = _model_card(config, data, fitted, twin)
         return _finish(DigitModel(network, card), config, data, weight_arrays(network), output_dir, fitted.history)
     members, runs = [], []
     for index in range(config.ensemble_size):
         member_config = dataclasses.replace(config, seed=config.seed + index)
-        network, fitted = _fit(member_config, data, checkpoint_dir / f"member_{index}", verbose)
+        network, fitted = fit(member_config, data, checkpoint_dir / f"member_{index}", verbose)
         members.append(network)
         runs.append(fitted)
     card = _model_card(config, data, runs[0])
@@ -126,15 +131,40 @@ def train(
 
 
 @dataclass
+class Twin:
+    """The deterministic twin a Bayesian network starts from: its arrays and the sha256 of its weights file."""
+
+    arrays: dict[str, np.ndarray]
+    path: str
+    sha256: str
+
+
+def read_twin(config: Config, twin_dir: Path | None = None) -> Twin | None:
+    """The twin of ``config`` from ``twin_dir`` (default: the assets folder) when it starts from one, else None."""
+    if config.kind != "bayesian" or config.posterior_init != "twin":
+        return None
+    directory = Path(twin_dir) if twin_dir is not None else assets_dir()
+    arrays, card = assets.read_weights(directory, network_name(config.arch, "deterministic"))
+    return Twin(arrays, card["files"]["weights"]["path"], card["files"]["weights"]["sha256"])
+
+
+@dataclass
 class _Fitted:
     history: dict[str, list[float]]
     epoch_seconds: list[float]
     best_epoch: int  # 0-based
 
 
-def _fit(config: Config, data: MnistSplit, checkpoint_dir: Path, verbose: int) -> tuple[keras.Model, _Fitted]:
-    """Fit one network with early stopping on the Monte Carlo validation NLL; the best epoch's weights are kept."""
+def fit(
+    config: Config, data: MnistSplit, checkpoint_dir: Path, verbose: int = 1, twin: Twin | None = None
+) -> tuple[keras.Model, _Fitted]:
+    """Fit one network with early stopping on the Monte Carlo validation NLL; the best epoch's weights are kept.
+
+    Uses ``data.train`` and ``data.validation`` only. ``twin`` (from :func:`read_twin`): where the posterior starts.
+    """
     network = compile_network(config, num_train=len(data.train))
+    if twin is not None:
+        initialise_from_twin(network, twin.arrays, config.posterior_init_fraction)
     model = DigitModel(network, {"architecture": config.architecture()})
     checkpoint = checkpoint_dir / f"{config.name}.best.weights.h5"
     timer = EpochTimer()
@@ -150,13 +180,13 @@ def _fit(config: Config, data: MnistSplit, checkpoint_dir: Path, verbose: int) -
         ),
     ]
     if config.kl_warmup_epochs > 0 and config.kind == "bayesian":
-        callbacks.insert(0, _KlWarmup(network.kl_weight, config.kl_warmup_epochs))
+        callbacks.insert(0, _KlWarmup(network.kl_weight, config.kl_warmup_epochs, config.kl_weight))
     batches = training_dataset(
         data.train.images, data.train.labels, config.batch_size, config.seed, config.augmentation()
     )
     history = network.fit(batches, epochs=config.epochs, callbacks=callbacks, verbose=verbose).history
     network.load_weights(checkpoint)  # the epoch with the best validation NLL
-    network.kl_weight.assign(1.0)
+    network.kl_weight.assign(config.kl_weight)  # the tempering the final model was trained for
     history = {key: [float(value) for value in values] for key, values in history.items()}
     return network, _Fitted(history, timer.seconds, int(np.argmin(history["val_nll"])))
 
@@ -208,8 +238,18 @@ def _approximation(config: Config) -> str | None:
     return None
 
 
+def _recipe(config: Config, twin: Twin | None) -> dict:
+    """The variational recipe's settings (model card's training section): tempering and where the posterior began."""
+    return {
+        "kl_weight": config.kl_weight,
+        "posterior_init": config.posterior_init,
+        "posterior_init_fraction": config.posterior_init_fraction if twin is not None else None,
+        "twin_weights": {"path": twin.path, "sha256": twin.sha256} if twin is not None else None,
+    }
+
+
 def _per_epoch(history: dict) -> dict[str, list[float]]:
-    """The training curves: per epoch, the training NLL and KL / N (their sum is the loss Keras minimised, both
+    """The training curves: per epoch, the training NLL and kl_weight x KL / N (their sum is the loss Keras minimised, both
     averaged over the epoch's batches), the training accuracy, and the Monte Carlo validation NLL and accuracy."""
     curves = {
         "nll": history["nll"],
@@ -221,22 +261,41 @@ def _per_epoch(history: dict) -> dict[str, list[float]]:
     return {name: [round(float(value), 6) for value in values] for name, values in curves.items()}
 
 
-def _model_card(config: Config, data: MnistSplit, fitted: _Fitted) -> dict:
+def _objective(config: Config) -> str:
+    """The loss the network minimised, in words (model card); a tempered posterior is named as such."""
+    if config.kind != "bayesian":
+        return "cross-entropy NLL"
+    if config.kl_weight == 1.0:
+        return "negative ELBO per example: cross-entropy NLL + KL(q||p) / N_train"
+    return (
+        f"tempered negative ELBO per example: cross-entropy NLL + {config.kl_weight:g} x KL(q||p) / N_train "
+        "(Wenzel et al. 2020); a tempered posterior is not the textbook Bayes posterior"
+    )
+
+
+def _posterior_start(config: Config, twin: Twin | None) -> str:
+    """Where the posterior started, in words (model card)."""
+    if twin is None:
+        return f"mu He-normal initialised, sigma initialised near {config.posterior_init_scale}"
+    sigma = (
+        f"sigma initialised at {config.posterior_init_fraction:g} x |mu| per weight (MOPED, Krishnan et al. 2020)"
+        if config.posterior_init_fraction is not None
+        else f"sigma initialised near {config.posterior_init_scale}"
+    )
+    return f"mu initialised from the deterministic twin {twin.path} (sha256 {twin.sha256}), {sigma}"
+
+
+def _model_card(config: Config, data: MnistSplit, fitted: _Fitted, twin: Twin | None = None) -> dict:
     ran_on = environment()
     return {
         "name": config.name,
         "architecture": config.architecture(),
-        "objective": (
-            "negative ELBO per example: cross-entropy NLL + KL(q||p) / N_train"
-            if config.kind == "bayesian"
-            else "cross-entropy NLL"
-        ),
+        "objective": _objective(config),
         "prior": {"kernel": f"N(0, {config.prior_scale}^2) per weight", "bias": "none (point estimate)"}
         if config.kind == "bayesian"
         else None,
         "posterior": {
-            "kernel": "mean-field normal N(mu, softplus(rho)^2), mu He-normal initialised, "
-            f"sigma initialised near {config.posterior_init_scale}",
+            "kernel": f"mean-field normal N(mu, softplus(rho)^2), {_posterior_start(config, twin)}",
             "bias": "point estimate",
             "gradient_estimator": config.variational_layer,
         }
@@ -255,6 +314,7 @@ def _model_card(config: Config, data: MnistSplit, fitted: _Fitted) -> dict:
             **_training_record(fitted),
             "validation_samples": config.validation_samples,
             "kl_warmup_epochs": config.kl_warmup_epochs,
+            **(_recipe(config, twin) if config.kind == "bayesian" else {}),
             "early_stopping_patience": config.patience,
             "epoch_seconds_median": float(np.median(fitted.epoch_seconds)),
             "epoch_seconds": [round(s, 3) for s in fitted.epoch_seconds],

@@ -139,6 +139,7 @@ def test_insight_writes_the_tab_json_beside_the_weights_and_its_figures(tmp_path
 def test_train_writes_a_card_with_measured_metrics(tmp_path, capsys):
     argv = ["train", "--kind", "bayesian", "--hidden-units", "16", "--epochs", "1", "--validation-samples", "2"]
     argv += ["--evaluation-samples", "2", "--output-dir", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path)]
+    argv += ["--posterior-init", "none"]  # a 16-unit network has no twin in the empty output folder
 
     assert main(argv) == 0
 
@@ -155,6 +156,7 @@ def test_train_writes_a_card_with_measured_metrics(tmp_path, capsys):
         (["train", "--data-dir", "/nonexistent"], "/nonexistent"),
         (["predict", "x.png", "--num-samples", "0"], "num_samples"),
         (["evaluate", "--assets-dir", "/nonexistent"], "git checkout -- assets/"),
+        (["ablate", "--output", "unused.json", "--only", "kl-7"], "unknown candidates"),
     ],
 )
 def test_errors_are_one_line_with_the_fix(argv, message, capsys, tmp_path):

@@ -79,3 +79,67 @@ def test_weight_arrays_round_trip_and_mismatch_is_refused():
     wide = models.weight_arrays(models.build_network(Config(hidden_units=(300, 256)), num_train=100))
     with pytest.raises(ValueError, match="shape"):
         models.assign_weight_arrays(target, wide)
+
+
+def test_config_kl_weight_tempers_the_kl_term():
+    zeros = np.zeros((1, 28, 28), np.float32)
+    untempered = models.build_network(Config(), num_train=100)
+    tempered = models.build_network(Config(kl_weight=0.1), num_train=100)
+    untempered(zeros), tempered(zeros)
+    assert float(tempered.kl_weight.numpy()) == pytest.approx(0.1)
+    # the same seed, so the same posterior: only the weight on its KL differs
+    assert float(tf.add_n(tempered.losses)) == pytest.approx(0.1 * float(tf.add_n(untempered.losses)), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"kl_weight": 0.0}, "kl_weight"),
+        ({"kl_weight": 1.5}, "kl_weight"),
+        ({"posterior_init": "laplace"}, "posterior_init"),
+        ({"posterior_init": "twin", "posterior_init_fraction": 0.0}, "fraction"),
+    ],
+)
+def test_config_refuses_a_bad_variational_recipe(settings, message):
+    with pytest.raises(ValueError, match=message):
+        Config(**settings)
+
+
+def _twin_arrays(config: Config, seed: int) -> dict[str, np.ndarray]:
+    twin = models.build_network(Config(kind="deterministic", hidden_units=config.hidden_units, seed=seed), 100)
+    return models.weight_arrays(twin)
+
+
+def test_twin_initialisation_copies_the_twin_into_the_posterior_means():
+    config = Config(hidden_units=(32,), posterior_init="twin", posterior_init_scale=0.002)
+    network = models.build_network(config, num_train=100)
+    before = models.posterior_parameters(network)
+    twin = _twin_arrays(config, seed=7)
+    twin = {key: value + (0.5 if key.endswith("bias") else 0.0) for key, value in twin.items()}  # biases not 0
+    models.initialise_from_twin(network, twin)
+    after = models.posterior_parameters(network)
+    arrays = models.weight_arrays(network)
+    for layer, start in zip(after, before, strict=True):
+        np.testing.assert_array_equal(layer["kernel_mean"], twin[f"{layer['name']}/kernel"])
+        np.testing.assert_array_equal(arrays[f"{layer['name']}/bias_posterior_loc"], twin[f"{layer['name']}/bias"])
+        np.testing.assert_array_equal(layer["kernel_std"], start["kernel_std"])  # no fraction: sigma as built
+        assert 0.0015 < np.median(layer["kernel_std"]) < 0.0025
+
+
+def test_moped_initial_sigma_is_the_fraction_of_the_twin_weight():
+    config = Config(hidden_units=(32,), posterior_init="twin", posterior_init_fraction=0.1)
+    network = models.build_network(config, num_train=100)
+    twin = _twin_arrays(config, seed=7)
+    twin["hidden_1/kernel"][0, 0] = 0.0  # a zero weight still gets a positive sigma
+    models.initialise_from_twin(network, twin, config.posterior_init_fraction)
+    for layer in models.posterior_parameters(network):
+        mu = twin[f"{layer['name']}/kernel"]
+        np.testing.assert_allclose(layer["kernel_mean"], mu)
+        np.testing.assert_allclose(layer["kernel_std"], np.maximum(0.1 * np.abs(mu), 1e-6), rtol=1e-3, atol=2e-7)
+    assert models.posterior_parameters(network)[0]["kernel_std"][0, 0] > 0
+
+
+def test_twin_initialisation_refuses_a_twin_of_another_shape():
+    network = models.build_network(Config(hidden_units=(32,), posterior_init="twin"), num_train=100)
+    with pytest.raises(ValueError, match="shape"):
+        models.initialise_from_twin(network, _twin_arrays(Config(hidden_units=(16,)), seed=7))

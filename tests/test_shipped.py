@@ -53,6 +53,12 @@ def test_cards_record_todays_defaults_so_training_reproduces_them(shipped):
     for field in ("dropout_rate", "ensemble_size"):  # recorded by the kinds they apply to
         assert architecture.get(field, getattr(defaults, field)) == getattr(defaults, field), field
     assert tuple(architecture["hidden_units"]) == defaults.hidden_units
+    if shipped.kind == "bayesian":  # the variational recipe: tempering and where the posterior started
+        training = _card(shipped.kind, shipped.arch)["training"]
+        assert architecture.get("kl_weight", 1.0) == defaults.kl_weight
+        assert training.get("kl_weight", 1.0) == defaults.kl_weight
+        assert training.get("posterior_init", "none") == defaults.posterior_init
+        assert training.get("posterior_init_fraction") == defaults.posterior_init_fraction
 
 
 @pytest.mark.slow

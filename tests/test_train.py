@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bnn import assets, uncertainty
+from bnn import assets, models, uncertainty
 from bnn.config import Config
 from bnn.data import Dataset, MnistSplit
 from bnn.predict import load_model
@@ -29,6 +29,7 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
         evaluation_samples=8,
         patience=10,
         seed=5,
+        posterior_init="none",  # a 64-unit network has no shipped twin to start from
     )
     result = train(config, small_split, output_dir=tmp_path, checkpoint_dir=tmp_path / "checkpoints", verbose=0)
     history = result.history
@@ -75,7 +76,14 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
 @pytest.mark.slow
 def test_kl_warmup_ramps_the_kl_weight(small_split, tmp_path):
     config = Config(
-        hidden_units=(16,), epochs=2, kl_warmup_epochs=4, batch_size=100, validation_samples=2, evaluation_samples=2
+        hidden_units=(16,),
+        epochs=2,
+        kl_warmup_epochs=4,
+        batch_size=100,
+        validation_samples=2,
+        evaluation_samples=2,
+        kl_weight=1.0,
+        posterior_init="none",
     )
     result = train(config, small_split, verbose=0)
     assert float(result.model.network.kl_weight.numpy()) == 1.0  # restored for the final model
@@ -96,3 +104,74 @@ def test_compile_network_is_seeded_and_compiled_for_the_elbo():
     assert type(first.optimizer).__name__ == "Adam"
     assert float(first.optimizer.learning_rate.numpy()) == pytest.approx(3e-3)
     assert first.loss.get_config()["from_logits"] is True
+
+
+def test_tempering_survives_the_warmup_and_is_recorded(small_split):
+    config = Config(
+        hidden_units=(16,),
+        epochs=2,
+        kl_weight=0.1,
+        kl_warmup_epochs=2,
+        batch_size=100,
+        validation_samples=2,
+        evaluation_samples=2,
+        posterior_init="none",
+    )
+    result = train(config, small_split, verbose=0)
+    assert float(result.model.network.kl_weight.numpy()) == pytest.approx(0.1)  # kept for the final model
+    assert result.card["training"]["kl_weight"] == 0.1
+    assert result.card["architecture"]["kl_weight"] == 0.1
+    assert result.card["objective"].startswith("tempered negative ELBO")
+    assert "0.1 x KL" in result.card["objective"] and "not the textbook Bayes posterior" in result.card["objective"]
+    warmup = _KlWarmup(tf.Variable(1.0), epochs=4, target=0.1)
+    ramp = []
+    for epoch in range(6):
+        warmup.on_epoch_begin(epoch)
+        ramp.append(float(warmup.kl_weight.numpy()))
+    np.testing.assert_allclose(ramp, [0.025, 0.05, 0.075, 0.1, 0.1, 0.1], rtol=1e-6)
+
+
+def test_untempered_card_names_the_elbo():
+    card = _model_card_of(Config(kind="bayesian", kl_weight=1.0))
+    assert card["objective"].startswith("negative ELBO") and "tempered" not in card["objective"]
+    assert "kl_weight" not in card["architecture"]  # older cards, untempered, load as before
+
+
+def _model_card_of(config):
+    from bnn.train import _Fitted, _model_card
+
+    fitted = _Fitted(
+        {"nll": [0.5], "loss": [0.6], "accuracy": [0.9], "val_nll": [0.4], "val_accuracy": [0.9]}, [1.0], 0
+    )
+    split = MnistSplit(*(Dataset(np.zeros((1, 28, 28), np.float32), np.zeros(1, np.int64)) for _ in range(3)), "x")
+    return _model_card(config, split, fitted)
+
+
+def test_twin_initialised_training_starts_at_the_twin_and_records_its_sha256(small_split, tmp_path):
+    twin_config = Config(kind="deterministic", hidden_units=(16,), epochs=1, batch_size=100, evaluation_samples=2)
+    train(twin_config, small_split, output_dir=tmp_path, verbose=0)
+    config = Config(
+        hidden_units=(16,),
+        epochs=1,
+        batch_size=100,
+        validation_samples=2,
+        evaluation_samples=2,
+        posterior_init="twin",
+        posterior_init_fraction=0.1,
+        learning_rate=1e-9,  # barely moves: the trained network is still (almost) the twin
+    )
+    result = train(config, small_split, twin_dir=tmp_path, verbose=0)
+    twin, _ = assets.read_weights(tmp_path, "mlp-deterministic")
+    arrays = {p["name"]: p for p in models.posterior_parameters(result.model.network)}
+    np.testing.assert_allclose(arrays["hidden_1"]["kernel_mean"], twin["hidden_1/kernel"], atol=1e-6)
+    sha256 = assets.sha256_of(tmp_path / "mlp-deterministic.weights.npz")
+    assert result.card["training"]["twin_weights"]["sha256"] == sha256
+    assert result.card["training"]["posterior_init"] == "twin"
+    assert result.card["training"]["posterior_init_fraction"] == 0.1
+    assert sha256 in result.card["posterior"]["kernel"] and "MOPED" in result.card["posterior"]["kernel"]
+
+
+def test_twin_initialisation_needs_the_twin(small_split, tmp_path):
+    config = Config(hidden_units=(16,), epochs=1, posterior_init="twin")
+    with pytest.raises(assets.WeightsError, match="missing"):
+        train(config, small_split, twin_dir=tmp_path, verbose=0)
