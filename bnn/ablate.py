@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bnn import shift
-from bnn.config import Config
+from bnn.config import Config, answers_with_samples
 from bnn.data import Dataset, MnistSplit
 
 EPOCHS = 12  # default budget per candidate: 13 x 12 epochs, about 90 min on 2 cores shared with other trainings
@@ -149,7 +149,7 @@ def score(model, validation: Dataset, ood: Dataset, shifted: dict, num_samples: 
     metrics["shift_accuracy"] = float(np.mean([row["accuracy"] for row in rows.values()])) if rows else None
     metrics["shift_rows"] = {key: {"nll": row["nll"], "accuracy": row["accuracy"]} for key, row in rows.items()}
     ood_prediction = model.predict(ood.images, num_samples, seed=seed + 1)
-    metrics.update(evaluate.ood_metrics(prediction, ood_prediction, sampled=model.has_samples))
+    metrics.update(evaluate.ood_metrics(prediction, ood_prediction, sampled=answers_with_samples(model.kind)))
     return metrics
 
 
