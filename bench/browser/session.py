@@ -338,9 +338,9 @@ def _read_element(element, run: _Run, fragment: str = "") -> None:
         run.alerts.append(f"exception: {element.exception.message}")
     elif kind == "imgs":
         run.media.extend(image.url for image in element.imgs.imgs)
-    elif kind == "bidi_component" and element.bidi_component.component_name == CANVAS_COMPONENT:
-        if run.canvas_id is None:  # the Draw tab's canvas comes first; the Number tab has a (wider) one too
-            run.canvas_id, run.canvas_fragment = element.bidi_component.id, fragment
+    elif kind == "bidi_component" and element.bidi_component.component_name == CANVAS_COMPONENT and not run.canvas_id:
+        # the Draw tab's canvas comes first; the Number tab has a (wider) one too
+        run.canvas_id, run.canvas_fragment = element.bidi_component.id, fragment
 
 
 def _page_cookies(url: str, timeout: float) -> dict[str, str]:
