@@ -20,7 +20,22 @@ STROKES = {
     1: [[(50, 12), (50, 88)]],
     7: [[(22, 15), (78, 15), (42, 88)]],
     4: [[(60, 12), (22, 62), (80, 62)], [(62, 35), (62, 90)]],
+    2: [[(24, 30), (34, 16), (52, 11), (70, 20), (73, 36), (60, 55), (26, 86), (80, 86)]],
+    6: [[(66, 12), (46, 28), (33, 50), (30, 70), (40, 86), (58, 88), (70, 74), (66, 56), (50, 50), (34, 60)]],
 }
+
+
+def number_strokes(number: str, aspect: float = 3.0, side: float = 0.2, left: float = 0.1) -> list:
+    """The strokes of ``number`` (digits of ``STROKES``) written left to right on a canvas ``aspect`` times as
+    wide as high, in 0..1 canvas coordinates: each digit in a square ``side`` of the width across, side by side
+    from ``left``, centred vertically."""
+    height = side * aspect  # the square's side as a share of the canvas height
+    top = (1 - height) / 2
+    return [
+        [(left + (index + x / 100) * side, top + y / 100 * height) for x, y in stroke]
+        for index, digit in enumerate(number)
+        for stroke in STROKES[int(digit)]
+    ]
 
 
 def font_digit(digit: int, size: int = 280, ink: int = 0, paper: int = 255) -> Image.Image:

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
-from digits import STROKES, font_digit, png_bytes
+from digits import STROKES, font_digit, number_strokes, png_bytes
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
@@ -211,6 +211,26 @@ def test_on_a_phone_the_answer_is_in_view_after_a_stroke(open_page):
     assert page.console_errors == []
     wide = open_page()
     assert not wide.keyed("verdict-line-draw").is_visible()
+
+
+def test_a_number_drawn_on_the_wide_canvas_is_read_digit_by_digit(open_page):
+    """"2026" written left to right on the Number tab's wide canvas: the verdict reads 2026 for both networks,
+    with one crop per digit and the chart of sampled readings, and no console errors."""
+    page = open_page()
+    page.tab("Number")
+    for stroke in number_strokes("2026"):  # each stroke answered before the next, as a person pauses
+        page.arm("number", min_charts=1, verdict_parts=3)  # the headline, the "sure" box, the sampled readings
+        page.draw([stroke], canvas="number-canvas")
+        result = page.wait_result(DRAW_TIMEOUT)
+    open_page.shot(page, "drawn")
+    assert result.verdict is not None, result.text
+    headline = result.verdict.splitlines()[0]
+    assert headline.count("2026") == 2, headline  # the sampled networks' reading and the deterministic one's
+    assert "not sure" not in headline, headline
+    assert [caption.split(" ")[0] for row in page.image_rows("result-number") for caption in row] == list("2026")
+    assert result.charts == 1
+    assert_no_exception_shown(page)
+    assert page.console_errors == []
 
 
 # --- uploading ----------------------------------------------------------------------------------------------

@@ -110,12 +110,16 @@ class AppPage:
 
     # --- finding things -------------------------------------------------------------------------------------
 
-    def canvas(self):
-        """The drawing canvas's event layer (Fabric's upper canvas), in the page or in a component iframe."""
+    def canvas(self, key: str = "canvas"):
+        """The event layer (Fabric's upper canvas) of the drawing canvas keyed ``key`` ("canvas": the Draw tab's,
+        "number-canvas": the Number tab's), in the page or in a component iframe."""
         root = self.page
         if self.page.locator("iframe[title*='st_canvas']").count():  # streamlit-drawable-canvas < 0.10
             root = self.page.frame_locator("iframe[title*='st_canvas']")
-        return root.locator(".st-key-canvas canvas.upper-canvas, canvas.upper-canvas").first
+        keyed = root.locator(f".st-key-{key} canvas.upper-canvas")
+        if key != "canvas" or keyed.count():
+            return keyed.first
+        return root.locator("canvas.upper-canvas").first  # the first canvas: the Draw tab's
 
     def canvas_button(self, label: str):
         """A canvas toolbar button by its label: "Undo", "Redo", "Reset canvas & history"."""
@@ -173,14 +177,14 @@ class AppPage:
         """
         self.page.evaluate("(args) => window.__bnn.arm(...args)", [suffix, min_charts, verdict_parts])
 
-    def press_strokes(self, strokes, steps: int = 6) -> None:
+    def press_strokes(self, strokes, steps: int = 6, canvas: str = "canvas") -> None:
         """Draw ``strokes`` with the mouse, leaving the button down at the end of the last one.
 
         Each stroke is a list of (x, y) points in 0..1 canvas coordinates, (0, 0) the top left; the mouse
         moves in ``steps`` small moves between points, as a hand would. `release` ends the last stroke.
+        ``canvas``: the key of the canvas to draw on (see `canvas`).
         """
-        canvas = self.canvas()
-        box = canvas.bounding_box()
+        box = self.canvas(canvas).bounding_box()
         if box is None:
             raise RuntimeError("the drawing canvas is not visible")
         mouse = self.page.mouse
@@ -190,14 +194,14 @@ class AppPage:
 
         for index, stroke in enumerate(strokes):
             mouse.move(*at(stroke[0]))
-            self.wait_canvas_ready(stroke[0])
+            self.wait_canvas_ready(stroke[0], canvas=canvas)
             mouse.down()
             for point in stroke[1:]:
                 mouse.move(*at(point), steps=steps)
             if index < len(strokes) - 1:
                 mouse.up()
 
-    def wait_canvas_ready(self, point=(0.5, 0.5), timeout: float = 30.0) -> None:
+    def wait_canvas_ready(self, point=(0.5, 0.5), timeout: float = 30.0, canvas: str = "canvas") -> None:
         """Until a stroke can start at ``point`` (0..1 canvas coordinates): the drawing has loaded and nothing
         covers the point.
 
@@ -205,9 +209,9 @@ class AppPage:
         canvas toolbar lies over the top of the canvas until the mouse has been over it a moment; a press
         before either is lost.
         """
-        canvas = self.canvas()
+        upper = self.canvas(canvas)
         deadline = time.monotonic() + timeout
-        while not canvas.evaluate("(upper, point) => window.__bnn.canvasReady(upper, point)", list(point)):
+        while not upper.evaluate("(upper, point) => window.__bnn.canvasReady(upper, point)", list(point)):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the canvas was not ready for a stroke at {point} after {timeout:.0f} s")
             time.sleep(0.05)
@@ -227,9 +231,9 @@ class AppPage:
     def release(self) -> None:
         self.page.mouse.up()
 
-    def draw(self, strokes, steps: int = 6) -> None:
-        """Draw ``strokes`` (see `press_strokes`) and release the mouse."""
-        self.press_strokes(strokes, steps)
+    def draw(self, strokes, steps: int = 6, canvas: str = "canvas") -> None:
+        """Draw ``strokes`` (see `press_strokes`) on the canvas keyed ``canvas`` and release the mouse."""
+        self.press_strokes(strokes, steps, canvas)
         self.release()
 
     def clear_canvas(self) -> None:
