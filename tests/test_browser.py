@@ -214,7 +214,7 @@ def test_on_a_phone_the_answer_is_in_view_after_a_stroke(open_page):
 
 
 def test_a_number_drawn_on_the_wide_canvas_is_read_digit_by_digit(open_page):
-    """"2026" written left to right on the Number tab's wide canvas: the verdict reads 2026 for both networks,
+    """ "2026" written left to right on the Number tab's wide canvas: the verdict reads 2026 for both networks,
     with one crop per digit and the chart of sampled readings, and no console errors."""
     page = open_page()
     page.tab("Number")
