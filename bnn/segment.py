@@ -7,7 +7,8 @@ goes through the same MNIST geometry as a single digit (`preprocess.digit_field`
 2. Specks: pieces much smaller than the tallest are dust or a pen's dot; they stay only inside a digit's columns.
 3. Pieces that overlap horizontally belong together: a 5 or a 4 written in two strokes, a broken pen line.
 4. A group too wide for one digit (touching neighbours) is cut at a column where the ink is thinnest: the thinnest
-   few columns are tried and the cut the network reads with the highest joint probability is kept.
+   few columns are tried and the cut the network reads with the highest joint probability is kept. Both parts must
+   be half a digit tall (a stroke's tip is not a digit), and a cut of the only group must beat reading it whole.
 5. Every ink pixel goes to the digit of the nearest core pixel, so anti-aliased rims follow their strokes.
 
     segmentation = segment(image, score)    # score: (N, 28, 28) -> (N, 10) probabilities, e.g. a model's mean
@@ -31,11 +32,14 @@ SPECK_SIZE = 0.25  # a piece whose longest side is below this share of the talle
 MERGE_OVERLAP = 0.5  # pieces overlapping by this share of the narrower one's width are one digit ...
 STACKED_OVERLAP = 0.2  # ... and so are pieces overlapping at all, one above the other (sharing this share of rows)
 SHORT_GROUP = 0.4  # a group less tall than this share of the tallest group is part of a neighbour
-WIDE_RATIO = 1.6  # a group wider than this many times the tallest group's height holds touching digits ...
+WIDE_RATIO = (
+    1.6  # a group wider than this many times the tallest group's height holds touching digits (alone: maybe) ...
+)
 MAYBE_WIDE_RATIO = 1.0  # ... and one wider than this does when the network reads it better as two ...
 SURE_AS_ONE = 0.8  # ... unless it reads it as one digit with at least this probability (up to SURE_WIDE_RATIO)
 SURE_WIDE_RATIO = 1.2  # wider than this, only the comparison of one digit with two counts (few digits are as wide)
-MIN_PART = 0.2  # a cut leaves at least this share of the digits' height of columns on either side
+MIN_PART = 0.2  # a cut leaves at least this share of the digits' height of columns on either side ...
+MIN_PART_HEIGHT = 0.5  # ... and ink at least this share of it tall: a stroke's tip is not a digit
 CUT_CANDIDATES = 5  # the thinnest columns tried as cuts, each at least CUT_SPACING of the height from the others
 CUT_SPACING = 0.1
 MAX_CUT_DEPTH = 3  # a group is cut at most this many times over (up to 2 ** 3 touching digits)
@@ -234,7 +238,9 @@ def _cut_touching(
         left, right = cols[0], cols[-1] + 1
         if depth >= MAX_CUT_DEPTH or right - left <= MAYBE_WIDE_RATIO * digit_height:
             continue
-        whole = None if right - left > WIDE_RATIO * digit_height else np.where(mask, ink, 0)
+        alone = count == 1 and depth == 0  # the only group: its own height says little about its digits' width
+        wide = right - left > WIDE_RATIO * digit_height and not alone
+        whole = None if wide else np.where(mask, ink, 0)
         if whole is not None and score is None:
             continue
         unless_sure = right - left <= SURE_WIDE_RATIO * digit_height
@@ -278,8 +284,11 @@ def _best_cut(
     columns = np.arange(ink.shape[1])[None, :]
     images, kept = [], []
     for column in candidates:
+        sides = [mask & side for side in (columns < column, columns >= column)]
+        if min(np.ptp(np.flatnonzero(side.any(axis=1))) + 1 for side in sides) < MIN_PART_HEIGHT * height:
+            continue  # a short piece of a stroke on one side: not a cut between digits
         try:
-            parts = [digit_field(np.where(mask & side, ink, 0)) for side in (columns < column, columns >= column)]
+            parts = [digit_field(np.where(side, ink, 0)) for side in sides]
         except BlankImageError:  # one side holds only the rim of a stroke: not a cut between digits
             continue
         images += parts
