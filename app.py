@@ -138,7 +138,7 @@ def load_networks(arch: str, assets_dir: str) -> Networks:
     warm_up = bnn.preprocess_image(example_image("noise"))[None]
     for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
         model.predict(warm_up, num_samples=10)
-    return Networks(models, {kind: Thresholds.from_card(model.card) for kind, model in models.items()})
+    return Networks(models, {kind: model.card.thresholds for kind, model in models.items()})
 
 
 @st.cache_data(max_entries=16, show_spinner=False)  # a 10 MB photo keeps ~10 MB of steps

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bnn import shift
+from bnn.card import ModelCard
 from bnn.config import Config, answers_with_samples
 from bnn.data import Dataset, MnistSplit
 
@@ -209,7 +210,7 @@ def run_ablation(
         with tempfile.TemporaryDirectory(prefix="bnn-ablate-") as checkpoints:
             twin = read_twin(config, twin_dir)
             network, fitted = fit(config, split, Path(checkpoints), verbose=0, twin=twin)
-        model = DigitModel(network, {"architecture": config.architecture()})
+        model = DigitModel(network, ModelCard.untrained(config))
         metrics = score(model, validation, ood, shifted, num_samples, config.seed)
         row = {
             "name": candidate.name,

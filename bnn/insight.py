@@ -27,6 +27,7 @@ from bnn import uncertainty
 from bnn.config import PREDICTION_SAMPLES, answers_with_samples, is_variational, network_name, parse_network_name
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
+    from bnn.card import ModelCard
     from bnn.data import Dataset
     from bnn.predict import DigitModel, Prediction
 
@@ -121,7 +122,8 @@ def threshold_cut(correct: np.ndarray, scores: np.ndarray, threshold: float) -> 
 
 def coverage_section(bayesian: Prediction, deterministic: Prediction, labels: np.ndarray, thresholds: dict) -> dict:
     """Accuracy against coverage: Bayesian ranked by predictive entropy and by mutual information,
-    deterministic by max probability; ``thresholds`` (as :func:`card_thresholds`) are marked where they cut.
+    deterministic by max probability; ``thresholds`` (kind -> ``Thresholds.by_score()`` of its model card) are
+    marked where they cut.
     """
     coverages = coverage_grid()
     bayesian_correct = bayesian.label == labels
@@ -140,13 +142,6 @@ def coverage_section(bayesian: Prediction, deterministic: Prediction, labels: np
         if thresholds.get(kind, {}).get(score) is not None
     ]
     return {"coverage": coverages.tolist(), "curves": curves, "thresholds": marks}
-
-
-def card_thresholds(card: dict) -> dict[str, float]:
-    """A model card's "not sure" thresholds in nats, keyed by score name (mutual information is the card's "epistemic")."""
-    recorded = card.get("uncertainty_thresholds") or {}
-    names = {"predictive_entropy": "predictive_entropy", "epistemic": "mutual_information"}
-    return {score: float(recorded[key]) for key, score in names.items() if recorded.get(key) is not None}
 
 
 # --- out-of-distribution separation -------------------------------------------------------------------
@@ -390,7 +385,7 @@ def build_insight(
         clock = time.perf_counter()
 
     test_predictions = {kind: model.predict(test.images, num_samples, seed=seed) for kind, model in models.items()}
-    thresholds = {kind: card_thresholds(model.card) for kind, model in models.items()}
+    thresholds = {kind: model.card.thresholds.by_score() for kind, model in models.items()}
     insight = {
         "arch": bayesian.arch,
         "networks": {kind: model.name for kind, model in models.items()},
@@ -456,7 +451,7 @@ def readings(
     insight: dict | None,
     report: dict | None = None,
     shift: dict | None = None,
-    cards: dict[str, dict] | None = None,
+    cards: dict[str, ModelCard] | None = None,
 ) -> dict[str, str]:
     """One sentence per chart of the tab for ``arch``, written from the measured numbers.
 
@@ -560,8 +555,8 @@ def _pruning_reading(pruning: dict) -> str:
     return sentence + "."
 
 
-def _training_reading(cards: dict[str, dict], arch: str) -> str:
-    history = (cards.get("bayesian") or {}).get("training", {}).get("history")
+def _training_reading(cards: dict[str, ModelCard], arch: str) -> str:
+    history = cards["bayesian"].history if cards.get("bayesian") else None
     if not history:
         return f"The model cards record no per-epoch history; `python -m bnn train --arch {arch}` records it."
     best = int(np.argmin(history["val_nll"]))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bnn import insight, uncertainty
+from bnn.card import ModelCard
 from bnn.config import ASSETS_DIR, Config
 from bnn.models import build_network, posterior_parameters, weight_arrays
 from bnn.predict import DigitModel, Prediction, load_model
@@ -157,17 +158,13 @@ def test_coverage_section_ranks_three_ways_and_marks_the_card_thresholds():
     assert marks[("bayesian", "predictive_entropy")]["threshold"] == 1.0
 
 
-def test_card_thresholds_rename_epistemic_to_mutual_information():
-    card = {
-        "uncertainty_thresholds": {
-            "rule": "q",
-            "predictive_entropy": 0.5,
-            "epistemic": 0.2,
-            "epistemic_errors_caught": 0.7,
-        }
-    }
-    assert insight.card_thresholds(card) == {"predictive_entropy": 0.5, "mutual_information": 0.2}
-    assert insight.card_thresholds({}) == {}
+def test_card_thresholds_by_score_rename_epistemic_to_mutual_information():
+    recorded = {"rule": "q", "predictive_entropy": 0.5, "epistemic": 0.2, "epistemic_errors_caught": 0.7}
+    card = ModelCard.from_dict(
+        {"architecture": {"kind": "bayesian", "arch": "mlp"}, "uncertainty_thresholds": recorded}
+    )
+    assert card.thresholds.by_score() == {"predictive_entropy": 0.5, "mutual_information": 0.2}
+    assert ModelCard.untrained(Config()).thresholds.by_score() == {}
 
 
 def test_ood_histograms_share_edges_and_count_every_image():
@@ -354,7 +351,7 @@ def test_convergence_subset_is_fixed_sorted_and_distinct():
 
 def test_build_insight_needs_a_bayesian_network_and_its_twin(mnist):
     config = Config(kind="deterministic", hidden_units=(4,))
-    plain = DigitModel(build_network(config, 100), {"architecture": config.architecture()})
+    plain = DigitModel(build_network(config, 100), ModelCard.untrained(config))
     with pytest.raises(ValueError, match="deterministic twin"):
         insight.build_insight(plain, plain, mnist.test, None)
 
@@ -415,7 +412,12 @@ def test_readings_from_a_report_a_shift_report_and_cards_with_history():
         "val_nll": [0.3, 0.1, 0.2],
         "val_accuracy": [0.9, 0.97, 0.96],
     }
-    cards = {"bayesian": {"training": {"history": history}}, "deterministic": {}}
+    cards = {
+        "bayesian": ModelCard.from_dict(
+            {"architecture": {"kind": "bayesian", "arch": "conv"}, "training": {"history": history}}
+        ),
+        "deterministic": ModelCard.untrained(Config(kind="deterministic", arch="conv")),
+    }
     lines = insight.readings("conv", None, report, {"rows": rows}, cards)
     assert (
         "1.14 %" in lines["reliability"]

@@ -240,4 +240,4 @@ def test_the_shipped_ensemble_members_are_different_networks(mnist):
     for first in range(len(samples)):
         for second in range(first + 1, len(samples)):
             assert np.abs(samples[first] - samples[second]).max() > 0.5  # they disagree firmly on some digit
-    assert model.card["training"]["members"][1]["seed"] == model.card["seed"] + 1
+    assert model.card.raw["training"]["members"][1]["seed"] == model.card.raw["seed"] + 1
