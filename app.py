@@ -23,7 +23,8 @@ from bnn.data import load_mnist_test
 from bnn.display import enlarge, preprocessing_panels
 from bnn.examples import EXAMPLES, example_image
 from bnn.explore import Exploration, explore
-from bnn.insight import read_insight, readings
+from bnn.insight import read_insight
+from bnn.insight_text import readings
 from bnn.preprocess import NetworkInput, PreprocessSteps
 from bnn.verdict import (
     MAX_ENTROPY,

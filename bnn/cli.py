@@ -252,6 +252,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _insight(args: argparse.Namespace) -> int:
     from bnn import plots
     from bnn.data import Dataset, load_fashion_mnist_test, load_mnist
+    from bnn.insight_text import readings
     from bnn.predict import load_model
 
     output = args.output or insight_module.insight_path(args.assets_dir or config_module.assets_dir(), args.arch)
@@ -266,7 +267,7 @@ def _insight(args: argparse.Namespace) -> int:
     )
     output.write_text(json.dumps(insight, indent=1) + "\n")
     print(f"wrote {output} ({output.stat().st_size / 1024:.0f} KB)")
-    lines = insight_module.readings(args.arch, insight)
+    lines = readings(args.arch, insight)
     for name in ("coverage", "ood", "weights", "pruning", "convergence"):
         print(f"  {name}: {lines[name]}")
     if args.figures_dir:
