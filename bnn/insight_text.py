@@ -32,8 +32,9 @@ def readings(
     """One sentence per chart of the tab for ``arch``, written from the measured numbers.
 
     ``insight`` as ``bnn.insight.read_insight`` gives it, ``report`` from ``bnn evaluate``, ``shift`` from
-    ``bnn shift``, ``cards`` the model cards keyed by kind. Keys: reliability, coverage, ood, rotation, weights, pruning,
-    training, convergence; a chart whose data is missing gets a sentence naming the command that computes it.
+    ``bnn shift``, ``cards`` the model cards (``bnn.card.ModelCard``) keyed by kind. Keys: reliability, coverage,
+    ood, rotation, weights, pruning, training, convergence; a chart whose data is missing gets a sentence naming
+    the command that computes it.
     """
     missing = "Not computed yet: `python -m bnn {} --output PATH` writes it."
     lines = {
