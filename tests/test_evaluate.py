@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from bnn import assets, config, evaluate, models, plots, shift
+from bnn import assets, config, corruptions, evaluate, models, plots
 from bnn.card import ModelCard
 from bnn.config import Config
 from bnn.data import Dataset
@@ -102,7 +102,7 @@ def test_the_methods_table_compares_every_kind_on_the_same_rows():
     assert rows["test accuracy"] == [f"{report['models'][kind]['accuracy']:.4f}" for kind in report["models"]]
     assert rows["one image, T = 100 (ms, median)"][0] == "5.2" and rows["one image, T = 100 (ms, median)"][1] == "-"
     lowest = [int(count) for count in rows[f"shift: rows with the lowest NLL of the {len(report['models'])}"]]
-    assert sum(lowest) == len(shift.CORRUPTIONS) - 1  # every corrupted row has one winner; "clean" is not counted
+    assert sum(lowest) == len(corruptions.CORRUPTIONS) - 1  # every corrupted row has one winner; "clean" is not counted
 
 
 def test_the_readme_methods_table_is_the_shipped_reports():
