@@ -23,7 +23,8 @@ from bnn.data import load_mnist_test
 from bnn.display import enlarge, preprocessing_panels
 from bnn.examples import EXAMPLES, example_image
 from bnn.explore import Exploration, explore
-from bnn.insight import read_insight, readings
+from bnn.insight import read_insight
+from bnn.insight_text import readings
 from bnn.preprocess import NetworkInput, PreprocessSteps
 from bnn.verdict import (
     MAX_ENTROPY,
@@ -138,7 +139,7 @@ def load_networks(arch: str, assets_dir: str) -> Networks:
     warm_up = bnn.preprocess_image(example_image("noise"))[None]
     for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
         model.predict(warm_up, num_samples=10)
-    return Networks(models, {kind: Thresholds.from_card(model.card) for kind, model in models.items()})
+    return Networks(models, {kind: model.card.thresholds for kind, model in models.items()})
 
 
 @st.cache_data(max_entries=16, show_spinner=False)  # a 10 MB photo keeps ~10 MB of steps

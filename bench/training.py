@@ -18,6 +18,7 @@ import numpy as np
 from bench.text import verdict
 from bnn import assets, uncertainty  # bnn first: it sets TF_USE_LEGACY_KERAS before TensorFlow loads
 from bnn.augment import training_dataset
+from bnn.card import ModelCard
 from bnn.config import NUM_TRAIN, Config, assets_dir
 from bnn.data import DataNotFoundError, load_mnist
 from bnn.predict import DigitModel
@@ -34,7 +35,7 @@ TITLE = "Training (seconds per 55,000-image epoch)"
 def _validation_accuracy(network: keras.Model, config: Config, validation, count: int) -> dict:
     """Accuracy of the posterior predictive on the first ``count`` validation images, from as many weight
     samples as ``bnn.train`` validates with every epoch (``config.validation_samples``)."""
-    model = DigitModel(network, {"architecture": config.architecture()})
+    model = DigitModel(network, ModelCard.untrained(config))
     prediction = model.predict(validation.images[:count], config.validation_samples, seed=config.seed)
     return {
         "accuracy": uncertainty.accuracy(prediction.mean_probs, validation.labels[:count]),
@@ -124,7 +125,7 @@ def run(quick: bool = False) -> dict:
     except DataNotFoundError as error:
         return {"skipped": f"MNIST not found ({str(error).splitlines()[0]})"}
     config = Config()  # the shipped Bayesian MLP's settings
-    card = assets.read_card(assets_dir(), config.name)["training"]
+    card = assets.read_card(assets_dir(), config.name)
     fast = fast_path(config, data, quick)
     plain = fast_path(dataclasses.replace(config, augment=False), data, quick)
     baseline = batch_one(config, data, quick)
@@ -143,9 +144,9 @@ def run(quick: bool = False) -> dict:
         "speedup_min": TARGET_SPEEDUP,
         "speedup_met": speedup >= TARGET_SPEEDUP,
         "shipped_model_card": {
-            "best_validation_accuracy": card["best_validation_accuracy"],
-            "best_epoch": card["best_epoch"],
-            "epoch_seconds_median": card["epoch_seconds_median"],
+            "best_validation_accuracy": card.best_validation_accuracy,
+            "best_epoch": card.best_epoch,
+            "epoch_seconds_median": card.epoch_seconds_median,
             "note": "the fast path's full training run that produced the shipped weights",
         },
     }

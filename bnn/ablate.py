@@ -4,7 +4,7 @@ Each candidate is a :class:`Config` of the MLP "bayesian" kind that differs from
 the tempering of the KL term (``kl_weight``, Wenzel et al. 2020), where the posterior starts (``posterior_init``
 "twin" and ``posterior_init_fraction``: MOPED, Krishnan et al. 2020), the prior scale or the schedule. Every
 candidate is trained by ``bnn.train.fit`` for the same number of epochs and scored on the 5,000 validation digits
-(never the test set: the split handed to training has no test images), on a subset of ``bnn.shift``'s corruptions
+(never the test set: the split handed to training has no test images), on a subset of ``bnn.corruptions``' table
 applied to validation digits, and on Fashion-MNIST (AUROC by mutual information, as ``bnn.evaluate`` scores it).
 
     report = run_ablation(load_mnist().train, load_mnist().validation, load_fashion_mnist_test(), Path("a.json"))
@@ -25,14 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
+from bnn import corruptions as corruptions_module
 from bnn import shift
+from bnn.card import ModelCard
 from bnn.config import Config, answers_with_samples
 from bnn.data import Dataset, MnistSplit
 
 EPOCHS = 12  # default budget per candidate: 13 x 12 epochs, about 90 min on 2 cores shared with other trainings
 NUM_SAMPLES = 30  # weight samples T per image when scoring a candidate
 SHIFT_IMAGES = 1000  # the first 1,000 validation digits are corrupted
-# One severe row per corruption family of bnn.shift (both 90 degree turns: where variational inference led).
+# One severe row per corruption family of bnn.corruptions (both 90 degree turns: where variational inference led).
 SHIFT_CORRUPTIONS = (
     "rotation:-90",
     "rotation:45",
@@ -123,11 +125,11 @@ def shift_inputs(
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per corruption key, ``bnn.shift.corrupted_inputs`` of the first ``num_images`` validation digits:
     ((N, 28, 28) inputs, (N,) blank flags), computed once and shared by every candidate."""
-    by_key = {corruption.key: corruption for corruption in shift.CORRUPTIONS}
+    by_key = {corruption.key: corruption for corruption in corruptions_module.CORRUPTIONS}
     unknown = sorted(set(corruptions) - set(by_key))
     if unknown:
-        raise ValueError(f"unknown corruptions {unknown}; choose among bnn.shift.CORRUPTIONS: {sorted(by_key)}")
-    canvases = shift.upsample(validation.images[:num_images])
+        raise ValueError(f"unknown corruptions {unknown}; choose among bnn.corruptions.CORRUPTIONS: {sorted(by_key)}")
+    canvases = corruptions_module.upsample(validation.images[:num_images])
     return {key: shift.corrupted_inputs(canvases, by_key[key], seed) for key in corruptions}
 
 
@@ -209,7 +211,7 @@ def run_ablation(
         with tempfile.TemporaryDirectory(prefix="bnn-ablate-") as checkpoints:
             twin = read_twin(config, twin_dir)
             network, fitted = fit(config, split, Path(checkpoints), verbose=0, twin=twin)
-        model = DigitModel(network, {"architecture": config.architecture()})
+        model = DigitModel(network, ModelCard.untrained(config))
         metrics = score(model, validation, ood, shifted, num_samples, config.seed)
         row = {
             "name": candidate.name,

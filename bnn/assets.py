@@ -1,6 +1,8 @@
 """Shipped weights on disk: a NumPy ``.npz`` of named arrays (never pickle) beside a JSON model card.
 
 The card records the sha256 of the weights file; :func:`read_weights` refuses a file that does not match.
+:func:`read_card` is the one reader of a card file (a ``bnn.card.ModelCard``); :func:`write_weights` writes the
+dict ``bnn.train`` builds.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bnn.card import ModelCard
 from bnn.config import ALL_KINDS, ARCHITECTURES, KINDS, network_name, parse_network_name
 from bnn.config import assets_dir as default_assets_dir
 
@@ -89,27 +92,28 @@ def write_weights(arrays: dict[str, np.ndarray], card: dict, assets_dir: Path, n
     return card
 
 
-def read_card(assets_dir: Path, name: str) -> dict:
+def read_card(assets_dir: Path, name: str) -> ModelCard:
+    """The model card of ``name`` in ``assets_dir``; WeightsError when it is missing or not a model card."""
     path = card_path(assets_dir, name)
     try:
-        return json.loads(path.read_text())
+        return ModelCard.from_dict(json.loads(path.read_text()))
     except FileNotFoundError:
         raise WeightsError(f"Model card {path} is missing. {_restore_hint(name)}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise WeightsError(f"Model card {path} is not valid JSON ({error}). {_restore_hint(name)}") from None
+    except ValueError as error:
+        raise WeightsError(f"Model card {path} is not a model card: {error}. {_restore_hint(name)}") from None
 
 
-def read_weights(assets_dir: Path, name: str) -> tuple[dict[str, np.ndarray], dict]:
+def read_weights(assets_dir: Path, name: str) -> tuple[dict[str, np.ndarray], ModelCard]:
     """The arrays and model card of ``name``, after checking the weights' sha256 against the card."""
     card = read_card(assets_dir, name)
-    try:
-        recorded = card["files"]["weights"]
-        path = Path(assets_dir) / recorded["path"]
-        expected_sha256 = recorded["sha256"]
-    except (KeyError, TypeError):
+    if card.weights_path is None or card.weights_sha256 is None:
         raise WeightsError(
             f"Model card {card_path(assets_dir, name)} does not record its weights file. {_restore_hint(name)}"
-        ) from None
+        )
+    path = Path(assets_dir) / card.weights_path
+    expected_sha256 = card.weights_sha256
     if not path.is_file():
         raise WeightsError(f"Weights file {path} is missing. {_restore_hint(name)}")
     actual = sha256_of(path)

@@ -13,7 +13,7 @@ from bnn import config as config_module
 from bnn import insight as insight_module
 from bnn import shift as shift_module
 from bnn.config import Config
-from bnn.verdict import TABLE_COLUMNS, Thresholds, Verdict, failure_row, summarise
+from bnn.verdict import TABLE_COLUMNS, Verdict, failure_row, summarise
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -210,7 +210,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"== training {config.name} on {len(data.train)} images ({data.source})")
         result = train(config, data, output_dir=output_dir, checkpoint_dir=args.checkpoint_dir, twin_dir=output_dir)
         print(f"== {config.name}: wrote {output_dir}/{config.name}.json")
-        print(json.dumps(result.card["metrics"], indent=2))
+        print(json.dumps(result.card.metrics, indent=2))
     return 0
 
 
@@ -252,6 +252,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _insight(args: argparse.Namespace) -> int:
     from bnn import plots
     from bnn.data import Dataset, load_fashion_mnist_test, load_mnist
+    from bnn.insight_text import readings
     from bnn.predict import load_model
 
     output = args.output or insight_module.insight_path(args.assets_dir or config_module.assets_dir(), args.arch)
@@ -266,7 +267,7 @@ def _insight(args: argparse.Namespace) -> int:
     )
     output.write_text(json.dumps(insight, indent=1) + "\n")
     print(f"wrote {output} ({output.stat().st_size / 1024:.0f} KB)")
-    lines = insight_module.readings(args.arch, insight)
+    lines = readings(args.arch, insight)
     for name in ("coverage", "ood", "weights", "pruning", "convergence"):
         print(f"  {name}: {lines[name]}")
     if args.figures_dir:
@@ -292,7 +293,7 @@ def _predict(args: argparse.Namespace) -> int:
     from bnn.preprocess import preprocess_image
 
     models = [load_model(kind, args.arch, args.assets_dir) for kind in (args.method, "deterministic")]
-    thresholds = [Thresholds.from_card(model.card) for model in models]
+    thresholds = [model.card.thresholds for model in models]
     paths = image_paths(args.files)
     if args.number:
         return _predict_numbers(args, models, paths)

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from bnn import uncertainty
+from bnn.card import ModelCard
 from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, answers_with_samples, network_name
 from bnn.data import Dataset
 from bnn.predict import DigitModel, Prediction
@@ -246,7 +247,7 @@ def format_table(report: dict) -> str:
 
 
 def format_methods_table(
-    report: dict, shift_report: dict | None, cards: dict[str, dict], latency_ms: dict[str, float] | None = None
+    report: dict, shift_report: dict | None, cards: dict[str, ModelCard], latency_ms: dict[str, float] | None = None
 ) -> str:
     """A Markdown table comparing every network kind of one architecture on the same rows.
 
@@ -254,7 +255,7 @@ def format_methods_table(
     (training time and weights size); ``latency_ms`` one image at T = 100 by kind, from ``python -m bench``.
     """
     kinds = list(report["models"])
-    arch = cards[kinds[0]]["architecture"]["arch"]
+    arch = cards[kinds[0]].arch
     shifted = {kind: _shift_rows(shift_report, network_name(arch, kind)) for kind in kinds} if shift_report else {}
     if not all(shifted.values()):  # a network the shift benchmark has not scored yet
         shifted = {}
@@ -287,9 +288,9 @@ def format_methods_table(
         ("weight samples T per image", [str(report["models"][kind]["num_samples"]) for kind in kinds]),
         (
             "training time on this machine (min)",
-            [_cell(sum(cards[k]["training"]["epoch_seconds"]) / 60, 0) for k in kinds],
+            [_cell(sum(cards[k].epoch_seconds) / 60, 0) for k in kinds],
         ),
-        ("weights (MB)", [_cell(cards[kind]["files"]["weights"]["bytes"] / 1e6, 1) for kind in kinds]),
+        ("weights (MB)", [_cell(cards[kind].weights_bytes / 1e6, 1) for kind in kinds]),
     ]
     if latency_ms:
         rows.append(("one image, T = 100 (ms, median)", [_cell(latency_ms.get(kind), 1) for kind in kinds]))

@@ -16,7 +16,7 @@ import numpy as np
 
 from bnn import imageops
 from bnn.config import IMAGE_SIZE
-from bnn.preprocess import CROP_THRESHOLD, MIN_INK_PIXELS
+from bnn.preprocess import is_blank_ink
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
     from bnn.predict import DigitModel
@@ -45,8 +45,9 @@ class Sweep:
 
     @property
     def blank(self) -> np.ndarray:
-        """(K,) bool: the steps with too little ink left to read (`is_blank`), e.g. a thin stroke thinned away."""
-        return np.array([is_blank(image) for image in self.images])
+        """(K,) bool: the steps with too little ink left to read (``bnn.preprocess.is_blank_ink``: the rule a
+        drawing is refused as blank by), e.g. a thin stroke thinned away."""
+        return np.array([is_blank_ink(image) for image in self.images])
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,6 @@ class SweepAnswers:
 class Exploration:
     sweeps: tuple[SweepAnswers, ...]
     num_samples: int  # T of the sampled network
-
-
-def is_blank(image: np.ndarray) -> bool:
-    """Whether a (28, 28) input in [0, 1] holds too little ink to read, by preprocessing's own rule for the ink it
-    crops to: fewer than MIN_INK_PIXELS pixels above CROP_THRESHOLD (a drawing like that is refused as blank)."""
-    return np.count_nonzero(np.asarray(image) > CROP_THRESHOLD) < MIN_INK_PIXELS
 
 
 def rotate(image: np.ndarray, degrees: float) -> np.ndarray:

@@ -191,4 +191,4 @@ def read_number(
     segmentation = segment(image, score, max_digits)
     sampled = model.predict(segmentation.digits, num_samples=num_samples, seed=seed)
     twin = None if deterministic is None else deterministic.predict(segmentation.digits, seed=seed)
-    return NumberReading(segmentation, sampled, Thresholds.from_card(model.card), twin)
+    return NumberReading(segmentation, sampled, model.card.thresholds, twin)

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES, READINGS_SHOWN, parse_network_name
 
 if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
+    from bnn.card import ModelCard
     from bnn.explore import Exploration
     from bnn.number import NumberReading
     from bnn.predict import Prediction
@@ -343,7 +344,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
 
     Left: the sampled network's predictive entropy and mutual information (``name``: the page's word for it,
     ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is
-    one step of every sweep; a step with no ink left (``bnn.explore.is_blank``) is a gap, as the page reads no
+    one step of every sweep; a step with no ink left (``bnn.preprocess.is_blank_ink``) is a gap, as the page reads no
     digit in it. The panels are laid out by hand (axis domains) rather than with ``make_subplots``, which costs
     more than the rest of the figure.
     """
@@ -557,16 +558,13 @@ TRAINING_PANELS = (
 )
 
 
-def training_curves_figure(cards: dict[str, dict]) -> go.Figure | None:
+def training_curves_figure(cards: dict[str, ModelCard | None]) -> go.Figure | None:
     """Per epoch: training and validation NLL, KL / N and validation accuracy, one colour per kind.
 
-    Reads ``card["training"]["history"]`` (``{"nll", "kl", "val_nll", "val_accuracy"}``, one float per
-    epoch) of each card in ``cards`` (kind -> card). None when no card records a history.
+    Reads the ``history`` (``{"nll", "kl", "val_nll", "val_accuracy"}``, one float per epoch) of each card in
+    ``cards`` (kind -> ``bnn.card.ModelCard``). None when no card records a history.
     """
-    histories = {
-        kind: (card or {}).get("training", {}).get("history") for kind, card in cards.items() if card is not None
-    }
-    histories = {kind: history for kind, history in histories.items() if history}
+    histories = {kind: card.history for kind, card in cards.items() if card is not None and card.history}
     if not histories:
         return None
     figure = make_subplots(rows=1, cols=len(TRAINING_PANELS), subplot_titles=[title for title, _ in TRAINING_PANELS])

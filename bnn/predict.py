@@ -26,7 +26,8 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bnn import assets, uncertainty
-from bnn.config import IMAGE_SIZE, NUM_CLASSES, PREDICTION_SAMPLES, Config, answers_with_samples, network_name
+from bnn.card import ModelCard
+from bnn.config import IMAGE_SIZE, NUM_CLASSES, PREDICTION_SAMPLES, Config, answers_with_samples
 from bnn.config import assets_dir as default_assets_dir
 from bnn.models import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
 
@@ -97,12 +98,12 @@ class Prediction:
 class DigitModel:
     """A trained network with its model card; ``predict`` gives the posterior predictive."""
 
-    def __init__(self, network: keras.Model, card: dict):
+    def __init__(self, network: keras.Model, card: ModelCard):
         self.network = network
         self.card = card
-        self.kind: str = card["architecture"]["kind"]
-        self.arch: str = card["architecture"]["arch"]
-        self.name = network_name(self.arch, self.kind)
+        self.kind: str = card.kind
+        self.arch: str = card.arch
+        self.name = card.name
         self._widest = max(int(np.prod(layer.output_shape[1:])) for layer in network.layers)
         self._sample_probs = tf.function(
             self._sample_probs_graph,
@@ -161,7 +162,7 @@ class DigitModel:
 class EnsembleModel(DigitModel):
     """A deep ensemble: its members' softmax outputs are the T = ``len(members)`` samples of the prediction."""
 
-    def __init__(self, members: list[keras.Model], card: dict):
+    def __init__(self, members: list[keras.Model], card: ModelCard):
         self.members = members
         super().__init__(members[0], card)
 
@@ -293,10 +294,8 @@ def load_model(kind: str = "bayesian", arch: str = "mlp", assets_dir: str | Path
     directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
     name = Config(kind=kind, arch=arch).name  # also checks kind and arch
     arrays, card = assets.read_weights(directory, name)
-    settings = dict(card["architecture"])
-    settings["hidden_units"] = tuple(settings["hidden_units"])
-    config = Config(**settings)
-    num_train = card["split"]["train"]
+    config = card.config()
+    num_train = card.num_train
     try:
         if kind != "ensemble":
             network = build_network(config, num_train=num_train)

@@ -122,6 +122,13 @@ def ink_image(image: ImageInput) -> np.ndarray:
     return _separate_ink(_grayscale(image))[0]
 
 
+def is_blank_ink(ink: np.ndarray) -> bool:
+    """Whether white ink on black in [0, 1] (the ``normalised`` stage, or a (28, 28) input) holds too little ink to
+    read, by the rule `preprocess_image` refuses a blank image by when it crops: fewer than MIN_INK_PIXELS pixels
+    above CROP_THRESHOLD."""
+    return np.count_nonzero(np.asarray(ink) > CROP_THRESHOLD) < MIN_INK_PIXELS
+
+
 def digit_field(ink: np.ndarray) -> NetworkInput:
     """(H, W) white ink on black holding one digit -> (28, 28): MNIST's geometry, as `preprocess_steps` applies it
     (crop to the ink, longest side to 20 px, centre of mass at the field's centre)."""
@@ -672,9 +679,9 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
 
 def _crop_to_ink(normalised: np.ndarray) -> np.ndarray:
     """(H, W) -> (h, w) bounding box of the pixels above CROP_THRESHOLD."""
-    ink = normalised > CROP_THRESHOLD
-    if np.count_nonzero(ink) < MIN_INK_PIXELS:
+    if is_blank_ink(normalised):
         raise BlankImageError(_BLANK_MESSAGE)
+    ink = normalised > CROP_THRESHOLD
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     return normalised[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 

@@ -21,6 +21,7 @@ import tf_keras as keras
 
 from bnn import assets, evaluate, uncertainty
 from bnn.augment import training_dataset
+from bnn.card import ModelCard
 from bnn.config import Config, assets_dir, network_name
 from bnn.data import Dataset, MnistSplit
 from bnn.environment import environment
@@ -31,7 +32,7 @@ from bnn.predict import DigitModel, EnsembleModel
 @dataclass
 class TrainResult:
     model: DigitModel
-    card: dict
+    card: ModelCard  # the model's card, as written (``card.raw``: the dict)
     history: dict[str, list[float]]
 
 
@@ -111,23 +112,19 @@ def train(
     if config.kind != "ensemble":
         twin = read_twin(config, twin_dir)
         network, fitted = fit(config, data, checkpoint_dir, verbose, twin=twin)
-        card = _model_card(config, data, fitted, twin)
-        return _finish(DigitModel(network, card), config, data, weight_arrays(network), output_dir, fitted.history)
+        card = _model_card(config, data, [fitted], twin)
+        model = DigitModel(network, ModelCard.from_dict(card))
+        return _finish(model, card, config, data, weight_arrays(network), output_dir, fitted.history)
     members, runs = [], []
     for index in range(config.ensemble_size):
         member_config = dataclasses.replace(config, seed=config.seed + index)
         network, fitted = fit(member_config, data, checkpoint_dir / f"member_{index}", verbose)
         members.append(network)
         runs.append(fitted)
-    card = _model_card(config, data, runs[0])
-    card["training"]["members"] = [_training_record(run) | {"seed": config.seed + i} for i, run in enumerate(runs)]
-    for key in ("epochs_trained", "best_epoch", "best_validation_nll", "best_validation_accuracy", "history"):
-        del card["training"][key]  # per member, above
-    card["training"]["epoch_seconds"] = [seconds for run in runs for seconds in run.epoch_seconds]
-    card["training"]["epoch_seconds_median"] = float(np.median(card["training"]["epoch_seconds"]))
+    card = _model_card(config, data, runs)
     arrays = ensemble_arrays([weight_arrays(member) for member in members])
     history = {f"member_{i}/{key}": values for i, run in enumerate(runs) for key, values in run.history.items()}
-    return _finish(EnsembleModel(members, card), config, data, arrays, output_dir, history)
+    return _finish(EnsembleModel(members, ModelCard.from_dict(card)), card, config, data, arrays, output_dir, history)
 
 
 @dataclass
@@ -145,7 +142,7 @@ def read_twin(config: Config, twin_dir: Path | None = None) -> Twin | None:
         return None
     directory = Path(twin_dir) if twin_dir is not None else assets_dir()
     arrays, card = assets.read_weights(directory, network_name(config.arch, "deterministic"))
-    return Twin(arrays, card["files"]["weights"]["path"], card["files"]["weights"]["sha256"])
+    return Twin(arrays, card.weights_path, card.weights_sha256)
 
 
 @dataclass
@@ -165,7 +162,7 @@ def fit(
     network = compile_network(config, num_train=len(data.train))
     if twin is not None:
         initialise_from_twin(network, twin.arrays, config.posterior_init_fraction)
-    model = DigitModel(network, {"architecture": config.architecture()})
+    model = DigitModel(network, ModelCard.untrained(config))
     checkpoint = checkpoint_dir / f"{config.name}.best.weights.h5"
     timer = EpochTimer()
     callbacks = [
@@ -192,10 +189,15 @@ def fit(
 
 
 def _finish(
-    model: DigitModel, config: Config, data: MnistSplit, arrays: dict, output_dir: Path | None, history: dict
+    model: DigitModel,
+    card: dict,
+    config: Config,
+    data: MnistSplit,
+    arrays: dict,
+    output_dir: Path | None,
+    history: dict,
 ) -> TrainResult:
-    """Test metrics and "not sure" thresholds into the card; with ``output_dir``, the weights and card written."""
-    card = model.card
+    """Test metrics and "not sure" thresholds into ``card``; with ``output_dir``, the weights and card written."""
     test_prediction = model.predict(data.test.images, config.evaluation_samples, seed=config.seed)
     card["metrics"] = {
         "num_samples": test_prediction.num_samples,
@@ -206,8 +208,8 @@ def _finish(
     card["uncertainty_thresholds"] = evaluate.uncertainty_thresholds(validation_prediction, data.validation.labels)
     if output_dir is not None:
         card = assets.write_weights(arrays, card, Path(output_dir), config.name)
-    model.card = card
-    return TrainResult(model=model, card=card, history=history)
+    model.card = ModelCard.from_dict(card)
+    return TrainResult(model=model, card=model.card, history=history)
 
 
 def _training_record(fitted: _Fitted) -> dict:
@@ -285,8 +287,12 @@ def _posterior_start(config: Config, twin: Twin | None) -> str:
     return f"mu initialised from the deterministic twin {twin.path} (sha256 {twin.sha256}), {sigma}"
 
 
-def _model_card(config: Config, data: MnistSplit, fitted: _Fitted, twin: Twin | None = None) -> dict:
+def _model_card(config: Config, data: MnistSplit, runs: list[_Fitted], twin: Twin | None = None) -> dict:
+    """The card of a network fitted once (``runs``: its one fit), or of an ensemble (one fit per member, listed
+    under ``training.members``); metrics, thresholds and files are added by :func:`_finish`."""
     ran_on = environment()
+    ensemble = config.kind == "ensemble"
+    seconds = [second for run in runs for second in run.epoch_seconds]
     return {
         "name": config.name,
         "architecture": config.architecture(),
@@ -311,14 +317,19 @@ def _model_card(config: Config, data: MnistSplit, fitted: _Fitted, twin: Twin | 
             "batch_size": config.batch_size,
             "augmentation": config.augmentation().describe() if config.augment else None,
             "max_epochs": config.epochs,
-            **_training_record(fitted),
+            **({} if ensemble else _training_record(runs[0])),  # an ensemble's are per member, below
             "validation_samples": config.validation_samples,
             "kl_warmup_epochs": config.kl_warmup_epochs,
             **(_recipe(config, twin) if config.kind == "bayesian" else {}),
             "early_stopping_patience": config.patience,
-            "epoch_seconds_median": float(np.median(fitted.epoch_seconds)),
-            "epoch_seconds": [round(s, 3) for s in fitted.epoch_seconds],
+            "epoch_seconds_median": float(np.median(seconds)),
+            "epoch_seconds": seconds if ensemble else [round(s, 3) for s in seconds],  # ensembles' unrounded, as ever
             "machine": {"cpus": ran_on["cpus"], "platform": ran_on["platform"]},
+            **(
+                {"members": [_training_record(run) | {"seed": config.seed + i} for i, run in enumerate(runs)]}
+                if ensemble
+                else {}
+            ),
         },
         "versions": ran_on["versions"],
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

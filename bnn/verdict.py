@@ -2,9 +2,9 @@
 
 Turns the sampled network's (the uncertainty method's: variational, MC dropout or ensemble) and the
 deterministic network's :class:`~bnn.predict.Prediction` of the same image, and the uncertainty thresholds
-recorded in their model cards, into the digit, its probability, an uncertainty
-level in words and, when a threshold is exceeded, an honest "not sure" with the reason. The app only
-lays this out; everything here is unit-tested without Streamlit.
+recorded in their model cards (``ModelCard.thresholds``: a ``bnn.card.Thresholds``, importable from here too),
+into the digit, its probability, an uncertainty level in words and, when a threshold is exceeded, an honest
+"not sure" with the reason. The app only lays this out; everything here is unit-tested without Streamlit.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bnn.card import Thresholds
 from bnn.config import NUM_CLASSES, is_variational
 
 if TYPE_CHECKING:  # the type only: importing bnn.predict loads TensorFlow
@@ -33,45 +34,10 @@ METHOD_SAMPLES = {"mc-dropout": "dropout masks", "ensemble": "ensemble members"}
 OVERCONFIDENCE_GAP = 0.2  # the deterministic answer is "more confident" when its probability is this much higher
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Uncertainty (nats) above which a prediction is flagged; chosen on the validation set (model card)."""
-
-    predictive_entropy: float | None = None
-    epistemic: float | None = None
-    rule: str = ""
-
-    @classmethod
-    def from_card(cls, card: dict) -> Thresholds:
-        """The card's ``uncertainty_thresholds``; a card without them gives thresholds that flag nothing."""
-        recorded = card.get("uncertainty_thresholds") or {}
-        return cls(
-            predictive_entropy=_positive_or_none(recorded.get("predictive_entropy")),
-            epistemic=_positive_or_none(recorded.get("epistemic")),
-            rule=str(recorded.get("rule", "")),
-        )
-
-    def describe(self) -> str:
-        """One sentence on when the page says "not sure"."""
-        limits = [
-            f"{name} {value:.2f} nats"
-            for name, value in (("total uncertainty", self.predictive_entropy), ("epistemic", self.epistemic))
-            if value is not None
-        ]
-        if not limits:
-            return "This network's model card records no uncertainty thresholds, so it is never called not sure."
-        rule = f" ({self.rule})" if self.rule else ""
-        return f'"Not sure" above these thresholds{rule}: {" or ".join(limits)}.'
-
-
 def answer_name(method: str) -> str:
     """The page's word for the answer of ``method`` (a kind id): "Bayesian" for the variational network, else the
     method's name, e.g. "MC dropout"."""
     return "Bayesian" if is_variational(method) else METHOD_NAMES[method]
-
-
-def _positive_or_none(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
 @dataclass(frozen=True)

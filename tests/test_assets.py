@@ -6,18 +6,23 @@ import pytest
 from bnn import assets
 from bnn.config import ALL_KINDS, ARCHITECTURES, network_name, parse_network_name
 
+CARD = {"name": "mlp-bayesian", "architecture": {"kind": "bayesian", "arch": "mlp"}}
+
 
 @pytest.fixture
 def written(tmp_path):
     arrays = {"layer/kernel": np.arange(12, dtype=np.float32).reshape(3, 4), "layer/bias": np.ones(4, np.float32)}
-    card = assets.write_weights(arrays, {"name": "mlp-bayesian"}, tmp_path, "mlp-bayesian")
+    card = assets.write_weights(arrays, CARD, tmp_path, "mlp-bayesian")
     return tmp_path, arrays, card
 
 
 def test_round_trip_with_recorded_hash(written):
     folder, arrays, card = written
     loaded, loaded_card = assets.read_weights(folder, "mlp-bayesian")
-    assert loaded_card == card and card["files"]["weights"]["path"] == "mlp-bayesian.weights.npz"
+    assert loaded_card.raw == card and card["files"]["weights"]["path"] == "mlp-bayesian.weights.npz"
+    assert loaded_card.weights_path == "mlp-bayesian.weights.npz" and loaded_card.weights_sha256 == assets.sha256_of(
+        assets.weights_path(folder, "mlp-bayesian")
+    )
     for key, value in arrays.items():
         np.testing.assert_array_equal(loaded[key], value)
 
@@ -58,10 +63,20 @@ def test_card_that_is_not_json(written):
         assets.read_weights(folder, "mlp-bayesian")
 
 
+def test_a_card_without_its_architecture_or_weights_file_is_refused(written):
+    folder, _, _ = written
+    assets.card_path(folder, "mlp-bayesian").write_text(json.dumps({"name": "mlp-bayesian"}))
+    with pytest.raises(assets.WeightsError, match="not a model card: it records no architecture"):
+        assets.read_card(folder, "mlp-bayesian")
+    assets.card_path(folder, "mlp-bayesian").write_text(json.dumps(CARD))
+    with pytest.raises(assets.WeightsError, match="does not record its weights file"):
+        assets.read_weights(folder, "mlp-bayesian")
+
+
 def test_pickled_objects_are_never_loaded_even_with_a_matching_hash(tmp_path):
     path = assets.weights_path(tmp_path, "mlp-bayesian")
     np.savez(path, evil=np.array([{"runs": "code"}], dtype=object))  # object arrays are stored as pickles
-    card = {"files": {"weights": {"path": path.name, "sha256": assets.sha256_of(path)}}}
+    card = {**CARD, "files": {"weights": {"path": path.name, "sha256": assets.sha256_of(path)}}}
     assets.card_path(tmp_path, "mlp-bayesian").write_text(json.dumps(card))
     with pytest.raises(assets.WeightsError, match="cannot be read"):
         assets.read_weights(tmp_path, "mlp-bayesian")

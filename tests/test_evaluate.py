@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from bnn import config, evaluate, models, plots, shift
+from bnn import assets, config, corruptions, evaluate, models, plots
+from bnn.card import ModelCard
 from bnn.config import Config
 from bnn.data import Dataset
 from bnn.insight import weight_posterior
@@ -50,7 +51,7 @@ def test_report_has_the_documented_shape_and_prints_a_table():
     twins = []
     for kind in ("bayesian", "deterministic"):
         config = Config(kind=kind, hidden_units=(16,))
-        twins.append(DigitModel(models.build_network(config, 100), {"architecture": config.architecture()}))
+        twins.append(DigitModel(models.build_network(config, 100), ModelCard.untrained(config)))
     report = evaluate.build_report(twins, test, ood, num_samples=4)
     assert report["num_samples"] == 4 and report["test_size"] == 50
     assert set(report["models"]) == {"bayesian", "deterministic"}
@@ -80,7 +81,7 @@ def test_report_has_the_documented_shape_and_prints_a_table():
 def test_round_trip_reports_accuracy_after_preprocessing_at_each_size(mnist):
     test = Dataset(mnist.test.images[:40], mnist.test.labels[:40])
     config = Config(kind="deterministic", hidden_units=(16,))
-    model = DigitModel(models.build_network(config, 100), {"architecture": config.architecture()})
+    model = DigitModel(models.build_network(config, 100), ModelCard.untrained(config))
     report = evaluate.build_report([model], test, None, num_samples=1, round_trip=True)
     assert set(report["round_trip"]) == {f"{size}px" for size in evaluate.ROUND_TRIP_SIZES}
     assert report["round_trip"]["28px"]["mean_abs_pixel_change"] < 0.02
@@ -91,22 +92,22 @@ def test_round_trip_reports_accuracy_after_preprocessing_at_each_size(mnist):
 
 
 def test_the_methods_table_compares_every_kind_on_the_same_rows():
-    assets = config.ASSETS_DIR
-    report = json.loads((assets / "report.json").read_text())
-    shift_report = json.loads((assets / "shift.json").read_text())
-    cards = {kind: json.loads((assets / f"mlp-{kind}.json").read_text()) for kind in report["models"]}
+    folder = config.ASSETS_DIR
+    report = json.loads((folder / "report.json").read_text())
+    shift_report = json.loads((folder / "shift.json").read_text())
+    cards = {kind: assets.read_card(folder, f"mlp-{kind}") for kind in report["models"]}
     table = evaluate.format_methods_table(report, shift_report, cards, {"bayesian": 5.25}).splitlines()
     assert table[0] == "| | " + " | ".join(report["models"]) + " |"
     rows = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:] for line in table[2:]}
     assert rows["test accuracy"] == [f"{report['models'][kind]['accuracy']:.4f}" for kind in report["models"]]
     assert rows["one image, T = 100 (ms, median)"][0] == "5.2" and rows["one image, T = 100 (ms, median)"][1] == "-"
     lowest = [int(count) for count in rows[f"shift: rows with the lowest NLL of the {len(report['models'])}"]]
-    assert sum(lowest) == len(shift.CORRUPTIONS) - 1  # every corrupted row has one winner; "clean" is not counted
+    assert sum(lowest) == len(corruptions.CORRUPTIONS) - 1  # every corrupted row has one winner; "clean" is not counted
 
 
 def test_the_readme_methods_table_is_the_shipped_reports():
-    assets = config.ASSETS_DIR
-    report = json.loads((assets / "report.json").read_text())
-    shift_report = json.loads((assets / "shift.json").read_text())
-    cards = {kind: json.loads((assets / f"mlp-{kind}.json").read_text()) for kind in report["models"]}
-    assert evaluate.format_methods_table(report, shift_report, cards) in (assets.parent / "README.md").read_text()
+    folder = config.ASSETS_DIR
+    report = json.loads((folder / "report.json").read_text())
+    shift_report = json.loads((folder / "shift.json").read_text())
+    cards = {kind: assets.read_card(folder, f"mlp-{kind}") for kind in report["models"]}
+    assert evaluate.format_methods_table(report, shift_report, cards) in (folder.parent / "README.md").read_text()

@@ -115,10 +115,10 @@ def test_blank_is_the_rule_preprocessing_refuses_a_drawing_by():
     speck[10:12, 10:11] = 1.0  # two pixels of ink: too few
     faint = np.where(stroke() > 0, preprocess.CROP_THRESHOLD * 0.9, 0).astype(np.float32)  # below the crop level
     for image in (np.zeros((28, 28), np.float32), speck, faint):
-        assert explore.is_blank(image)
+        assert preprocess.is_blank_ink(image)
         with pytest.raises(preprocess.BlankImageError):
             preprocess.preprocess_image(image)
-    assert not explore.is_blank(stroke())
+    assert not preprocess.is_blank_ink(stroke())
 
 
 def test_the_shipped_networks_grow_less_sure_as_a_digit_is_turned_upside_down(mnist):

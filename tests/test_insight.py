@@ -1,4 +1,4 @@
-"""The numbers behind the "Inside the model" tab: coverage, histograms, pruning, Monte Carlo convergence, readings."""
+"""The numbers behind the "Inside the model" tab: coverage, histograms, pruning, Monte Carlo convergence."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from bnn import insight, uncertainty
+from bnn import insight, insight_text, uncertainty
+from bnn.card import ModelCard
 from bnn.config import ASSETS_DIR, Config
 from bnn.models import build_network, posterior_parameters, weight_arrays
 from bnn.predict import DigitModel, Prediction, load_model
@@ -157,17 +158,13 @@ def test_coverage_section_ranks_three_ways_and_marks_the_card_thresholds():
     assert marks[("bayesian", "predictive_entropy")]["threshold"] == 1.0
 
 
-def test_card_thresholds_rename_epistemic_to_mutual_information():
-    card = {
-        "uncertainty_thresholds": {
-            "rule": "q",
-            "predictive_entropy": 0.5,
-            "epistemic": 0.2,
-            "epistemic_errors_caught": 0.7,
-        }
-    }
-    assert insight.card_thresholds(card) == {"predictive_entropy": 0.5, "mutual_information": 0.2}
-    assert insight.card_thresholds({}) == {}
+def test_card_thresholds_by_score_rename_epistemic_to_mutual_information():
+    recorded = {"rule": "q", "predictive_entropy": 0.5, "epistemic": 0.2, "epistemic_errors_caught": 0.7}
+    card = ModelCard.from_dict(
+        {"architecture": {"kind": "bayesian", "arch": "mlp"}, "uncertainty_thresholds": recorded}
+    )
+    assert card.thresholds.by_score() == {"predictive_entropy": 0.5, "mutual_information": 0.2}
+    assert ModelCard.untrained(Config()).thresholds.by_score() == {}
 
 
 def test_ood_histograms_share_edges_and_count_every_image():
@@ -349,12 +346,12 @@ def test_convergence_subset_is_fixed_sorted_and_distinct():
     assert len(insight.convergence_subset(50, 2000, seed=0)) == 50
 
 
-# --- the whole insight, files and readings ----------------------------------------------------------------
+# --- the whole insight and its files ----------------------------------------------------------------------
 
 
 def test_build_insight_needs_a_bayesian_network_and_its_twin(mnist):
     config = Config(kind="deterministic", hidden_units=(4,))
-    plain = DigitModel(build_network(config, 100), {"architecture": config.architecture()})
+    plain = DigitModel(build_network(config, 100), ModelCard.untrained(config))
     with pytest.raises(ValueError, match="deterministic twin"):
         insight.build_insight(plain, plain, mnist.test, None)
 
@@ -365,66 +362,6 @@ def test_read_insight_returns_none_when_missing_and_the_json_when_present(tmp_pa
     data = synthetic_insight()
     insight.insight_path(tmp_path, "mlp").write_text(json.dumps(data))
     assert insight.read_insight(tmp_path, "mlp") == json.loads(json.dumps(data))
-
-
-def test_readings_quote_the_measured_numbers():
-    data = synthetic_insight()
-    lines = insight.readings("mlp", data)
-    assert set(lines) == {"reliability", "coverage", "ood", "rotation", "weights", "pruning", "training", "convergence"}
-    assert "from 98.00 % to 81.00 %" in lines["pruning"] and "from 99.00 % to 42.00 %" in lines["pruning"]
-    assert "Pruning 95 %" in lines["pruning"]
-    assert "0.9500" in lines["ood"] and "0.8000" in lines["ood"]
-    mark = data["coverage"]["thresholds"][0]
-    assert f"{100 * mark['coverage']:.1f} %" in lines["coverage"]
-    assert f"{data['convergence']['bayesian']['nll']['mean'][0]:.3f}" in lines["convergence"]
-    assert "hidden" in lines["weights"] and "logits" in lines["weights"]
-    assert "python -m bnn evaluate --arch mlp" in lines["reliability"]
-    assert "python -m bnn train --arch mlp" in lines["training"]  # the cards record no history yet
-
-
-def test_readings_without_an_insight_name_the_command():
-    lines = insight.readings("conv", None)
-    assert lines["pruning"] == lines["coverage"] and "python -m bnn insight --arch conv" in lines["pruning"]
-
-
-def test_readings_from_a_report_a_shift_report_and_cards_with_history():
-    report = {"test_size": 100, "models": {"bayesian": {"ece": 0.0114}, "deterministic": {"ece": 0.0023}}}
-    rows = [
-        {
-            "corruption": "clean",
-            "severity": "none",
-            "network": "conv-bayesian",
-            "accuracy": 0.99,
-            "mean_mutual_information": 0.01,
-        },
-        {
-            "corruption": "clean",
-            "severity": "none",
-            "network": "conv-deterministic",
-            "accuracy": 0.99,
-            "mean_mutual_information": 0.0,
-        },
-    ]
-    for angle, accuracy in ((-90, 0.3), (45, 0.9), (90, 0.35)):
-        for kind in ("bayesian", "deterministic"):
-            row = {"corruption": "rotation", "severity": angle, "network": f"conv-{kind}", "accuracy": accuracy}
-            rows.append({**row, "mean_mutual_information": 0.2 if kind == "bayesian" else 0.0})
-    history = {
-        "nll": [0.5, 0.2, 0.1],
-        "kl": [0.9, 0.5, 0.4],
-        "val_nll": [0.3, 0.1, 0.2],
-        "val_accuracy": [0.9, 0.97, 0.96],
-    }
-    cards = {"bayesian": {"training": {"history": history}}, "deterministic": {}}
-    lines = insight.readings("conv", None, report, {"rows": rows}, cards)
-    assert (
-        "1.14 %" in lines["reliability"]
-        and "0.23 %" in lines["reliability"]
-        and "deterministic network" in lines["reliability"]
-    )
-    assert lines["rotation"].startswith("Turned 90 degrees") and "35 %" in lines["rotation"]
-    assert "from 0.010 to 0.200" in lines["rotation"]
-    assert "epoch 2 (0.1000 nats" in lines["training"] and "0.900 to 0.400" in lines["training"]
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])
@@ -442,11 +379,5 @@ def test_the_shipped_insight_has_every_section_and_readings(arch):
         assert data["ood"]["auroc"]["bayesian"]["ood_auroc_mutual_information"] == pytest.approx(
             bayesian["ood_auroc_mutual_information"], abs=1e-6
         )
-    assert all(isinstance(line, str) and line for line in insight.readings(arch, data, report).values())
+    assert all(isinstance(line, str) and line for line in insight_text.readings(arch, data, report).values())
     assert (ASSETS_DIR / f"insight-{arch}.json").stat().st_size < 300_000
-
-
-def test_the_readme_tables_are_the_shipped_insight():
-    readme = (ASSETS_DIR.parent / "README.md").read_text()
-    shipped = {arch: insight.read_insight(ASSETS_DIR, arch) for arch in ("mlp", "conv")}
-    assert insight.format_tables(shipped) in readme

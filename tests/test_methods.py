@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from bnn import models, predict
+from bnn.card import ModelCard
 from bnn.config import Config, answers_with_samples, is_variational
 
 
@@ -17,7 +18,7 @@ def images():
 
 def dropout_model(arch: str = "mlp", rate: float = 0.3) -> predict.DigitModel:
     config = Config(kind="mc-dropout", arch=arch, dropout_rate=rate)
-    return predict.DigitModel(models.build_network(config, num_train=1000), {"architecture": config.architecture()})
+    return predict.DigitModel(models.build_network(config, num_train=1000), ModelCard.untrained(config))
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])
@@ -52,7 +53,7 @@ def test_dropout_samples_are_reproducible_and_the_asked_t_is_used(images):
 def ensemble_model(size: int = 3) -> predict.EnsembleModel:
     config = Config(kind="ensemble", ensemble_size=size)
     members = [models.build_network(Config(kind="ensemble", seed=seed), num_train=1000) for seed in range(size)]
-    return predict.EnsembleModel(members, {"architecture": config.architecture()})
+    return predict.EnsembleModel(members, ModelCard.untrained(config))
 
 
 def test_an_ensemble_answers_with_one_sample_per_member_whatever_t_is_asked(images):

@@ -12,6 +12,7 @@ from test_insight import synthetic_insight
 
 from bnn import explore, plots
 from bnn.assets import shipped_kinds
+from bnn.card import ModelCard
 from bnn.config import ASSETS_DIR, network_name
 from bnn.insight import read_insight, weight_posterior
 from bnn.predict import Prediction
@@ -246,11 +247,18 @@ def test_pruning_figure_draws_accuracy_against_the_fraction_pruned():
     assert bayesian.line.color == plots.MODEL_COLOURS["bayesian"] and figure.layout.title.text
 
 
+def _card(kind: str, training: dict) -> ModelCard:
+    return ModelCard.from_dict({"architecture": {"kind": kind, "arch": "mlp"}, "training": training})
+
+
 def test_training_curves_figure_needs_a_history():
-    assert plots.training_curves_figure({"bayesian": {"training": {}}, "deterministic": None}) is None
+    assert plots.training_curves_figure({"bayesian": _card("bayesian", {}), "deterministic": None}) is None
     history = {"nll": [0.5, 0.2], "kl": [0.9, 0.5], "val_nll": [0.3, 0.1], "val_accuracy": [0.9, 0.97]}
     plain = {**history, "kl": [0.0, 0.0]}
-    cards = {"bayesian": {"training": {"history": history}}, "deterministic": {"training": {"history": plain}}}
+    cards = {
+        "bayesian": _card("bayesian", {"history": history}),
+        "deterministic": _card("deterministic", {"history": plain}),
+    }
     figure = plots.training_curves_figure(cards)
     assert len(figure.data) == 4 + 3  # nll, val_nll, kl, val_accuracy; the deterministic net has no KL
     kl = [trace for trace in figure.data if trace.xaxis == "x2"]

@@ -3,12 +3,13 @@ import pytest
 import tensorflow as tf
 
 from bnn import models, predict
+from bnn.card import ModelCard
 from bnn.config import Config
 
 
 def _model(arch="mlp", kind="bayesian", init_scale=0.05, seed=0):
     config = Config(arch=arch, kind=kind, posterior_init_scale=init_scale, seed=seed)
-    return predict.DigitModel(models.build_network(config, num_train=1000), {"architecture": config.architecture()})
+    return predict.DigitModel(models.build_network(config, num_train=1000), ModelCard.untrained(config))
 
 
 @pytest.fixture(scope="module")

@@ -162,26 +162,26 @@ def _shift_rows(network: str) -> dict[tuple[str, str], dict]:
 
 
 def test_shift_report_covers_every_family_and_shipped_network():
-    from bnn import shift
+    from bnn import corruptions
 
     report = _shift_report()
     assert report["num_images"] >= 1000 and report["num_samples"] >= 100
     networks = {network_name(arch, kind) for arch in ARCHITECTURES for kind in shipped_kinds(arch)}
     assert {row["network"] for row in report["rows"]} == networks
-    assert {row["corruption"] for row in report["rows"]} == set(shift.FAMILIES)
-    assert len(report["rows"]) == len(shift.CORRUPTIONS) * len(networks)
+    assert {row["corruption"] for row in report["rows"]} == set(corruptions.FAMILIES)
+    assert len(report["rows"]) == len(corruptions.CORRUPTIONS) * len(networks)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_shift_report_is_the_shipped_deterministic_networks_own(arch, mnist):
     """A deterministic network has no sampling noise: one committed row must be reproduced exactly."""
-    from bnn import shift
+    from bnn import corruptions, shift
 
     report = _shift_report()
-    corruption = next(item for item in shift.CORRUPTIONS if item.key == "rotation:45")
+    corruption = next(item for item in corruptions.CORRUPTIONS if item.key == "rotation:45")
     count = report["num_images"]
-    inputs, blank = shift.corrupted_inputs(shift.upsample(mnist.test.images[:count]), corruption, report["seed"])
+    inputs, blank = shift.corrupted_inputs(corruptions.upsample(mnist.test.images[:count]), corruption, report["seed"])
     measured = shift.shift_metrics(
         bnn.load_model("deterministic", arch), inputs, blank, mnist.test.labels[:count], num_samples=1
     )
@@ -240,4 +240,4 @@ def test_the_shipped_ensemble_members_are_different_networks(mnist):
     for first in range(len(samples)):
         for second in range(first + 1, len(samples)):
             assert np.abs(samples[first] - samples[second]).max() > 0.5  # they disagree firmly on some digit
-    assert model.card["training"]["members"][1]["seed"] == model.card["seed"] + 1
+    assert model.card.raw["training"]["members"][1]["seed"] == model.card.raw["seed"] + 1

@@ -39,7 +39,7 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
 
     # The best epoch by validation NLL is the one kept: re-validating with that epoch's seed reproduces it.
     best = int(np.argmin(history["val_nll"]))
-    assert result.card["training"]["best_epoch"] == best + 1
+    assert result.card.best_epoch == best + 1
     validation = small_split.validation
     again = result.model.predict(validation.images, config.validation_samples, seed=config.seed + best)
     assert uncertainty.negative_log_likelihood(again.mean_probs, validation.labels) == pytest.approx(
@@ -87,7 +87,7 @@ def test_kl_warmup_ramps_the_kl_weight(small_split, tmp_path):
     )
     result = train(config, small_split, verbose=0)
     assert float(result.model.network.kl_weight.numpy()) == 1.0  # restored for the final model
-    assert result.card["training"]["kl_warmup_epochs"] == 4
+    assert result.card.raw["training"]["kl_warmup_epochs"] == 4
     warmup = _KlWarmup(tf.Variable(1.0), epochs=4)
     ramp = []
     for epoch in range(6):
@@ -119,10 +119,13 @@ def test_tempering_survives_the_warmup_and_is_recorded(small_split):
     )
     result = train(config, small_split, verbose=0)
     assert float(result.model.network.kl_weight.numpy()) == pytest.approx(0.1)  # kept for the final model
-    assert result.card["training"]["kl_weight"] == 0.1
-    assert result.card["architecture"]["kl_weight"] == 0.1
-    assert result.card["objective"].startswith("tempered negative ELBO")
-    assert "0.1 x KL" in result.card["objective"] and "not the textbook Bayes posterior" in result.card["objective"]
+    assert result.card.raw["training"]["kl_weight"] == 0.1
+    assert result.card.raw["architecture"]["kl_weight"] == 0.1
+    assert result.card.raw["objective"].startswith("tempered negative ELBO")
+    assert (
+        "0.1 x KL" in result.card.raw["objective"]
+        and "not the textbook Bayes posterior" in result.card.raw["objective"]
+    )
     warmup = _KlWarmup(tf.Variable(1.0), epochs=4, target=0.1)
     ramp = []
     for epoch in range(6):
@@ -144,7 +147,7 @@ def _model_card_of(config):
         {"nll": [0.5], "loss": [0.6], "accuracy": [0.9], "val_nll": [0.4], "val_accuracy": [0.9]}, [1.0], 0
     )
     split = MnistSplit(*(Dataset(np.zeros((1, 28, 28), np.float32), np.zeros(1, np.int64)) for _ in range(3)), "x")
-    return _model_card(config, split, fitted)
+    return _model_card(config, split, [fitted])
 
 
 def test_twin_initialised_training_starts_at_the_twin_and_records_its_sha256(small_split, tmp_path):
@@ -165,10 +168,10 @@ def test_twin_initialised_training_starts_at_the_twin_and_records_its_sha256(sma
     arrays = {p["name"]: p for p in models.posterior_parameters(result.model.network)}
     np.testing.assert_allclose(arrays["hidden_1"]["kernel_mean"], twin["hidden_1/kernel"], atol=1e-6)
     sha256 = assets.sha256_of(tmp_path / "mlp-deterministic.weights.npz")
-    assert result.card["training"]["twin_weights"]["sha256"] == sha256
-    assert result.card["training"]["posterior_init"] == "twin"
-    assert result.card["training"]["posterior_init_fraction"] == 0.1
-    assert sha256 in result.card["posterior"]["kernel"] and "MOPED" in result.card["posterior"]["kernel"]
+    assert result.card.raw["training"]["twin_weights"]["sha256"] == sha256
+    assert result.card.raw["training"]["posterior_init"] == "twin"
+    assert result.card.raw["training"]["posterior_init_fraction"] == 0.1
+    assert sha256 in result.card.raw["posterior"]["kernel"] and "MOPED" in result.card.raw["posterior"]["kernel"]
 
 
 def test_twin_initialisation_needs_the_twin(small_split, tmp_path):

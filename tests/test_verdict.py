@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from bench.browser.session import VERDICT
+from bnn.assets import read_card
+from bnn.card import ModelCard
+from bnn.config import Config
 from bnn.predict import Prediction
 from bnn.verdict import (
     COMPARISON_COLUMNS,
@@ -46,13 +49,13 @@ DETERMINISTIC_3 = prediction(one_hot_ish(3, 0.999))
 
 def test_thresholds_come_from_the_model_card():
     card = json.loads((ASSETS / "mlp-bayesian.json").read_text())
-    thresholds = Thresholds.from_card(card)
+    thresholds = read_card(ASSETS, "mlp-bayesian").thresholds
     assert thresholds.predictive_entropy == card["uncertainty_thresholds"]["predictive_entropy"]
     assert thresholds.epistemic == card["uncertainty_thresholds"]["epistemic"]
     assert "validation" in thresholds.rule
-    deterministic = Thresholds.from_card(json.loads((ASSETS / "mlp-deterministic.json").read_text()))
+    deterministic = read_card(ASSETS, "mlp-deterministic").thresholds
     assert deterministic.predictive_entropy > 0 and deterministic.epistemic is None
-    assert Thresholds.from_card({}) == Thresholds()
+    assert ModelCard.untrained(Config()).thresholds == Thresholds()
     described = thresholds.describe()
     assert "validation" in described and f"{thresholds.epistemic:.2f} nats" in described
     assert "never called not sure" in Thresholds().describe()
