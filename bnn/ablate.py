@@ -11,6 +11,13 @@ applied to validation digits, and on Fashion-MNIST (AUROC by mutual information,
     print(format_ablation_table(report))
 
 The JSON is rewritten after every candidate, and a rerun skips the candidates it already holds.
+
+A winner at the ablation's short budget is not yet a recipe to ship: the shipped network trained for up to 60
+epochs, the candidates for 12. :func:`confirm` scores the winner trained to full length (``python -m bnn train``
+with its settings) against the shipped network, on the same validation scores and by the same rule; only a
+confirmed winner becomes the shipped recipe (:func:`shipped_recipe`, and so ``Config``'s defaults).
+
+    confirm(report, shipped_model, full_length_winner, validation, ood, shifted)   # -> report["confirmation"]
 """
 
 from __future__ import annotations
@@ -59,9 +66,17 @@ RECIPE_BEFORE = {
     "posterior_init_scale": 1e-3,
     "prior_scale": 3.0,
 }
+RECIPE = ("kl_weight", "posterior_init", "posterior_init_fraction")  # what a model card's training section records
 SELECTION_RULE = (
     f"lowest validation NLL among the candidates whose Fashion-MNIST AUROC by mutual information is at least "
     f"{REFERENCE}'s and whose shift NLL is no worse than {REFERENCE}'s, at the same budget; if none, {REFERENCE}"
+)
+
+
+CONFIRMATION_RULE = (
+    "each candidate trained to full length is scored on the same validation scores as the shipped network; of "
+    "those whose Fashion-MNIST AUROC by mutual information is at least the shipped network's and whose shift NLL "
+    "is no worse, the one with the lowest validation NLL replaces it; if none, the shipped recipe stays"
 )
 
 
@@ -272,14 +287,82 @@ def choose_winner(report: dict) -> str | None:
     rows = {row["name"]: row["validation"] for row in report["candidates"]}
     if REFERENCE not in rows:
         return None
-    reference = rows[REFERENCE]
-    eligible = [
-        name
-        for name, metrics in rows.items()
-        if (metrics["ood_auroc_mutual_information"] or 0.0) >= reference["ood_auroc_mutual_information"]
-        and metrics["shift_nll"] <= reference["shift_nll"]
-    ]
+    eligible = [name for name, metrics in rows.items() if _keeps_ood_and_shift(metrics, rows[REFERENCE])]
     return min(eligible, key=lambda name: rows[name]["nll"]) if eligible else REFERENCE
+
+
+def _keeps_ood_and_shift(metrics: dict, reference: dict) -> bool:
+    """The selection rule's condition: AUROC by mutual information at least the reference's, shift NLL no worse."""
+    return (metrics["ood_auroc_mutual_information"] or 0.0) >= reference["ood_auroc_mutual_information"] and (
+        metrics["shift_nll"] <= reference["shift_nll"]
+    )
+
+
+def confirm(
+    report: dict,
+    shipped,
+    trained,
+    name: str | None = None,
+    validation: Dataset | None = None,
+    ood: Dataset | None = None,
+    shifted: dict | None = None,
+) -> dict:
+    """Score the ``shipped`` network and candidate ``name`` (default: the winner) ``trained`` to full length
+    (``bnn.predict.DigitModel``s of one architecture) as the candidates were scored, and record them in
+    ``report["confirmation"][arch]``: the rule, the shipped network's row and one row per candidate, each with
+    whether it passed. ``shifted``: :func:`shift_inputs` of the report's rows (computed when None)."""
+    name = name or report["winner"]
+    if shifted is None:
+        rows = tuple(report["shift"]["corruptions"])
+        shifted = shift_inputs(validation, report["shift"]["num_images"], rows, report["seed"])
+    confirmation = report.setdefault("confirmation", {}).setdefault(shipped.card.arch, {"candidates": {}})
+    confirmation["rule"] = CONFIRMATION_RULE
+    if confirmation.get("shipped", {}).get("weights_sha256") != shipped.card.weights_sha256:
+        confirmation["shipped"] = _confirmation_row(shipped, validation, ood, shifted, report)
+    row = _confirmation_row(trained, validation, ood, shifted, report)
+    row["passed"] = _keeps_ood_and_shift(row["validation"], confirmation["shipped"]["validation"])
+    confirmation["candidates"][name] = row
+    return report
+
+
+def _confirmation_row(model, validation: Dataset, ood: Dataset, shifted: dict, report: dict) -> dict:
+    card = model.card
+    training = card.raw.get("training", {})  # cards from before the ablation record no recipe: RECIPE_BEFORE
+    return {
+        "network": card.name,
+        "weights_sha256": card.weights_sha256,
+        "recipe": {name: training.get(name, default) for name, default in RECIPE_BEFORE.items() if name in RECIPE},
+        "best_epoch": card.best_epoch,
+        "epochs_trained": len(card.epoch_seconds),
+        "validation": score(model, validation, ood, shifted, report["num_samples"], report["seed"]),
+    }
+
+
+def shipped_recipe(report: dict, arch: str = "mlp") -> str | None:
+    """The candidate whose settings the shipped ``arch`` network (and ``Config``'s defaults) follow: before any
+    full-length check the winner; after, by CONFIRMATION_RULE, the confirmed candidate or the reference."""
+    confirmation = report.get("confirmation", {}).get(arch)
+    if confirmation is None:
+        return report.get("winner")
+    passed = {name: row for name, row in confirmation["candidates"].items() if row["passed"]}
+    return min(passed, key=lambda name: passed[name]["validation"]["nll"]) if passed else REFERENCE
+
+
+def format_confirmation_table(report: dict) -> str:
+    """The full-length check as a Markdown table: per architecture, the shipped network and each candidate."""
+    header = ["network", "recipe", *(label for _, label, _ in TABLE_COLUMNS), "best epoch", "epochs", "passed"]
+    lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 3) + "|---|"]
+    for arch, confirmation in report.get("confirmation", {}).items():
+        rows = [(confirmation["shipped"]["network"], "shipped", confirmation["shipped"], "-")]
+        rows += [
+            (f"{arch}-bayesian, full length", name, row, "yes" if row["passed"] else "no")
+            for name, row in confirmation["candidates"].items()
+        ]
+        for network, recipe, row, passed in rows:
+            cells = [network, recipe, *(fmt.format(row["validation"][key]) for key, _, fmt in TABLE_COLUMNS)]
+            cells += [str(row["best_epoch"]), str(row["epochs_trained"]), passed]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 TABLE_COLUMNS = (

@@ -173,6 +173,20 @@ def _parser() -> argparse.ArgumentParser:
     ablate.add_argument("--output", type=Path, required=True, help="the JSON, rewritten after each candidate")
     ablate.add_argument("--epochs", type=int, default=ablate_module.EPOCHS, help="per candidate (%(default)s)")
     ablate.add_argument("--only", nargs="+", default=None, help="these candidates (default: all)")
+    ablate.add_argument(
+        "--confirm",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="instead of training candidates: score a candidate (the winner unless --candidate) trained to full length (the ARCH-bayesian card and "
+        "weights in each DIR, from `python -m bnn train` with its settings) against the shipped network of its "
+        "architecture, and record whether it replaces it",
+    )
+    ablate.add_argument(
+        "--candidate", default=None, help="with --confirm: the candidate those networks were trained as (the winner)"
+    )
+    ablate.add_argument("--assets-dir", type=Path, default=None, help="the shipped networks (default: assets/)")
     return parser
 
 
@@ -447,10 +461,34 @@ def _ablate(args: argparse.Namespace) -> int:
     from bnn.data import load_fashion_mnist_test, load_mnist
 
     data = load_mnist(args.data_dir, download=args.download)
+    if args.confirm:
+        return _confirm(args, data.validation, load_fashion_mnist_test(args.ood_dir))
     report = ablate_module.run_ablation(
         data.train, data.validation, load_fashion_mnist_test(args.ood_dir), args.output, args.epochs,
         only=tuple(args.only) if args.only else None, log=print,
     )  # fmt: skip
     print(ablate_module.format_ablation_table(report))
     print(f"wrote {args.output}; chosen by its rule: {report['winner']}")
+    return 0
+
+
+def _confirm(args: argparse.Namespace, validation, ood) -> int:
+    from bnn.predict import load_model
+
+    report = ablate_module.read_ablation(args.output)
+    for folder in args.confirm:
+        found = [arch for arch in config_module.ARCHITECTURES if (folder / f"{arch}-bayesian.json").is_file()]
+        if len(found) != 1:
+            raise ValueError(f"{folder} must hold one variational network's card (mlp-bayesian.json or conv-...)")
+        arch = found[0]
+        shipped = load_model("bayesian", arch, args.assets_dir)
+        name = args.candidate or report["winner"]
+        print(f"confirming {name} trained to full length ({folder}) against the shipped {shipped.card.name}")
+        trained = load_model("bayesian", arch, folder)
+        ablate_module.confirm(report, shipped, trained, name, validation, ood)
+        args.output.write_text(json.dumps(report, indent=1) + "\n")
+    print(ablate_module.format_confirmation_table(report))
+    for arch in report["confirmation"]:
+        print(f"{arch}: the shipped recipe is {ablate_module.shipped_recipe(report, arch)}")
+    print(f"wrote {args.output}")
     return 0

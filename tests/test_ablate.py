@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+import bnn
 from bnn import ablate
 from bnn.config import ASSETS_DIR, Config
 from bnn.data import Dataset, load_fashion_mnist_test
@@ -121,17 +122,72 @@ def test_the_readme_table_is_the_committed_ablation():
     assert ablate.format_ablation_table(ablate.read_ablation(SHIPPED)) in readme
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the winner is chosen, but the shipped networks (and so Config's defaults) are the earlier recipe "
-    "until they are retrained with it and every report regenerated (README, 'The variational recipe')",
-)
-def test_the_defaults_are_the_recipe_the_committed_ablation_chose():
+def test_the_defaults_are_the_recipe_the_committed_ablation_ships():
     report = ablate.read_ablation(SHIPPED)
     assert report["winner"] == ablate.choose_winner(report)
     assert report["split"].endswith("the test set is never used")
-    winner = next(row for row in report["candidates"] if row["name"] == report["winner"])
-    recipe = {**ablate.RECIPE_BEFORE, **winner["settings"]}
+    shipped = ablate.shipped_recipe(report, "mlp")
+    candidate = next(row for row in report["candidates"] if row["name"] == shipped)
+    recipe = {**ablate.RECIPE_BEFORE, **candidate["settings"]}
     del recipe["epochs"]  # the shipped network trains to Config.epochs with early stopping, not the ablation's budget
     defaults = Config(kind="bayesian", arch="mlp")
     assert {name: getattr(defaults, name) for name in recipe} == recipe
+
+
+def test_the_committed_confirmation_is_the_shipped_network_and_the_readme_shows_it():
+    report = ablate.read_ablation(SHIPPED)
+    confirmation = report["confirmation"]["mlp"]
+    assert report["winner"] in confirmation["candidates"]  # the winner was checked at full length
+    shipped = bnn.load_model("bayesian", "mlp")
+    assert confirmation["shipped"]["weights_sha256"] == shipped.card.weights_sha256
+    for row in confirmation["candidates"].values():
+        assert row["passed"] is ablate._keeps_ood_and_shift(row["validation"], confirmation["shipped"]["validation"])
+    readme = (ASSETS_DIR.parent / "README.md").read_text()
+    assert ablate.format_confirmation_table(report) in readme
+
+
+def _checked(nll, auroc, shift_nll):
+    row = {"validation": {"nll": nll, "ood_auroc_mutual_information": auroc, "shift_nll": shift_nll}}
+    return row | {"passed": ablate._keeps_ood_and_shift(row["validation"], SHIPPED_ROW["validation"])}
+
+
+SHIPPED_ROW = {"network": "mlp-bayesian", "validation": {"nll": 0.057, "ood_auroc_mutual_information": 0.999}}
+SHIPPED_ROW["validation"]["shift_nll"] = 0.66
+
+
+@pytest.mark.parametrize(
+    ("candidates", "recipe"),
+    [
+        ({"twin": _checked(0.046, 0.9995, 0.60)}, "twin"),
+        ({"twin": _checked(0.046, 0.98, 0.60)}, "kl-1"),  # loses non-digits
+        ({"twin": _checked(0.046, 0.9995, 0.75)}, "kl-1"),  # loses under shift
+        ({"twin": _checked(0.046, 0.98, 0.6), "kl-0.1": _checked(0.05, 0.9999, 0.6)}, "kl-0.1"),
+        ({"a": _checked(0.046, 0.9999, 0.6), "b": _checked(0.05, 0.9999, 0.6)}, "a"),  # the lowest NLL
+    ],
+    ids=["keeps-both", "loses-ood", "loses-shift", "another-candidate-confirmed", "two-confirmed"],
+)
+def test_a_candidate_replaces_the_shipped_recipe_only_when_full_length_confirms_it(candidates, recipe):
+    report = {"winner": "twin", "confirmation": {"mlp": {"shipped": SHIPPED_ROW, "candidates": candidates}}}
+    assert ablate.shipped_recipe(report, "mlp") == recipe
+    assert ablate.shipped_recipe({"winner": "twin"}, "mlp") == "twin"  # not checked at full length yet
+
+
+def test_confirm_scores_both_networks_as_the_candidates_were_scored(tiny):
+    _, validation, ood = tiny
+    shipped = bnn.load_model("bayesian", "mlp")
+    report = {
+        "winner": "twin",
+        "seed": 0,
+        "num_samples": 4,
+        "shift": {"num_images": 30, "corruptions": ["blur:strong"]},
+    }
+    ablate.confirm(report, shipped, shipped, validation=validation, ood=ood)
+    confirmation = report["confirmation"]["mlp"]
+    row = confirmation["candidates"]["twin"]
+    assert confirmation["shipped"]["validation"] == row["validation"]  # the same network and seed
+    assert row["passed"] is True and confirmation["rule"] == ablate.CONFIRMATION_RULE
+    assert set(row["validation"]["shift_rows"]) == {"blur:strong"}
+    assert row["recipe"] == {"kl_weight": 1.0, "posterior_init": "none", "posterior_init_fraction": None}
+    table = ablate.format_confirmation_table(report).splitlines()
+    assert len(table) == 4 and table[2].startswith("| mlp-bayesian | shipped |")
+    assert table[3].startswith("| mlp-bayesian, full length | twin |") and table[3].endswith("| yes |")
