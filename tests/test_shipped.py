@@ -147,6 +147,37 @@ def test_shipped_bayesian_network_is_calibrated_at_least_as_well_as_its_twin(arc
     assert models["bayesian"]["ece"] <= models["deterministic"]["ece"]
 
 
+# Issue 23's targets for the variational networks (T = 100, the committed reports). The recipe the ablation chose
+# failed its full-length check on validation (README, "The variational recipe"), so none is met yet.
+VARIATIONAL_GAP = "issue 23's target, not met: the shipped recipe stays (README, 'The variational recipe')"
+VARIATIONAL_ECE = {"mlp": 0.004, "conv": 0.003}
+
+
+@pytest.mark.parametrize(
+    "arch", [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=VARIATIONAL_GAP)) for a in ARCHITECTURES]
+)
+def test_variational_network_is_as_accurate_as_its_twin_with_no_higher_nll(arch):
+    models = _report(arch)["models"]
+    assert models["bayesian"]["accuracy"] >= models["deterministic"]["accuracy"]
+    assert models["bayesian"]["nll"] <= models["deterministic"]["nll"]
+
+
+@pytest.mark.parametrize(
+    "arch", [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=VARIATIONAL_GAP)) for a in ARCHITECTURES]
+)
+def test_variational_network_meets_its_ece_target(arch):
+    assert _report(arch)["models"]["bayesian"]["ece"] <= VARIATIONAL_ECE[arch]
+
+
+@pytest.mark.xfail(strict=True, reason=VARIATIONAL_GAP)
+def test_shift_variational_mlp_beats_its_twin_on_30_of_38_rows_with_one_network():
+    bayesian, deterministic = _shift_rows("mlp-bayesian"), _shift_rows("mlp-deterministic")
+    corrupted = [key for key in bayesian if key != ("clean", "none")]
+    assert len(corrupted) == 38
+    assert sum(bayesian[key]["nll"] < deterministic[key]["nll"] for key in corrupted) >= 30
+    assert np.mean([bayesian[key]["nll"] for key in corrupted]) <= 0.40
+
+
 # --- the shift benchmark: assets/shift.json, written by `python -m bnn shift --output assets/shift.json` -------
 
 SHIFT_REPORT = "shift.json"
