@@ -120,7 +120,10 @@ def part_lines(name: str, result: dict) -> list[str]:
     part = importlib.import_module(f"bench.{name}")
     if "skipped" in result or "error" in result:
         return [part.TITLE, *(f"  {key}: {plain(value)}" for key, value in result.items())]
-    return [part.TITLE, *part.table_lines(result)]
+    lines = [part.TITLE, *part.table_lines(result)]
+    if "measured_separately" in result:  # a part rerun after the full run, in its own run: said as such
+        lines.append(f"  measured separately: {result['measured_separately']}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,6 +75,4 @@ def table_lines(result: dict) -> list[str]:
         f"  photo / canvas: {result['photo_to_canvas_ratio']:.1f}x; {result['repeats']} runs each; load average "
         f"{result['load_average_before']:.1f} before, {result['load_average_after']:.1f} after"
     )
-    if "measured_separately" in result:  # a part added after the full run: its own run, said as such
-        lines.append(f"  measured separately: {result['measured_separately']}")
     return lines

@@ -105,9 +105,10 @@ def test_the_methods_table_compares_every_kind_on_the_same_rows():
     assert sum(lowest) == len(corruptions.CORRUPTIONS) - 1  # every corrupted row has one winner; "clean" is not counted
 
 
-def test_the_readme_methods_table_is_the_shipped_reports():
+@pytest.mark.parametrize(("arch", "report_name"), [("mlp", "report.json"), ("conv", "report-conv.json")])
+def test_the_readme_methods_table_is_the_shipped_reports(arch, report_name):
     folder = config.ASSETS_DIR
-    report = json.loads((folder / "report.json").read_text())
+    report = json.loads((folder / report_name).read_text())
     shift_report = json.loads((folder / "shift.json").read_text())
-    cards = {kind: assets.read_card(folder, f"mlp-{kind}") for kind in report["models"]}
+    cards = {kind: assets.read_card(folder, f"{arch}-{kind}") for kind in report["models"]}
     assert evaluate.format_methods_table(report, shift_report, cards) in (folder.parent / "README.md").read_text()
