@@ -240,15 +240,14 @@ def run_ablation(
             "validation": metrics,
         }
         report["candidates"].append(row)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(report, indent=1) + "\n")  # after every candidate: a partial run is usable
+        write_ablation(output, report)  # after every candidate: a partial run is usable
         log(
             f"{candidate.name}: val NLL {metrics['nll']:.4f}, ECE {metrics['ece']:.4f}, shift NLL "
             f"{metrics['shift_nll']:.3f}, AUROC(MI) {metrics['ood_auroc_mutual_information']:.4f} "
             f"in {row['seconds']:.0f} s"
         )
     report["winner"] = choose_winner(report)
-    output.write_text(json.dumps(report, indent=1) + "\n")
+    write_ablation(output, report)
     return report
 
 
@@ -359,8 +358,8 @@ def format_confirmation_table(report: dict) -> str:
             for name, row in confirmation["candidates"].items()
         ]
         for network, recipe, row, passed in rows:
-            cells = [network, recipe, *(fmt.format(row["validation"][key]) for key, _, fmt in TABLE_COLUMNS)]
-            cells += [str(row["best_epoch"]), str(row["epochs_trained"]), passed]
+            cells = [network, recipe, *_metric_cells(row["validation"]), str(row["best_epoch"])]
+            cells += [str(row["epochs_trained"]), passed]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -381,13 +380,21 @@ def format_ablation_table(report: dict) -> str:
     lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
     for row in report["candidates"]:
         name = f"**{row['name']}**" if row["name"] == report.get("winner") else row["name"]
-        cells = [name]
-        for key, _, fmt in TABLE_COLUMNS:
-            value = row["validation"].get(key)
-            cells.append("-" if value is None else fmt.format(value))
-        cells += [str(row["best_epoch"]), str(row["epochs_trained"]), f"{row['seconds'] / 60:.1f}"]
+        cells = [name, *_metric_cells(row["validation"]), str(row["best_epoch"])]
+        cells += [str(row["epochs_trained"]), f"{row['seconds'] / 60:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _metric_cells(validation: dict) -> list[str]:
+    """One row's TABLE_COLUMNS cells: each validation metric formatted, "-" where there is none."""
+    return ["-" if validation.get(key) is None else fmt.format(validation[key]) for key, _, fmt in TABLE_COLUMNS]
+
+
+def write_ablation(path: Path, report: dict) -> None:
+    """Write the report as ``python -m bnn ablate`` does (rewritten after every candidate and check)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
 
 
 def read_ablation(path: Path) -> dict:

@@ -476,6 +476,8 @@ def _confirm(args: argparse.Namespace, validation, ood) -> int:
     from bnn.predict import load_model
 
     report = ablate_module.read_ablation(args.output)
+    shift = report["shift"]  # the corrupted validation digits, computed once for every folder
+    shifted = ablate_module.shift_inputs(validation, shift["num_images"], tuple(shift["corruptions"]), report["seed"])
     for folder in args.confirm:
         found = [arch for arch in config_module.ARCHITECTURES if (folder / f"{arch}-bayesian.json").is_file()]
         if len(found) != 1:
@@ -485,8 +487,8 @@ def _confirm(args: argparse.Namespace, validation, ood) -> int:
         name = args.candidate or report["winner"]
         print(f"confirming {name} trained to full length ({folder}) against the shipped {shipped.card.name}")
         trained = load_model("bayesian", arch, folder)
-        ablate_module.confirm(report, shipped, trained, name, validation, ood)
-        args.output.write_text(json.dumps(report, indent=1) + "\n")
+        ablate_module.confirm(report, shipped, trained, name, validation, ood, shifted)
+        ablate_module.write_ablation(args.output, report)
     print(ablate_module.format_confirmation_table(report))
     for arch in report["confirmation"]:
         print(f"{arch}: the shipped recipe is {ablate_module.shipped_recipe(report, arch)}")
