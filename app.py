@@ -317,14 +317,13 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
         "split": plots.uncertainty_figure(sampled, thresholds[choices.method]),
         "compare": plots.softmax_comparison_figure(sampled, deterministic, verdict.name),
     }
-    votes_column, spread_column = st.columns(2)
-    votes_column.plotly_chart(figures["votes"], key=f"votes-{suffix}", config=CHART_CONFIG)
-    spread_column.plotly_chart(figures["spread"], key=f"spread-{suffix}", config=CHART_CONFIG)
-    split_column, compare_column = st.columns(2)
-    with split_column:
-        st.plotly_chart(figures["split"], key=f"split-{suffix}", config=CHART_CONFIG)
-        st.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
-    compare_column.plotly_chart(figures["compare"], key=f"compare-{suffix}", config=CHART_CONFIG)
+    # Two columns of two charts, not two rows of two columns: every block is one more message on every stroke.
+    left, right = st.columns(2)
+    left.plotly_chart(figures["votes"], key=f"votes-{suffix}", config=CHART_CONFIG)
+    right.plotly_chart(figures["spread"], key=f"spread-{suffix}", config=CHART_CONFIG)
+    left.plotly_chart(figures["split"], key=f"split-{suffix}", config=CHART_CONFIG)
+    left.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
+    right.plotly_chart(figures["compare"], key=f"compare-{suffix}", config=CHART_CONFIG)
     if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
         methods = st.expander(METHODS_LABEL, key=f"methods-{suffix}", on_change="rerun")  # closed: nothing computed
         if methods.open:

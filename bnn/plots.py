@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES, READINGS_SHOWN, parse_network_name
@@ -29,16 +30,58 @@ _LEGEND_BELOW_MARGIN = {**_COMPACT["margin"], "b": 135}
 _DIGIT_AXIS = {"title": {"text": "digit"}, "tickmode": "array", "tickvals": DIGITS, "range": [-0.6, NUM_CLASSES - 0.4]}
 
 
-def unvalidated_figure(data: list[dict], layout: dict) -> go.Figure:
-    """A figure of traces and layout written as Plotly.js reads them, wrapped in a go.Figure without validation.
+_TEMPLATES: dict[str, dict] = {}  # Plotly's templates by name, as JSON: built once, shared by every PlainFigure
 
-    The figures of every answer (a result's four and What if?'s) are built this way: validating them costs three
-    times the rest of their making, on every stroke. ``st.plotly_chart`` takes a go.Figure as it is, but validates
-    a plain dict by building a go.Figure from it, so a dict would cost as much. Written in validated form
-    (titles as ``{"text": ...}``, nested dicts instead of ``marker_color``), validation would change nothing:
+
+def _default_template() -> dict | None:
+    """``plotly.io.templates.default`` as JSON, the template a go.Figure built now would carry (None for "none")."""
+    name = pio.templates.default
+    if not name or name == "none":
+        return None
+    if name not in _TEMPLATES:
+        _TEMPLATES[name] = pio.templates[name].to_plotly_json()
+    return _TEMPLATES[name]
+
+
+class PlainFigure(go.Figure):
+    """A figure kept as the JSON that Plotly.js reads: traces and layout as plain dicts, nothing validated or copied.
+
+    The figures of every answer (a result's four, What if?'s, the Number tab's) are built this way. A real
+    ``go.Figure`` turns each trace into a validated object, and ``st.plotly_chart`` turns it back into a dict with
+    a deep copy (``to_dict``) before writing its JSON: together seven times the cost of writing the JSON alone, on
+    every stroke. ``st.plotly_chart`` validates a plain dict by building a ``go.Figure`` from it, but takes any
+    ``go.Figure`` through ``to_dict``, which here returns the spec itself. ``to_json`` and ``to_plotly_json`` work
+    as on any figure. ``data`` and ``layout`` (for reading, as tests do) come from a validated copy built on
+    first use; nothing else of ``go.Figure``'s interface is offered. Written in validated form (titles as
+    ``{"text": ...}``, nested dicts instead of ``marker_color``), validation would change nothing:
     ``tests/test_plots.py`` checks that.
     """
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+    def __init__(self, data: list[dict], layout: dict):  # go.Figure.__init__ (the validation) is skipped on purpose
+        template = _default_template()  # as go.Figure does: Plotly's default, the "streamlit" one under Streamlit
+        self._spec = {"data": data, "layout": {"template": template, **layout} if template else layout}
+        self._validate = False
+        self._checked: go.Figure | None = None
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def validated(self) -> go.Figure:
+        """The same figure as a real, validated ``go.Figure`` (raises on any property Plotly does not know)."""
+        if self._checked is None:
+            self._checked = go.Figure(self._spec)
+        return self._checked
+
+    @property
+    def data(self):
+        return self.validated().data
+
+    @property
+    def layout(self):
+        return self.validated().layout
+
+    def __repr__(self) -> str:
+        return f"PlainFigure({len(self._spec['data'])} traces)"
 
 
 def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
@@ -59,7 +102,7 @@ def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
         "yaxis": {"title": {"text": "votes"}, "range": [0, prediction.num_samples * 1.15]},
         **_COMPACT,
     }
-    return unvalidated_figure([bars], layout)
+    return PlainFigure([bars], layout)
 
 
 def number_readings_figure(reading: NumberReading, shown: int = READINGS_SHOWN) -> go.Figure:
@@ -69,23 +112,22 @@ def number_readings_figure(reading: NumberReading, shown: int = READINGS_SHOWN) 
     labels = [text for text, _ in readings]
     counts = [count for _, count in readings]
     colours = [MODEL_COLOURS["bayesian"] if text == reading.mean_reading else "#9ecae1" for text in labels]
-    figure = go.Figure(
-        go.Bar(
-            x=labels,
-            y=counts,
-            text=[str(count) for count in counts],
-            textposition="outside",
-            marker_color=colours,
-            hovertemplate="%{x}: %{y} sampled networks<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title=f"Most frequent readings of T = {reading.num_samples} sampled networks",
-        xaxis={"title": "number read", "type": "category"},
-        yaxis={"title": "sampled networks", "range": [0, reading.num_samples * 1.15]},
+    bars = {
+        "type": "bar",
+        "x": labels,
+        "y": counts,
+        "text": [str(count) for count in counts],
+        "textposition": "outside",
+        "marker": {"color": colours},
+        "hovertemplate": "%{x}: %{y} sampled networks<extra></extra>",
+    }
+    layout = {
+        "title": {"text": f"Most frequent readings of T = {reading.num_samples} sampled networks"},
+        "xaxis": {"title": {"text": "number read"}, "type": "category"},
+        "yaxis": {"title": {"text": "sampled networks"}, "range": [0, reading.num_samples * 1.15]},
         **_COMPACT,
-    )
-    return figure
+    }
+    return PlainFigure([bars], layout)
 
 
 def sampled_probabilities_figure(prediction: Prediction, index: int = 0) -> go.Figure:
@@ -115,7 +157,7 @@ def sampled_probabilities_figure(prediction: Prediction, index: int = 0) -> go.F
         "yaxis": {"title": {"text": "probability"}, "range": [-0.02, 1.02]},
         **_COMPACT,
     }
-    return unvalidated_figure([boxes], layout)
+    return PlainFigure([boxes], layout)
 
 
 def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = None, index: int = 0) -> go.Figure:
@@ -169,7 +211,7 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
         "height": 320,
         "margin": _LEGEND_BELOW_MARGIN,
     }
-    return unvalidated_figure(traces, layout)
+    return PlainFigure(traces, layout)
 
 
 def softmax_comparison_figure(sampled: Prediction, deterministic: Prediction, name: str, index: int = 0) -> go.Figure:
@@ -212,7 +254,7 @@ def softmax_comparison_figure(sampled: Prediction, deterministic: Prediction, na
         "height": 330,
         "margin": _LEGEND_BELOW_MARGIN,
     }
-    return unvalidated_figure(traces, layout)
+    return PlainFigure(traces, layout)
 
 
 def reliability_figure(report: dict) -> go.Figure:
@@ -409,7 +451,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 80, "b": 10},
         height=170 * len(sweeps) + 120,
     )
-    return unvalidated_figure(traces, layout)
+    return PlainFigure(traces, layout)
 
 
 # --- the "Inside the model" tab: figures from an insight JSON (bnn.insight) and model cards ---------------

@@ -12,7 +12,6 @@ import types
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import plotly.tools
 import pytest
 import streamlit as st
@@ -23,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 import bnn
 from bench.browser.session import DIGIT_STROKES, canvas_drawing
-from bnn import config, explore
+from bnn import config, explore, plots
 from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.examples import EXAMPLES
 from bnn.verdict import METHOD_NAMES, METHOD_SAMPLES
@@ -247,9 +246,8 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
 
 
 def test_the_charts_of_an_answer_reach_st_plotly_chart_unvalidated(fake_canvas, monkeypatch):
-    """Plotly's validation was most of the figures' cost on every stroke, and st.plotly_chart validates any figure
-    it is given as a dict: the page hands it go.Figures built without validation (`bnn.plots.unvalidated_figure`),
-    which it takes as they are."""
+    """Plotly's validation and copying were most of the figures' cost on every stroke, and st.plotly_chart validates
+    any figure it is given as a dict: the page hands it `bnn.plots.PlainFigure`s, which it takes as they are."""
     fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
     handed = []
     take_figure = plotly.tools.return_figure_from_figure_or_data  # what st.plotly_chart does first with its figure
@@ -262,7 +260,7 @@ def test_the_charts_of_an_answer_reach_st_plotly_chart_unvalidated(fake_canvas, 
     app = open_what_if(open_app("Draw"), "draw")
     assert_no_exception(app)
     assert len(handed) == 2 * CHARTS_PER_RESULT + 1  # one result's charts on each run, then What if?'s chart
-    assert all(isinstance(figure, go.Figure) and figure._validate is False for figure in handed), handed
+    assert all(isinstance(figure, plots.PlainFigure) and figure._checked is None for figure in handed), handed
 
 
 @pytest.mark.parametrize(

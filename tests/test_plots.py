@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.tools
 import pytest
 from test_insight import synthetic_insight
 
@@ -107,6 +108,17 @@ def answered_exploration(num_samples: int = 20) -> explore.Exploration:
     return explore.Exploration(tuple(answers(sweep) for sweep in sweeps), num_samples)
 
 
+def doubtful_reading():
+    """A three-digit number read by T = 50 random samples: much doubt, many different readings."""
+    from bnn.number import NumberReading
+    from bnn.segment import Segmentation
+
+    rng = np.random.default_rng(0)
+    samples = rng.dirichlet(np.full(10, 0.3), size=(50, 3)).astype(np.float32)  # (T, 3 digits, 10)
+    segmentation = Segmentation(np.zeros((4, 4)), np.zeros((4, 4), int), ((0, 0, 1, 1),) * 3, np.zeros((3, 28, 28)))
+    return NumberReading(segmentation, Prediction(samples), Thresholds())
+
+
 PER_ANSWER_FIGURES = {  # the figures built on every stroke: one result's four, and What if?'s chart
     "votes": lambda: plots.votes_figure(BAYESIAN),
     "spread": lambda: plots.sampled_probabilities_figure(BAYESIAN),
@@ -114,6 +126,7 @@ PER_ANSWER_FIGURES = {  # the figures built on every stroke: one result's four, 
     "split-without-thresholds": lambda: plots.uncertainty_figure(BAYESIAN),
     "compare": lambda: plots.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, "Bayesian"),
     "what-if": lambda: plots.exploration_figure(answered_exploration(), "Bayesian"),
+    "number": lambda: plots.number_readings_figure(doubtful_reading(), shown=4),
 }
 
 
@@ -136,7 +149,9 @@ def as_sent(figure: go.Figure) -> dict:
 @pytest.mark.parametrize("name", PER_ANSWER_FIGURES)
 def test_per_answer_figures_skip_validation_which_would_change_nothing(name):
     figure = PER_ANSWER_FIGURES[name]()
-    assert figure._validate is False  # st.plotly_chart takes a go.Figure as it is: nothing validates it later
+    assert isinstance(figure, plots.PlainFigure) and figure._checked is None  # built as a plain spec
+    sent = plotly.tools.return_figure_from_figure_or_data(figure, validate_figure=True)  # st.plotly_chart's first step
+    assert sent is figure.to_dict() and figure._checked is None  # taken as it is: no go.Figure built, nothing copied
     validated = go.Figure(figure.to_plotly_json())  # raises on any property Plotly does not know
     assert as_sent(figure) == as_sent(validated)
 
@@ -301,13 +316,7 @@ def test_every_tab_figure_builds_from_the_shipped_insight(arch):
 
 
 def test_number_readings_figure_shows_the_most_frequent_sampled_readings():
-    from bnn.number import NumberReading
-    from bnn.segment import Segmentation
-
-    rng = np.random.default_rng(0)
-    samples = rng.dirichlet(np.full(10, 0.3), size=(50, 3)).astype(np.float32)  # (T, 3 digits, 10): much doubt
-    segmentation = Segmentation(np.zeros((4, 4)), np.zeros((4, 4), int), ((0, 0, 1, 1),) * 3, np.zeros((3, 28, 28)))
-    reading = NumberReading(segmentation, Prediction(samples), Thresholds())
+    reading = doubtful_reading()
     figure = plots.number_readings_figure(reading, shown=4)
     bar = figure.data[0]
     assert list(bar.x) == [text for text, _ in reading.sampled_readings[:4]]
