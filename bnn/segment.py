@@ -307,7 +307,7 @@ def _best_cut(
 
 def _nearest_owner(core: np.ndarray) -> np.ndarray:
     """(H, W) the core number of the nearest core pixel, for every pixel (rims follow their strokes)."""
-    _, (rows, cols) = ndimage.distance_transform_edt(core == 0, return_indices=True)
+    rows, cols = ndimage.distance_transform_edt(core == 0, return_distances=False, return_indices=True)
     return core[rows, cols]
 
 
