@@ -29,6 +29,7 @@ def _run(tiny, output, **settings):
     return ablate.run_ablation(train_set, validation, ood, output, **{**options, **settings})
 
 
+@pytest.mark.slow  # trains every candidate
 def test_ablation_scores_each_candidate_on_validation_and_skips_what_it_has(tiny, tmp_path, monkeypatch):
     output = tmp_path / "ablation.json"
     report = _run(tiny, output, only=("kl-1", "twin"))

@@ -13,6 +13,12 @@ def _model(arch="mlp", kind="bayesian", init_scale=0.05, seed=0):
 
 
 @pytest.fixture(scope="module")
+def refusing_model():
+    """One untrained network for the tests of what predict refuses: it refuses before any weight is used."""
+    return _model()
+
+
+@pytest.fixture(scope="module")
 def images():
     return np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
 
@@ -116,15 +122,15 @@ def test_flat_inputs_are_accepted(images):
         (np.array([["a"] * 28] * 28)[None], "numeric"),
     ],
 )
-def test_bad_images_are_refused_with_a_hint(bad, message):
+def test_bad_images_are_refused_with_a_hint(bad, message, refusing_model):
     with pytest.raises(ValueError, match=message):
-        _model().predict(bad, num_samples=2)
+        refusing_model.predict(bad, num_samples=2)
 
 
 @pytest.mark.parametrize("num_samples", [0, -1, 10**6, 2.5, True])
-def test_bad_sample_counts_are_refused(num_samples, images):
+def test_bad_sample_counts_are_refused(num_samples, images, refusing_model):
     with pytest.raises(ValueError, match="num_samples"):
-        _model().predict(images, num_samples=num_samples)
+        refusing_model.predict(images, num_samples=num_samples)
 
 
 def test_skipping_blank_pixels_changes_no_sample():

@@ -53,6 +53,7 @@ def test_a_blank_image_is_counted_wrong_with_a_uniform_prediction():
     assert metrics["nll"] == pytest.approx(2 / 3 * np.log(10), rel=1e-5)
 
 
+@pytest.mark.slow  # every shipped network on every corruption
 def test_the_shift_command_reports_every_family_and_network(tmp_path, capsys):
     output, figure = tmp_path / "shift" / "report.json", tmp_path / "figures" / "rotation.html"
     arguments = ["--num-images", "20", "--num-samples", "5", "--seed", "3", "--figure", str(figure)]

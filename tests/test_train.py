@@ -106,6 +106,7 @@ def test_compile_network_is_seeded_and_compiled_for_the_elbo():
     assert first.loss.get_config()["from_logits"] is True
 
 
+@pytest.mark.slow
 def test_tempering_survives_the_warmup_and_is_recorded(small_split):
     config = Config(
         hidden_units=(16,),
@@ -150,6 +151,7 @@ def _model_card_of(config):
     return _model_card(config, split, [fitted])
 
 
+@pytest.mark.slow
 def test_twin_initialised_training_starts_at_the_twin_and_records_its_sha256(small_split, tmp_path):
     twin_config = Config(kind="deterministic", hidden_units=(16,), epochs=1, batch_size=100, evaluation_samples=2)
     train(twin_config, small_split, output_dir=tmp_path, verbose=0)
