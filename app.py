@@ -142,7 +142,9 @@ def load_networks(arch: str, assets_dir: str) -> Networks:
     return Networks(models, {kind: model.card.thresholds for kind, model in models.items()})
 
 
-@st.cache_data(max_entries=16, show_spinner=False)  # a 10 MB photo keeps ~10 MB of steps
+# A resource cache, not a data cache: st.cache_data would pickle the steps (~1 MB of images) on every stroke, a
+# new input each time. The steps are shared, as they are: nothing here modifies them.
+@st.cache_resource(max_entries=16, show_spinner=False)
 def prepare_bytes(data: bytes) -> PreprocessSteps:
     return bnn.preprocess_steps(data)
 
@@ -241,6 +243,7 @@ class Answered:
     shown: Shown
     sampled: bnn.Prediction  # the chosen uncertainty method's
     deterministic: bnn.Prediction
+    verdict: Verdict
 
 
 def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
@@ -248,7 +251,8 @@ def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
     sends the whole verdict to the page in one go, instead of a piece before the work and the rest after it."""
     try:
         shown = read()
-        return Answered(shown, *predict(shown.network_input, choices))
+        sampled, deterministic = predict(shown.network_input, choices)
+        return Answered(shown, sampled, deterministic, judge(shown, sampled, deterministic, choices))
     except Exception as error:  # noqa: BLE001 -- shown as a message by show_input
         return error
 
@@ -271,15 +275,15 @@ def show_input(
         return message
 
 
-def judge(answered: Answered, choices: Choices) -> Verdict:
-    """The page's verdict on one answered input, each network judged by the thresholds of its model card."""
+def judge(shown: Shown, sampled: bnn.Prediction, deterministic: bnn.Prediction, choices: Choices) -> Verdict:
+    """The page's verdict on one input's predictions, each network judged by the thresholds of its model card."""
     thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
     return summarise(
-        answered.sampled,
-        answered.deterministic,
+        sampled,
+        deterministic,
         thresholds[choices.method],
         thresholds["deterministic"],
-        true_label=answered.shown.true_label,
+        true_label=shown.true_label,
         method=choices.method,
     )
 
@@ -288,8 +292,7 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``: the verdict
     first, then the images, the charts and the other methods' answers."""
     thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
-    shown, sampled, deterministic = answered.shown, answered.sampled, answered.deterministic
-    verdict = judge(answered, choices)
+    shown, sampled, deterministic, verdict = answered.shown, answered.sampled, answered.deterministic, answered.verdict
     if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
     else:
@@ -401,7 +404,7 @@ def draw_panel(choices: Choices, is_open: bool) -> None:
     drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
     outcome = None if drawing is None else answer(read_bytes(drawing, show_given=False), choices)
     if isinstance(outcome, Answered):
-        answer_line.markdown(judge(outcome, choices).brief())
+        answer_line.markdown(outcome.verdict.brief())
     elif outcome is None or isinstance(outcome, bnn.BlankImageError):  # as the prompt beside the canvas
         answer_line.markdown(DRAW_LINE_PROMPT)
     else:
