@@ -24,9 +24,10 @@ def mnist():
     return load_mnist()
 
 
-def pytest_collection_modifyitems(items):
-    """test_round_trip.py preprocesses the whole MNIST test set at three sizes: slow, like the tests marked in place
-    (its file does not carry the mark yet)."""
-    for item in items:
-        if item.path.name == "test_round_trip.py":
-            item.add_marker(pytest.mark.slow)
+@pytest.fixture(scope="session")
+def round_trips(mnist):
+    """{size: the 10,000 MNIST test digits through preprocess_image at that size} (``ROUND_TRIP_SIZES``), made
+    once per session: the round-trip tests and the evaluate command's test share them (about two minutes)."""
+    from bnn.evaluate import ROUND_TRIP_SIZES, round_trip_inputs
+
+    return {size: round_trip_inputs(mnist.test.images, size) for size in ROUND_TRIP_SIZES}

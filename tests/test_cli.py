@@ -6,11 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 
-from bnn import config
+from bnn import config, evaluate
 from bnn.assets import shipped_kinds
 from bnn.cli import main
 from bnn.config import ASSETS_DIR
@@ -95,8 +96,14 @@ def test_predict_says_when_a_folder_holds_no_images(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_evaluate_writes_report_and_figures(tmp_path, capsys):
+def test_evaluate_writes_report_and_figures(tmp_path, capsys, monkeypatch, mnist, round_trips):
     report_path, figures = tmp_path / "report.json", tmp_path / "figures"
+
+    def preprocessed(images, size):  # the round-trip tests' digits (conftest.py), not preprocessed a second time
+        assert np.array_equal(images, mnist.test.images)
+        return round_trips[size]
+
+    monkeypatch.setattr(evaluate, "round_trip_inputs", preprocessed)
 
     assert main(["evaluate", "--num-samples", "3", "--output", str(report_path), "--figures-dir", str(figures)]) == 0
 

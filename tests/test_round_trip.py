@@ -14,17 +14,14 @@ import bnn
 from bnn.assets import shipped_architectures
 from bnn.config import KINDS
 from bnn.evaluate import ROUND_TRIP_SIZES as SIZES
-from bnn.evaluate import round_trip_geometry, round_trip_inputs
+from bnn.evaluate import round_trip_geometry
 from bnn.preprocess import FIELD_CENTRE
 
 NUM_SAMPLES = 10  # weight samples; raw and preprocessed use the same seed, so the same weights
 MAX_ACCURACY_CHANGE = 0.002  # 0.2 points
+pytestmark = pytest.mark.slow  # the whole MNIST test set at three sizes (the `round_trips` fixture, conftest.py)
+
 MAX_PIXEL_CHANGE = {28: 0.01, 112: 0.035, 280: 0.035}  # mean |difference|; upscaling itself blurs the strokes
-
-
-@pytest.fixture(scope="module")
-def round_trips(mnist) -> dict[int, np.ndarray]:
-    return {size: round_trip_inputs(mnist.test.images, size) for size in SIZES}
 
 
 @pytest.mark.parametrize("size", SIZES)
