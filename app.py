@@ -142,14 +142,14 @@ def load_networks(arch: str, assets_dir: str) -> Networks:
     return Networks(models, {kind: model.card.thresholds for kind, model in models.items()})
 
 
-# A resource cache, not a data cache: st.cache_data would pickle the steps (~1 MB of images) on every stroke, a
-# new input each time. The steps are shared, as they are: nothing here modifies them.
+# Resource caches, not data caches: st.cache_data would pickle the steps (~1 MB of images) on every stroke, a new
+# input each time, and unpickle them on every rerun. The steps are shared as they are: nothing modifies them.
 @st.cache_resource(max_entries=16, show_spinner=False)
 def prepare_bytes(data: bytes) -> PreprocessSteps:
     return bnn.preprocess_steps(data)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def prepare_example(name: str) -> PreprocessSteps:
     return bnn.preprocess_steps(example_image(name))
 
