@@ -132,16 +132,17 @@ PER_ANSWER_FIGURES = {  # the figures built on every stroke: one result's four, 
 
 def as_sent(figure: go.Figure) -> dict:
     """The figure's JSON as the browser gets it, with Plotly's base64 typed arrays read back into lists (validation
-    turns lists of numbers into arrays, which are sent that way)."""
+    turns lists of numbers into arrays, which are sent that way), and every number as a float32: orjson writes a
+    float32 with the fewest digits that give it back, the typed arrays hold it exactly."""
 
     def decoded(value):
         if isinstance(value, dict) and "bdata" in value:
-            return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+            return decoded(np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist())
         if isinstance(value, dict):
             return {key: decoded(item) for key, item in value.items()}
         if isinstance(value, list):
             return [decoded(item) for item in value]
-        return value
+        return float(np.float32(value)) if isinstance(value, float) else value
 
     return decoded(json.loads(figure.to_json()))  # what st.plotly_chart sends
 
