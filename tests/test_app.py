@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import sys
 import time
@@ -84,6 +85,16 @@ def warm_app():
 
 
 # --- the page and its controls ----------------------------------------------------------------------------
+
+
+def test_the_server_asks_tensorflow_for_one_thread_per_operation(monkeypatch):
+    """Set before TensorFlow starts in a served process (`streamlit run app.py`), unless the environment says."""
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    assert_no_exception(open_app())
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == os.environ["TF_NUM_INTEROP_THREADS"] == "1"
+    source = (Path(__file__).resolve().parents[1] / "app.py").read_text()
+    assert source.index('setdefault("TF_NUM_INTRAOP_THREADS"') < source.index("\nimport bnn")
 
 
 def test_page_has_the_controls_tabs_and_a_draw_prompt():
