@@ -667,17 +667,18 @@ def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_o
         assert METHOD_SAMPLES[kind] in verdict
 
 
-def test_the_lenet5_offers_mc_dropout_beside_variational_inference_and_answers_with_it():
-    """The LeNet-5 ships an MC dropout network too: choosing Conv lists it, and it answers beside the twin."""
+@pytest.mark.parametrize("kind", ["mc-dropout", "ensemble"])
+def test_the_lenet5_offers_each_baseline_beside_variational_inference_and_answers_with_it(kind):
+    """The LeNet-5 ships MC dropout and a deep ensemble too: choosing Conv lists them, each answers beside the twin."""
     app = upload(open_app("Upload"), ("four.png", png(font_digit(4, size=300))))
     app = app.sidebar.selectbox[0].select("Conv").run()
     picker = next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method")
-    methods = [kind for kind in shipped_kinds("conv") if config.answers_with_samples(kind)]
-    assert "mc-dropout" in methods and picker.options == [METHOD_NAMES[kind] for kind in methods]
-    app = picker.select("mc-dropout").run()
+    methods = [method for method in shipped_kinds("conv") if config.answers_with_samples(method)]
+    assert kind in methods and picker.options == [METHOD_NAMES[method] for method in methods]
+    app = picker.select(kind).run()
     assert_no_exception(app)
     verdict = texts(result(app, "verdict-upload-0"))
-    assert f"{METHOD_NAMES['mc-dropout']}: 4" in verdict and "Deterministic: 4" in verdict
+    assert f"{METHOD_NAMES[kind]}: 4" in verdict and "Deterministic: 4" in verdict
 
 
 # --- Number ------------------------------------------------------------------------------------------------

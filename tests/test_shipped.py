@@ -262,10 +262,10 @@ def test_readme_shift_table_is_the_committed_report():
     assert format_shift_table(_shift_report()) in readme
 
 
-def test_the_shipped_ensemble_members_are_different_networks(mnist):
-    if "ensemble" not in shipped_kinds("mlp"):
-        pytest.skip("no ensemble shipped")
-    model = bnn.load_model("ensemble", "mlp")
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_the_shipped_ensemble_members_are_different_networks(mnist, arch):
+    assert "ensemble" in shipped_kinds(arch)  # both architectures ship one
+    model = bnn.load_model("ensemble", arch)
     samples = model.predict(mnist.test.images[:2000]).samples
     assert samples.shape[0] == Config().ensemble_size
     for first in range(len(samples)):
