@@ -48,7 +48,10 @@ ARCH_LABELS = {"mlp": "MLP", "conv": "Conv"}
 MAX_UPLOAD_MB = config.MAX_IMAGE_BYTES // (1024 * 1024)  # mirrored in .streamlit/config.toml (a test checks)
 SAMPLES_LABEL = "Weight samples T"
 METHOD_LABEL = "Uncertainty method"
-DRAW_PROMPT = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
+DRAW_PROMPT = (
+    "Draw a digit on the black canvas: the prediction appears when you lift the pen. Undo and clear are in the "
+    "canvas toolbar, the brush width in the sidebar."
+)
 DRAW_LINE_PROMPT = "Draw a digit below: the answer shows here."
 DRAW_LINE_FAILED = "No answer: the message is under the canvas."
 # On a narrow screen the columns stack and the Draw tab's result falls below the canvas, out of view after a
@@ -230,6 +233,12 @@ def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
     return Choices(arch=arch, assets_dir=assets_dir, num_samples=int(num_samples), seed=int(seed), method=method)
 
 
+def brush_slider() -> int:
+    """The pen width of both canvases, in the sidebar: a stroke reruns only its panel, which then does not send
+    the slider again. Not one of the `Choices`, which key the cached predictions."""
+    return int(st.sidebar.slider(**config.BRUSH_SLIDER))
+
+
 # --- one result: the input, what the network sees, the verdict and the charts ------------------------------
 
 
@@ -304,11 +313,10 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     else:
         given, (seen, words) = None, st.columns([1, 3], gap="medium")
     with words, st.container(key=f"verdict-{suffix}"):  # the answer first: it reaches the page before any image
-        st.markdown(verdict.headline())
+        # Two elements: every element is one more WebSocket message on every stroke.
+        votes = " ".join(filter(None, [verdict.votes_sentence(), verdict.deterministic_note()]))
+        st.markdown("\n\n".join(filter(None, [verdict.headline(), votes, verdict.truth_note()])))
         (st.warning if verdict.not_sure else st.success)(verdict.explanation())
-        st.markdown(" ".join(filter(None, [verdict.votes_sentence(), verdict.deterministic_note()])))
-        if verdict.true_label is not None:
-            st.markdown(verdict.truth_note())
     if given is not None:
         given.image(enlarge(shown.steps.grayscale), caption="your image", width="stretch")
     seen.image(enlarge(shown.network_input), caption="what the network sees (28 x 28)", width="stretch")
@@ -397,14 +405,14 @@ def read_example(name: str) -> Callable[[], Shown]:
 
 
 @st.fragment
-def draw_panel(choices: Choices, is_open: bool) -> None:
+def draw_panel(choices: Choices, is_open: bool, brush: int) -> None:
     """The Draw tab: the canvas and, while the tab is open, the drawing's result. A fragment, so a stroke reruns
-    only this panel: the sidebar, the tabs and the rest of the page are neither rerun nor sent again."""
+    only this panel: the sidebar (the brush width included), the tabs and the rest of the page are neither rerun
+    nor sent again."""
     canvas_column, result_column = st.columns([1, 2], gap="large")
     with canvas_column:
         answer_line = st.container(key="verdict-line-draw")  # shown on narrow screens only (NARROW_SCREEN_CSS)
-        canvas = st_canvas(stroke_width=st.slider(**config.BRUSH_SLIDER), **config.CANVAS)
-        st.caption("Draw one digit, white on black. Undo and clear are in the canvas toolbar.")
+        canvas = st_canvas(stroke_width=brush, **config.CANVAS)
     if not is_open:
         return
     drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
@@ -440,12 +448,12 @@ def read_number(data: bytes, choices: Choices) -> bnn.NumberReading:
 
 
 @st.fragment
-def number_panel(choices: Choices, is_open: bool) -> None:
+def number_panel(choices: Choices, is_open: bool, brush: int) -> None:
     """The Number tab: a wide canvas or an upload and, while the tab is open, each digit's crop and verdict and
     the number's most frequent sampled readings."""
     source = st.radio("Read a number from", NUMBER_SOURCES, horizontal=True, key="number-source")
     if source == NUMBER_SOURCES[0]:
-        canvas = st_canvas(stroke_width=st.slider(**config.BRUSH_SLIDER, key="number-brush"), **config.NUMBER_CANVAS)
+        canvas = st_canvas(stroke_width=brush, **config.NUMBER_CANVAS)
         st.caption("Write the digits left to right; touching is fine. Undo and clear are in the canvas toolbar.")
         data = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
     else:
@@ -505,6 +513,7 @@ except Exception as error:  # noqa: BLE001 -- e.g. weights that do not fit the a
     st.error(failure_message(error, (bnn.WeightsError,), restore))
     st.stop()
 st.sidebar.caption(networks.thresholds[choices.method].describe())
+brush = brush_slider()  # below the thresholds' caption, which describes the method chosen above it
 
 draw_tab, upload_tab, number_tab, test_tab, examples_tab, inside_tab = st.tabs(
     ["Draw", "Upload", "Number", "Test digits", "Not digits", "Inside the model"], key="tabs", on_change="rerun"
@@ -513,7 +522,7 @@ draw_tab, upload_tab, number_tab, test_tab, examples_tab, inside_tab = st.tabs(
 
 with draw_tab:
     st.html(NARROW_SCREEN_CSS)  # style only: Streamlit adds it to the page without taking any room
-    draw_panel(choices, draw_tab.open)
+    draw_panel(choices, draw_tab.open, brush)
 
 with upload_tab:
     uploads = st.file_uploader(
@@ -540,7 +549,7 @@ with upload_tab:
             table.dataframe(rows, hide_index=True)
 
 with number_tab:
-    number_panel(choices, number_tab.open)
+    number_panel(choices, number_tab.open, brush)
 
 with test_tab:
     if test_tab.open:

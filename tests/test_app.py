@@ -215,10 +215,11 @@ def test_drawing_a_digit_shows_both_verdicts_and_the_charts(fake_canvas):
     assert (arguments["stroke_color"], arguments["background_color"]) == ("#FFFFFF", "#000000")
     verdict = texts(result(app, "verdict-draw"))
     assert "Bayesian: 7" in verdict and "Deterministic: 7" in verdict and "not sure" not in verdict
+    assert len(result(app, "verdict-draw").children) == 2  # one text, one box: each element is a message per stroke
     assert len(charts(result(app, "result-draw"))) == CHARTS_PER_RESULT
-    brush = next(slider for slider in app.main.slider if slider.label == "Brush width")
+    brush = next(slider for slider in app.sidebar.slider if slider.label == "Brush width")
     brush.set_value(30).run()
-    assert canvas.last("canvas")["stroke_width"] == 30
+    assert canvas.last("canvas")["stroke_width"] == canvas.last("number-canvas")["stroke_width"] == 30
 
 
 def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_before_images_and_charts(
@@ -226,9 +227,13 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
 ):
     """The order in which the page receives a drawing's result: nothing between the canvas and the predictions
     (so the result reaches the page in one go), then the verdict, and only then the images and the charts."""
-    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(0)))
+    canvas = fake_canvas([{"type": "path"}], canvas_png(drawn_digit(0)))
     events: list[tuple[str, str]] = []
     enqueue, block, predict = DeltaGenerator._enqueue, DeltaGenerator._block, bnn.DigitModel.predict
+
+    def record_canvas(**arguments):
+        events.append(("canvas", arguments["key"]))
+        return canvas.st_canvas(**arguments)
 
     def record_element(self, delta_type, element_proto, *args, **kwargs):
         events.append((delta_type, str(getattr(element_proto, "body", ""))))
@@ -245,12 +250,13 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
     monkeypatch.setattr(DeltaGenerator, "_enqueue", record_element)
     monkeypatch.setattr(DeltaGenerator, "_block", record_block)
     monkeypatch.setattr(bnn.DigitModel, "predict", record_prediction)
+    monkeypatch.setattr(canvas.module, "st_canvas", record_canvas)
     st.cache_data.clear()  # predictions of this drawing cached by an earlier run would not be made again
     app = open_app("Draw")
     assert_no_exception(app)
     assert "Bayesian: 0" in texts(result(app, "verdict-draw"))
     kinds = [kind for kind, _ in events]
-    after_canvas = kinds[next(i for i, (_, body) in enumerate(events) if body.startswith("Draw one digit")) + 1 :]
+    after_canvas = kinds[events.index(("canvas", "canvas")) + 1 :]
     assert after_canvas[:2] == ["predict", "predict"], after_canvas[:5]
     headline = next(i for i, (_, body) in enumerate(events) if body.startswith("**Bayesian: 0**"))
     assert headline < kinds.index("imgs") < kinds.index("plotly_chart"), kinds
