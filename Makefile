@@ -11,7 +11,7 @@ test: $(VENV)/.test-ready
 	$(VENV)/bin/python -m pytest
 
 quick: $(VENV)/.test-ready
-	$(VENV)/bin/python -m pytest -m "not slow and not browser"
+	$(VENV)/bin/python -m pytest -m "not slow and not browser" -n 2 --dist loadfile
 
 $(VENV)/.app-ready: requirements.txt scripts/setup.sh
 	bash scripts/setup.sh app
