@@ -47,9 +47,9 @@ TIMEOUT = 180.0  # seconds for any one answer or start; generous, the machine ma
 FULL = {"starts": 3, "strokes": 20, "sessions": (1, 4, 8), "rounds": 5, "block": 5, "at_once": 4, "at_once_rounds": 5}
 QUICK = {"starts": 1, "strokes": 10, "sessions": (1, 2), "rounds": 2, "block": 5, "at_once": 4, "at_once_rounds": 1}
 FLOOR_SCRIPT = "bench/floor_app.py"
-# What counts as answered (`AppPage.arm`): app.py's result has 2+ charts, and its verdict is the headline, the
-# "sure" / "not sure" box and the sentence; the floor page's is one line of text and no chart.
-APP_ANSWER = {"min_charts": 2, "verdict_parts": 3}
+# What counts as answered (`AppPage.arm`): app.py's result has 2+ charts, and its verdict is the text (the
+# headline and the votes) and the "sure" / "not sure" box; the floor page's is one line of text and no chart.
+APP_ANSWER = {"min_charts": 2, "verdict_parts": 2}
 FLOOR_ANSWER = {"min_charts": 0, "verdict_parts": 1}
 FLOOR_SERIES = {"floor_text": "floor text shown", "app_verdict": "app verdict shown", "app_charts": "app charts drawn"}
 # The targets: the app's time over the floor's text shown, both in one run. name: (measured with, the
