@@ -124,6 +124,11 @@ CANDIDATES: tuple[Candidate, ...] = (
         "MOPED untempered, twice the epochs: does the posterior widen from the twin given time?",
         epochs_factor=2,
     ),
+    Candidate(
+        "nd-kl-1",
+        {"likelihood": "noisy-dirichlet"},
+        "the noisy-Dirichlet likelihood (alpha 0.01) against augmentation's under-confidence (Kapoor et al. 2022)",
+    ),
 )
 
 

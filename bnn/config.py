@@ -77,6 +77,9 @@ def answers_with_samples(kind: str) -> bool:
     return kind in UNCERTAINTY_KINDS
 
 
+# The observation model of the variational network's NLL term: the categorical (softmax cross-entropy), or the
+# noisy Dirichlet of Milios et al. 2018, which Kapoor et al. 2022 propose against augmentation's under-confidence.
+LIKELIHOODS = ("categorical", "noisy-dirichlet")
 POSTERIOR_INITS = ("none", "twin")  # posterior means He-normal from scratch, or copied from the deterministic twin
 MIN_POSTERIOR_INIT_SCALE = 1e-6  # MOPED floor: a twin weight of exactly 0 still gets a positive sigma
 
@@ -135,6 +138,10 @@ class Config:
     posterior_init: str = "none"
     # with "twin" (unused otherwise): initial sigma = fraction x |mu| per weight (MOPED); None: posterior_init_scale
     posterior_init_fraction: float | None = None
+    # "noisy-dirichlet": the logits regress, by a Gaussian per class, on the log of a Dirichlet whose pseudo-counts
+    # are dirichlet_alpha plus the one-hot label (Milios et al. 2018; Kapoor et al. 2022); tried in the ablation only
+    likelihood: str = "categorical"
+    dirichlet_alpha: float = 0.01
     kl_warmup_epochs: int = 0  # linear ramp of the KL weight from 0 to kl_weight over these epochs
     batch_size: int = 128
     epochs: int = 60
@@ -159,6 +166,12 @@ class Config:
             raise ValueError("prior_scale and posterior_init_scale must be positive")
         if not 0 < self.kl_weight <= 1:
             raise ValueError(f"kl_weight (the tempering of the KL term) must be in (0, 1], got {self.kl_weight}")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.dirichlet_alpha <= 0:
+            raise ValueError(
+                f"dirichlet_alpha (the Dirichlet's pseudo-count) must be positive, got {self.dirichlet_alpha}"
+            )
         if self.posterior_init not in POSTERIOR_INITS:
             raise ValueError(f"posterior_init must be one of {POSTERIOR_INITS}, got {self.posterior_init!r}")
         if self.posterior_init_fraction is not None and not 0 < self.posterior_init_fraction <= 1:

@@ -76,20 +76,40 @@ class _KlWarmup(keras.callbacks.Callback):
         self.kl_weight.assign(self.target * min(1.0, (epoch + 1) / self.epochs))
 
 
+def noisy_dirichlet_nll(alpha: float):
+    """The noisy-Dirichlet observation model (Milios et al. 2018) as a Keras loss of (labels, logits): each label
+    becomes Dirichlet pseudo-counts ``alpha`` + one-hot, approximated per class by a log-normal, so logit i has a
+    Gaussian likelihood N(log a_i - s_i / 2, s_i) with s_i = log(1 / a_i + 1). Its sum over the classes is the
+    per-example negative log-likelihood (nats, up to the Jacobian of the log, which does not depend on the logits)."""
+
+    def loss(labels, logits):
+        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        counts = alpha + tf.one_hot(labels, depth=tf.shape(logits)[-1], dtype=logits.dtype)
+        variance = tf.math.log1p(1.0 / counts)
+        target = tf.math.log(counts) - variance / 2
+        return tf.reduce_sum(0.5 * tf.math.log(2 * np.pi * variance) + tf.square(logits - target) / (2 * variance), -1)
+
+    return loss
+
+
 def compile_network(config: Config, num_train: int) -> keras.Model:
     """The network of ``config``, built after seeding with ``config.seed`` and compiled for the ELBO.
 
-    Adam at ``config.learning_rate``; the loss is the cross-entropy NLL from logits, and each variational
-    layer adds its KL / ``num_train`` to ``model.losses``, which Keras adds to it; metrics: accuracy and the NLL.
+    Adam at ``config.learning_rate``; the loss is the data term (the cross-entropy NLL from logits, or the
+    noisy-Dirichlet NLL when ``config.likelihood`` says so), and each variational layer adds its KL /
+    ``num_train`` to ``model.losses``, which Keras adds to it; metrics: accuracy, the cross-entropy NLL and,
+    with the noisy Dirichlet, its own data term.
     """
     keras.utils.set_random_seed(config.seed)
     network = build_network(config, num_train=num_train)
-    network.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        # the epoch's mean training NLL on its own; the loss minus it is the mean KL / N (the ELBO's two terms)
-        metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="nll")],
-    )
+    # the epoch's mean training NLL on its own; the loss minus the data term is the mean KL / N (the ELBO's two terms)
+    metrics = ["accuracy", keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="nll")]
+    if config.likelihood == "noisy-dirichlet":
+        loss = noisy_dirichlet_nll(config.dirichlet_alpha)
+        metrics.append(keras.metrics.MeanMetricWrapper(loss, name="data_nll"))
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    network.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss, metrics=metrics)
     return network
 
 
@@ -247,6 +267,12 @@ def _recipe(config: Config, twin: Twin | None) -> dict:
         "posterior_init": config.posterior_init,
         "posterior_init_fraction": config.posterior_init_fraction if twin is not None else None,
         "twin_weights": {"path": twin.path, "sha256": twin.sha256} if twin is not None else None,
+        # only where it is not the categorical, so the shipped cards stay as they are
+        **(
+            {"likelihood": config.likelihood, "dirichlet_alpha": config.dirichlet_alpha}
+            if config.likelihood != "categorical"
+            else {}
+        ),
     }
 
 
@@ -255,7 +281,9 @@ def _per_epoch(history: dict) -> dict[str, list[float]]:
     averaged over the epoch's batches), the training accuracy, and the Monte Carlo validation NLL and accuracy."""
     curves = {
         "nll": history["nll"],
-        "kl": [loss - nll for loss, nll in zip(history["loss"], history["nll"], strict=True)],
+        "kl": [
+            loss - data for loss, data in zip(history["loss"], history.get("data_nll", history["nll"]), strict=True)
+        ],
         "accuracy": history["accuracy"],
         "val_nll": history["val_nll"],
         "val_accuracy": history["val_accuracy"],
@@ -265,12 +293,15 @@ def _per_epoch(history: dict) -> dict[str, list[float]]:
 
 def _objective(config: Config) -> str:
     """The loss the network minimised, in words (model card); a tempered posterior is named as such."""
+    data = "cross-entropy NLL"
+    if config.likelihood == "noisy-dirichlet":
+        data = f"noisy-Dirichlet NLL (alpha {config.dirichlet_alpha:g}; Milios et al. 2018, Kapoor et al. 2022)"
     if config.kind != "bayesian":
-        return "cross-entropy NLL"
+        return data
     if config.kl_weight == 1.0:
-        return "negative ELBO per example: cross-entropy NLL + KL(q||p) / N_train"
+        return f"negative ELBO per example: {data} + KL(q||p) / N_train"
     return (
-        f"tempered negative ELBO per example: cross-entropy NLL + {config.kl_weight:g} x KL(q||p) / N_train "
+        f"tempered negative ELBO per example: {data} + {config.kl_weight:g} x KL(q||p) / N_train "
         "(Wenzel et al. 2020); a tempered posterior is not the textbook Bayes posterior"
     )
 

@@ -8,7 +8,7 @@ from bnn import assets, models, uncertainty
 from bnn.config import Config
 from bnn.data import Dataset, MnistSplit
 from bnn.predict import load_model
-from bnn.train import _KlWarmup, compile_network, train
+from bnn.train import _KlWarmup, _objective, _recipe, compile_network, noisy_dirichlet_nll, train
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +180,43 @@ def test_twin_initialisation_needs_the_twin(small_split, tmp_path):
     config = Config(hidden_units=(16,), epochs=1, posterior_init="twin")
     with pytest.raises(assets.WeightsError, match="missing"):
         train(config, small_split, twin_dir=tmp_path, verbose=0)
+
+
+def test_the_noisy_dirichlet_loss_is_the_gaussian_nll_of_the_logits_on_log_dirichlet_targets():
+    """Milios et al. 2018: label 2 of 3 classes with alpha 0.01 -> pseudo-counts (0.01, 0.01, 1.01); per class a
+    Gaussian on the logit, variance log(1 / a + 1), mean log(a) - variance / 2; summed over the classes."""
+    logits = np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]], np.float32)
+    labels = np.array([2, 0])
+    got = noisy_dirichlet_nll(0.01)(tf.constant(labels), tf.constant(logits)).numpy()
+    expected = []
+    for row, label in zip(logits, labels, strict=True):
+        counts = np.full(3, 0.01) + np.eye(3)[label]
+        variance = np.log(1 / counts + 1)
+        mean = np.log(counts) - variance / 2
+        expected.append(np.sum(0.5 * np.log(2 * np.pi * variance) + (row - mean) ** 2 / (2 * variance)))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    # its minimum is at the targets: the true class's logit about 6.6 nats above the others'
+    best = np.log([0.01, 0.01, 1.01]) - np.log(1 / np.array([0.01, 0.01, 1.01]) + 1) / 2
+    at_best = noisy_dirichlet_nll(0.01)(tf.constant([2]), tf.constant(best[None], tf.float32)).numpy()[0]
+    assert at_best < got[0] and best[2] - best[0] == pytest.approx(6.58, abs=0.01)
+
+
+def test_the_noisy_dirichlet_network_is_compiled_with_it_and_its_card_says_so(mnist):
+    config = Config(hidden_units=(16,), likelihood="noisy-dirichlet", posterior_init="none")
+    network = compile_network(config, num_train=600)
+    images, labels = mnist.validation.images[:64], mnist.validation.labels[:64]
+    scores = network.evaluate(images, labels, batch_size=64, verbose=0, return_dict=True)
+    logits = network(images, training=False)
+    # the loss is the noisy-Dirichlet term (recorded on its own) plus KL / N, not the cross-entropy
+    assert scores["loss"] > scores["data_nll"] > 0 and scores["data_nll"] != pytest.approx(scores["nll"], rel=0.1)
+    assert float(tf.reduce_mean(noisy_dirichlet_nll(0.01)(labels, logits))) == pytest.approx(
+        scores["data_nll"], rel=0.2
+    )  # another draw of the weights (Flipout), the same term
+    objective = _objective(config)
+    assert objective.startswith("negative ELBO per example: noisy-Dirichlet NLL (alpha 0.01")
+    assert _recipe(config, None)["likelihood"] == "noisy-dirichlet"
+    assert "likelihood" not in _recipe(Config(posterior_init="none"), None)  # the shipped cards stay as they are
+    with pytest.raises(ValueError, match="likelihood"):
+        Config(likelihood="gaussian")
+    with pytest.raises(ValueError, match="dirichlet_alpha"):
+        Config(dirichlet_alpha=0)
