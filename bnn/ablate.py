@@ -38,7 +38,7 @@ from bnn.card import ModelCard
 from bnn.config import Config, answers_with_samples
 from bnn.data import Dataset, MnistSplit
 
-EPOCHS = 12  # default budget per candidate: 13 x 12 epochs, about 90 min on 2 cores shared with other trainings
+EPOCHS = 12  # default budget per candidate: 16 x 12 epochs, about 110 min on 2 cores shared with other trainings
 NUM_SAMPLES = 30  # weight samples T per image when scoring a candidate
 SHIFT_IMAGES = 1000  # the first 1,000 validation digits are corrupted
 # One severe row per corruption family of bnn.corruptions (both 90 degree turns: where variational inference led).
@@ -133,6 +133,16 @@ CANDIDATES: tuple[Candidate, ...] = (
         "nd-0.001-kl-1",
         {"likelihood": "noisy-dirichlet", "dirichlet_alpha": 0.001},
         "the noisy Dirichlet with sharper targets: alpha 0.01 caps the true class near 0.99 of 10",
+    ),
+    Candidate(
+        "twin-kl-1-moped-0.3",
+        {"posterior_init": "twin", "posterior_init_fraction": 0.3},
+        "MOPED with a wider start, sigma 0.3 x |mu|: does the posterior keep the width that OOD detection needs?",
+    ),
+    Candidate(
+        "twin-kl-1-moped-1",
+        {"posterior_init": "twin", "posterior_init_fraction": 1.0},
+        "MOPED at its widest, sigma = |mu|: the twin's means, a from-scratch-like width",
     ),
 )
 
