@@ -142,14 +142,15 @@ def test_the_committed_confirmation_is_the_shipped_network_and_the_readme_shows_
     shipped = bnn.load_model("bayesian", "mlp")
     assert confirmation["shipped"]["weights_sha256"] == shipped.card.weights_sha256
     for row in confirmation["candidates"].values():
-        assert row["passed"] is ablate._keeps_ood_and_shift(row["validation"], confirmation["shipped"]["validation"])
+        assert row["passed"] is ablate.confirms(row["validation"], confirmation["shipped"]["validation"])
+    assert confirmation["rule"] == ablate.CONFIRMATION_RULE
     readme = (ASSETS_DIR.parent / "README.md").read_text()
     assert ablate.format_confirmation_table(report) in readme
 
 
 def _checked(nll, auroc, shift_nll):
     row = {"validation": {"nll": nll, "ood_auroc_mutual_information": auroc, "shift_nll": shift_nll}}
-    return row | {"passed": ablate._keeps_ood_and_shift(row["validation"], SHIPPED_ROW["validation"])}
+    return row | {"passed": ablate.confirms(row["validation"], SHIPPED_ROW["validation"])}
 
 
 SHIPPED_ROW = {"network": "mlp-bayesian", "validation": {"nll": 0.057, "ood_auroc_mutual_information": 0.999}}
@@ -162,10 +163,11 @@ SHIPPED_ROW["validation"]["shift_nll"] = 0.66
         ({"twin": _checked(0.046, 0.9995, 0.60)}, "twin"),
         ({"twin": _checked(0.046, 0.98, 0.60)}, "kl-1"),  # loses non-digits
         ({"twin": _checked(0.046, 0.9995, 0.75)}, "kl-1"),  # loses under shift
+        ({"nd": _checked(0.073, 0.9998, 0.62)}, "kl-1"),  # better off the data, worse on the digits themselves
         ({"twin": _checked(0.046, 0.98, 0.6), "kl-0.1": _checked(0.05, 0.9999, 0.6)}, "kl-0.1"),
         ({"a": _checked(0.046, 0.9999, 0.6), "b": _checked(0.05, 0.9999, 0.6)}, "a"),  # the lowest NLL
     ],
-    ids=["keeps-both", "loses-ood", "loses-shift", "another-candidate-confirmed", "two-confirmed"],
+    ids=["keeps-both", "loses-ood", "loses-shift", "loses-clean-nll", "another-candidate-confirmed", "two-confirmed"],
 )
 def test_a_candidate_replaces_the_shipped_recipe_only_when_full_length_confirms_it(candidates, recipe):
     report = {"winner": "twin", "confirmation": {"mlp": {"shipped": SHIPPED_ROW, "candidates": candidates}}}
@@ -192,3 +194,11 @@ def test_confirm_scores_both_networks_as_the_candidates_were_scored(tiny):
     table = ablate.format_confirmation_table(report).splitlines()
     assert len(table) == 4 and table[2].startswith("| mlp-bayesian | shipped |")
     assert table[3].startswith("| mlp-bayesian, full length | twin |") and table[3].endswith("| yes |")
+
+
+def test_a_recorded_check_is_judged_again_by_the_current_rule():
+    stale = {"validation": {"nll": 0.073, "ood_auroc_mutual_information": 0.9998, "shift_nll": 0.62}, "passed": True}
+    report = {"confirmation": {"mlp": {"rule": "an older rule", "shipped": SHIPPED_ROW, "candidates": {"nd": stale}}}}
+    ablate.apply_confirmation_rule(report)
+    assert report["confirmation"]["mlp"]["rule"] == ablate.CONFIRMATION_RULE
+    assert report["confirmation"]["mlp"]["candidates"]["nd"]["passed"] is False  # worse validation NLL than shipped
