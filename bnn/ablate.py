@@ -38,7 +38,7 @@ from bnn.card import ModelCard
 from bnn.config import Config, answers_with_samples
 from bnn.data import Dataset, MnistSplit
 
-EPOCHS = 12  # default budget per candidate: 16 x 12 epochs, about 110 min on 2 cores shared with other trainings
+EPOCHS = 12  # default budget per candidate: 18 x 12 epochs, about 120 min on 2 cores shared with other trainings
 NUM_SAMPLES = 30  # weight samples T per image when scoring a candidate
 SHIFT_IMAGES = 1000  # the first 1,000 validation digits are corrupted
 # One severe row per corruption family of bnn.corruptions (both 90 degree turns: where variational inference led).
@@ -144,6 +144,16 @@ CANDIDATES: tuple[Candidate, ...] = (
         "twin-kl-1-moped-1",
         {"posterior_init": "twin", "posterior_init_fraction": 1.0},
         "MOPED at its widest, sigma = |mu|: the twin's means, a from-scratch-like width",
+    ),
+    Candidate(
+        "twin-kl-0.1-moped-1",
+        {"kl_weight": 0.1, "posterior_init": "twin", "posterior_init_fraction": 1.0},
+        "the widest MOPED start, tempered: the width for OOD, a weaker KL pull for clean confidence",
+    ),
+    Candidate(
+        "twin-kl-0.3-moped-1",
+        {"kl_weight": 0.3, "posterior_init": "twin", "posterior_init_fraction": 1.0},
+        "the widest MOPED start, tempered more mildly",
     ),
 )
 
