@@ -8,7 +8,10 @@ goes through the same MNIST geometry as a single digit (`preprocess.digit_field`
 3. Pieces that overlap horizontally belong together: a 5 or a 4 written in two strokes, a broken pen line.
 4. A group too wide for one digit (touching neighbours) is cut at a column where the ink is thinnest: the thinnest
    few columns are tried and the cut the network reads with the highest joint probability is kept. Both parts must
-   be half a digit tall (a stroke's tip is not a digit), and a cut of the only group must beat reading it whole.
+   be half a digit tall (a stroke's tip is not a digit). Whether a group that may be one wide digit is cut is
+   decided by a logistic regression on the evidence (`CutEvidence`: the network's reading of the whole and of the
+   two parts, the group's width, the ink valley at the cut), fitted on digits of MNIST's training split by
+   ``python -m scripts.fit_cut_decision`` and shipped as ``assets/cut-decision.json``.
 5. Every ink pixel goes to the digit of the nearest core pixel, so anti-aliased rims follow their strokes.
 
     segmentation = segment(image, score)    # score: (N, 28, 28) -> (N, 10) probabilities, e.g. a model's mean
@@ -17,13 +20,15 @@ goes through the same MNIST geometry as a single digit (`preprocess.digit_field`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy import ndimage
 
-from bnn.config import MAX_DIGITS
+from bnn.config import ASSETS_DIR, MAX_DIGITS
 from bnn.preprocess import CROP_THRESHOLD, BlankImageError, ImageInput, digit_field, ink_image
 
 Score = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) digits -> (N, 10) class probabilities
@@ -35,14 +40,47 @@ SHORT_GROUP = 0.4  # a group less tall than this share of the tallest group is p
 WIDE_RATIO = (
     1.6  # a group wider than this many times the tallest group's height holds touching digits (alone: maybe) ...
 )
-MAYBE_WIDE_RATIO = 1.0  # ... and one wider than this does when the network reads it better as two ...
-SURE_AS_ONE = 0.8  # ... unless it reads it as one digit with at least this probability (up to SURE_WIDE_RATIO)
-SURE_WIDE_RATIO = 1.2  # wider than this, only the comparison of one digit with two counts (few digits are as wide)
+MAYBE_WIDE_RATIO = 1.0  # ... and one wider than this does when the cut decision (CutEvidence) says so
+SURE_AS_ONE = 0.8  # halves are joined when the network reads them together as one digit with this probability
+CUT_DECISION = ASSETS_DIR / "cut-decision.json"  # the fitted cut decision (scripts/fit_cut_decision.py)
 MIN_PART = 0.2  # a cut leaves at least this share of the digits' height of columns on either side ...
 MIN_PART_HEIGHT = 0.5  # ... and ink at least this share of it tall: a stroke's tip is not a digit
 CUT_CANDIDATES = 5  # the thinnest columns tried as cuts, each at least CUT_SPACING of the height from the others
 CUT_SPACING = 0.1
 MAX_CUT_DEPTH = 3  # a group is cut at most this many times over (up to 2 ** 3 touching digits)
+
+
+@dataclass(frozen=True)
+class CutEvidence:
+    """What decides whether a group that may be one wide digit is cut in two at its best cut."""
+
+    whole: float  # the network's top probability for the group read as one digit
+    joint: float  # the product of the two parts' top probabilities at the best cut
+    width: float  # the group's width in digit heights
+    valley: float  # ink in the cut column over the fuller column of the emptier side: low between two digits
+
+    FEATURES = ("log whole", "log joint", "width", "valley")
+
+    def features(self) -> np.ndarray:
+        """The decision's inputs, in FEATURES' order."""
+        return np.array([np.log(self.whole), np.log(self.joint), self.width, self.valley], np.float64)
+
+
+Decide = Callable[[CutEvidence], bool]
+
+
+@cache
+def _cut_weights() -> tuple[np.ndarray, float]:
+    fitted = json.loads(CUT_DECISION.read_text())
+    if tuple(fitted["features"]) != CutEvidence.FEATURES:
+        raise ValueError(f"{CUT_DECISION} was fitted on {fitted['features']}, not {list(CutEvidence.FEATURES)}")
+    return np.array(fitted["coefficients"], np.float64), float(fitted["intercept"])
+
+
+def reads_as_two(evidence: CutEvidence) -> bool:
+    """The shipped cut decision: the logistic regression of ``assets/cut-decision.json`` says two digits."""
+    coefficients, intercept = _cut_weights()
+    return float(evidence.features() @ coefficients + intercept) > 0.0
 
 
 class TooManyDigitsError(ValueError):
@@ -62,10 +100,13 @@ class Segmentation:
         return len(self.digits)
 
 
-def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX_DIGITS) -> Segmentation:
+def segment(
+    image: ImageInput, score: Score | None = None, max_digits: int = MAX_DIGITS, decide: Decide = reads_as_two
+) -> Segmentation:
     """Split the ink of ``image`` (anything `preprocess_image` accepts) into digits, left to right.
 
     ``score`` reads candidate digits when touching neighbours must be cut; without it the thinnest column is cut.
+    ``decide``: whether a group that may be one wide digit is cut at its best cut (:func:`reads_as_two`).
     Raises BlankImageError when there is no ink, TooManyDigitsError beyond ``max_digits`` digits.
     """
     ink = ink_image(image)
@@ -92,7 +133,7 @@ def segment(image: ImageInput, score: Score | None = None, max_digits: int = MAX
     if score is not None:
         core = _merge_halves(ink, core, digit_height, score)
         digit_height = max(digit_height, _tallest(core))  # joined halves are as tall as the digit they make
-    core = _cut_touching(ink, core, len(groups), digit_height, score)
+    core = _cut_touching(ink, core, len(groups), digit_height, score, decide)
     numbers = _left_to_right(core)
     if len(numbers) > max_digits:
         raise _too_many(len(numbers), max_digits)
@@ -223,7 +264,7 @@ def _tallest(core: np.ndarray) -> int:
 
 
 def _cut_touching(
-    ink: np.ndarray, core: np.ndarray, count: int, digit_height: float, score: Score | None
+    ink: np.ndarray, core: np.ndarray, count: int, digit_height: float, score: Score | None, decide: Decide
 ) -> np.ndarray:
     """Core group numbers with every group wider than WIDE_RATIO x the digits' height cut into digits (new numbers)."""
     core = core.copy()
@@ -243,8 +284,7 @@ def _cut_touching(
         whole = None if wide else np.where(mask, ink, 0)
         if whole is not None and score is None:
             continue
-        unless_sure = right - left <= SURE_WIDE_RATIO * digit_height
-        cut = _best_cut(ink, mask, digit_height, left, right, score, whole, unless_sure)
+        cut = _best_cut(ink, mask, digit_height, left, right, score, whole, decide)
         if cut is None:
             continue
         core[mask & (np.arange(core.shape[1])[None, :] >= cut)] = next_number
@@ -261,17 +301,17 @@ def _best_cut(
     right: int,
     score: Score | None,
     whole: np.ndarray | None = None,
-    unless_sure: bool = True,
+    decide: Decide = reads_as_two,
 ) -> int | None:
     """The column at which to cut a group of touching digits: of the thinnest columns, the one whose two parts the
     network reads with the highest joint probability (the thinnest, without ``score``). Given the ``whole`` group's
-    ink, None unless that joint probability beats the network's reading of the group as one digit (and, when
-    ``unless_sure``, that reading is below SURE_AS_ONE)."""
+    ink (it may be one wide digit), None unless ``decide`` on the :class:`CutEvidence` says two digits."""
     margin = max(1, round(MIN_PART * height))
     inside = np.arange(left + margin, right - margin)
     if inside.size == 0:
         return None
-    thickness = np.where(mask, ink, 0).sum(axis=0)[inside]
+    columns_ink = np.where(mask, ink, 0).sum(axis=0)
+    thickness = columns_ink[inside]
     candidates: list[int] = []
     for position in np.argsort(thickness, kind="stable"):
         column = int(inside[position])
@@ -300,8 +340,17 @@ def _best_cut(
     probabilities = np.asarray(score(np.stack(images)), np.float64).max(axis=1)
     joint = probabilities[: 2 * len(kept)].reshape(len(kept), 2).prod(axis=1)
     best = int(np.argmax(joint))
-    if whole is not None and (joint[best] <= probabilities[-1] or unless_sure and probabilities[-1] >= SURE_AS_ONE):
-        return None
+    if whole is not None:
+        cut = kept[best]
+        emptier = min(columns_ink[left:cut].max(), columns_ink[cut:right].max())
+        evidence = CutEvidence(
+            whole=max(float(probabilities[-1]), 1e-12),
+            joint=max(float(joint[best]), 1e-12),
+            width=float((right - left) / height),
+            valley=float(columns_ink[cut] / emptier) if emptier > 0 else 1.0,
+        )
+        if not decide(evidence):
+            return None
     return kept[best]
 
 

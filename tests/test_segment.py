@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -72,3 +74,42 @@ def test_more_than_the_maximum_digits_is_refused_with_a_message(mnist):
 def test_nothing_to_read_is_blank():
     with pytest.raises(bnn.BlankImageError):
         segment.segment(np.zeros((100, 300), np.uint8))
+
+
+def _uniform(images: np.ndarray) -> np.ndarray:
+    return np.full((len(images), 10), 0.1)
+
+
+def test_whether_a_lone_wide_group_is_cut_is_the_decisions_call(mnist):
+    wide = [index for index in range(100) if mnist.test.labels[index] in (0, 2, 3, 5, 6, 8)][:2]
+    image = separated(mnist, wide, [-6])  # overlapping enough to be one piece of ink
+    seen = []
+    kept = segment.segment(image, _uniform, decide=lambda evidence: seen.append(evidence) or False)
+    assert len(kept) == 1 and len(seen) == 1
+    evidence = seen[0]
+    assert evidence.whole == pytest.approx(0.1) and evidence.joint == pytest.approx(0.01)
+    assert evidence.width > segment.MAYBE_WIDE_RATIO and 0 <= evidence.valley <= 1
+    assert len(segment.segment(image, _uniform, decide=lambda evidence: True)) == 2
+
+
+def test_the_shipped_cut_decision_was_fitted_on_training_digits_for_the_shipped_network():
+    fitted = json.loads(segment.CUT_DECISION.read_text())
+    assert tuple(fitted["features"]) == segment.CutEvidence.FEATURES and len(fitted["coefficients"]) == 4
+    assert fitted["fitted_on"]["split"].startswith("MNIST training digits")
+    assert fitted["weights_sha256"] == bnn.load_model("bayesian", "mlp").card.weights_sha256
+    # out of fold it cuts fewer single digits than the rule it replaced, and at least as many pairs
+    validated, before = fitted["cross_validated"], fitted["rule_before"]
+    assert validated["single_decisions_cut"] < before["single_decisions_cut"]
+    assert validated["pairs_cut"] >= before["pairs_cut"]
+
+
+@pytest.mark.parametrize(
+    ("evidence", "two"),
+    [
+        (segment.CutEvidence(whole=0.99, joint=0.60, width=1.1, valley=0.9), False),  # a sure, wide digit
+        (segment.CutEvidence(whole=0.30, joint=0.99, width=1.5, valley=0.05), True),  # two digits, a thin join
+    ],
+    ids=["one-wide-digit", "two-touching-digits"],
+)
+def test_the_shipped_cut_decision_reads_clear_cases(evidence, two):
+    assert segment.reads_as_two(evidence) is two

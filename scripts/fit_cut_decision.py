@@ -1,0 +1,149 @@
+"""Fit the cut decision of `bnn.segment` on digits of MNIST's *training* split and write assets/cut-decision.json.
+
+    .venv/bin/python -m scripts.fit_cut_decision [--singles 8000] [--pairs 2000]   # about 5 minutes on 2 cores
+
+A group of ink that may be one wide digit or two touching ones is cut when a logistic regression on its
+`segment.CutEvidence` (the shipped variational MLP's reading of the whole and of the two parts at the best cut,
+10 weight samples; the group's width; the ink valley at the cut) says two. Its examples:
+
+- one digit (label 0): every decision met while segmenting single training digits, half as the 28 px MNIST image,
+  half enlarged 7x as drawn on the app's canvas (the decision is recorded and answered "keep whole");
+- two digits (label 1): the first decision met on a touching pair of training digits (`bnn.number_corpus`,
+  canvas and photo alternately) when it concerns the whole pair.
+
+Single digits are weighted SINGLE_WEIGHT times: a digit cut in two is a wrong number, and single digits are
+what people write most. The fit is plain maximum likelihood with a small L2 penalty on standardised features
+(scipy's L-BFGS-B); 5-fold cross-validation counts are written beside the coefficients. Validation and test digits
+are never used: the decision is judged on them by `scripts.number_validation` and `tests/test_number.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+import bnn
+from bnn import number_corpus, segment
+from bnn.data import load_mnist
+from bnn.preprocess import CROP_THRESHOLD
+
+SPLIT_SAMPLES = 10  # as read_number scores candidates
+SINGLE_WEIGHT = 3.0
+L2 = 0.01
+FOLDS = 5
+PAIR_SPAN = 0.9  # the first decision concerns the whole pair when its group spans this share of the ink's width
+
+
+def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, pairs: int, seed: int) -> tuple:
+    """(N, 4) features and (N,) labels (1: two digits) from ``singles`` digits and ``pairs`` touching pairs."""
+
+    def score(batch: np.ndarray) -> np.ndarray:
+        return model.predict(batch, num_samples=SPLIT_SAMPLES, seed=0).mean_probs
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(images))
+    features, targets = [], []
+    seen: list[segment.CutEvidence] = []
+
+    def keep_whole(evidence: segment.CutEvidence) -> bool:
+        seen.append(evidence)
+        return False
+
+    for count, index in enumerate(order[:singles]):
+        image = images[index]
+        pixels = (
+            number_corpus.canvas(np.pad(number_corpus._enlarged(image, number_corpus.CANVAS_SCALE), number_corpus.MARGIN))
+            if count % 2
+            else np.round(image * 255).astype(np.uint8)
+        )
+        seen.clear()
+        segment.segment(pixels, score, decide=keep_whole)
+        features += [evidence.features() for evidence in seen]
+        targets += [0] * len(seen)
+    for count in range(pairs):
+        medium = number_corpus.MEDIA[count % 2]
+        sample = number_corpus.number_sample(images, labels, "touching", medium, np.random.default_rng([seed, count]))
+        seen.clear()
+        found = segment.segment(sample.image, score, decide=keep_whole)
+        if not seen:
+            continue
+        rows = np.flatnonzero((found.ink > CROP_THRESHOLD).any(axis=1))
+        cols = np.flatnonzero((found.ink > CROP_THRESHOLD).any(axis=0))
+        span = seen[0].width * (rows[-1] + 1 - rows[0]) / (cols[-1] + 1 - cols[0])
+        if span >= PAIR_SPAN:
+            features.append(seen[0].features())
+            targets.append(1)
+    return np.array(features), np.array(targets)
+
+
+def fit(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weighted, L2-penalised logistic regression; coefficients and intercept on the raw features."""
+    mean, scale = features.mean(axis=0), features.std(axis=0)
+    design = np.c_[(features - mean) / scale, np.ones(len(features))]
+    weights = np.where(targets == 0, SINGLE_WEIGHT, 1.0)
+
+    def loss(beta: np.ndarray) -> float:
+        z = design @ beta
+        return float(np.sum(weights * (np.logaddexp(0, z) - targets * z)) + L2 * beta[:-1] @ beta[:-1])
+
+    beta = minimize(loss, np.zeros(design.shape[1]), method="L-BFGS-B").x
+    coefficients = beta[:-1] / scale
+    return coefficients, float(beta[-1] - coefficients @ mean)
+
+
+def cross_validated(features: np.ndarray, targets: np.ndarray, seed: int) -> dict:
+    """Out-of-fold decisions: how many single-digit decisions would cut, and how many pairs would be cut."""
+    fold = np.random.default_rng(seed).integers(0, FOLDS, len(targets))
+    cut = np.zeros(len(targets), bool)
+    for k in range(FOLDS):
+        coefficients, intercept = fit(features[fold != k], targets[fold != k])
+        cut[fold == k] = features[fold == k] @ coefficients + intercept > 0
+    return {"single_decisions_cut": int(cut[targets == 0].sum()), "pairs_cut": int(cut[targets == 1].sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--singles", type=int, default=8000)
+    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--output", type=Path, default=segment.CUT_DECISION)
+    args = parser.parse_args()
+    model = bnn.load_model("bayesian", "mlp")
+    train = load_mnist().train
+    features, targets = examples(model, train.images, train.labels, args.singles, args.pairs, args.seed)
+    coefficients, intercept = fit(features, targets)
+    old_rule = (features[:, 1] > features[:, 0]) & ((features[:, 2] > 1.2) | (np.exp(features[:, 0]) < 0.8))
+    report = {
+        "features": list(segment.CutEvidence.FEATURES),
+        "coefficients": coefficients.tolist(),
+        "intercept": intercept,
+        "network": model.card.name,
+        "weights_sha256": model.card.weights_sha256,
+        "fitted_on": {
+            "split": "MNIST training digits (55,000); validation and test digits never used",
+            "single_digits": args.singles,
+            "single_decisions": int((targets == 0).sum()),
+            "touching_pairs": args.pairs,
+            "pair_decisions": int((targets == 1).sum()),
+            "single_weight": SINGLE_WEIGHT,
+            "l2": L2,
+            "seed": args.seed,
+        },
+        "cross_validated": cross_validated(features, targets, args.seed),
+        "rule_before": {
+            "rule": "cut when the parts' joint probability beats the whole's and the whole reads below 0.8 "
+            "(or the group is wider than 1.2 heights)",
+            "single_decisions_cut": int(old_rule[targets == 0].sum()),
+            "pairs_cut": int(old_rule[targets == 1].sum()),
+        },
+    }
+    args.output.write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
