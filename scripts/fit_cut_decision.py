@@ -28,10 +28,10 @@ from scipy.optimize import minimize
 
 import bnn
 from bnn import number_corpus, segment
+from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
 from bnn.data import load_mnist
 from bnn.preprocess import CROP_THRESHOLD
 
-SPLIT_SAMPLES = 10  # as read_number scores candidates
 SINGLE_WEIGHT = 3.0
 L2 = 0.01
 FOLDS = 5
