@@ -97,6 +97,8 @@ class ModelCard:
         """The settings to rebuild the network with (the rest are ``Config``'s defaults)."""
         settings = dict(self.architecture)
         settings["hidden_units"] = tuple(settings["hidden_units"])
+        if settings["kind"] == "bayesian":
+            settings.setdefault("kl_weight", 1.0)  # absent: the untempered ELBO of older cards
         return Config(**settings)
 
 

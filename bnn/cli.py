@@ -33,6 +33,9 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, choices=config_module.VARIATIONAL_LAYERS, default=field.default)
         elif field.name == "posterior_init":
             parser.add_argument(flag, choices=config_module.POSTERIOR_INITS, default=field.default)
+        elif field.name == "kl_weight":
+            shipped = ", ".join(f"{arch} {weight:g}" for arch, weight in config_module.SHIPPED_KL_WEIGHT.items())
+            parser.add_argument(flag, type=float, default=None, help=f"(default: the shipped one of --arch: {shipped})")
         elif field.name == "posterior_init_fraction":
             parser.add_argument(flag, type=float, default=field.default, help="(default: posterior_init_scale)")
         elif field.type == "bool":

@@ -81,6 +81,8 @@ def answers_with_samples(kind: str) -> bool:
 # noisy Dirichlet of Milios et al. 2018, which Kapoor et al. 2022 propose against augmentation's under-confidence.
 LIKELIHOODS = ("categorical", "noisy-dirichlet")
 POSTERIOR_INITS = ("none", "twin")  # posterior means He-normal from scratch, or copied from the deterministic twin
+# The KL weight each architecture's shipped variational network was trained with (README, "The variational recipe").
+SHIPPED_KL_WEIGHT = {"mlp": 1.0, "conv": 1.0}
 MIN_POSTERIOR_INIT_SCALE = 1e-6  # MOPED floor: a twin weight of exactly 0 still gets a positive sigma
 
 
@@ -130,10 +132,9 @@ class Config:
     prior_scale: float = 3.0  # std of the zero-mean normal prior on every weight (1.0 and 0.1 tried: less accurate)
     posterior_init_scale: float = 1e-3  # initial std of the mean-field normal posterior
     # The variational recipe of the shipped networks: ablate.shipped_recipe of assets/ablation.json (README, "The
-    # variational recipe"). The ablation's 12-epoch winner (a twin start, sigma 0.1 x |mu|) failed the full-length
-    # check on validation, so the untempered ELBO from scratch stays.
-    # Tempering (Wenzel et al. 2020): the loss is NLL + kl_weight x KL / N_train; 1 is the textbook ELBO.
-    kl_weight: float = 1.0
+    # variational recipe"), per architecture. Tempering (Wenzel et al. 2020): the loss is
+    # NLL + kl_weight x KL / N_train; 1 is the textbook ELBO. None: SHIPPED_KL_WEIGHT of the architecture.
+    kl_weight: float | None = None
     # "twin": posterior means start at the shipped deterministic twin's weights (MOPED, Krishnan et al. 2020)
     posterior_init: str = "none"
     # with "twin" (unused otherwise): initial sigma = fraction x |mu| per weight (MOPED); None: posterior_init_scale
@@ -164,6 +165,8 @@ class Config:
             raise ValueError(f"variational_layer must be one of {VARIATIONAL_LAYERS}, got {self.variational_layer!r}")
         if self.prior_scale <= 0 or self.posterior_init_scale <= 0:
             raise ValueError("prior_scale and posterior_init_scale must be positive")
+        if self.kl_weight is None:
+            object.__setattr__(self, "kl_weight", SHIPPED_KL_WEIGHT[self.arch])  # frozen: set once, here
         if not 0 < self.kl_weight <= 1:
             raise ValueError(f"kl_weight (the tempering of the KL term) must be in (0, 1], got {self.kl_weight}")
         if self.likelihood not in LIKELIHOODS:

@@ -28,7 +28,7 @@ def test_reparameterization_layers_can_be_chosen():
 
 def test_kl_term_is_the_closed_form_divided_by_the_training_set_size():
     prior_scale, num_train = 0.5, 1234
-    network = models.build_network(Config(prior_scale=prior_scale), num_train=num_train)
+    network = models.build_network(Config(prior_scale=prior_scale, kl_weight=1.0), num_train=num_train)  # untempered
     network(np.zeros((1, 28, 28), np.float32))
     expected = 0.0
     for layer in models.posterior_parameters(network):
@@ -38,7 +38,7 @@ def test_kl_term_is_the_closed_form_divided_by_the_training_set_size():
 
 
 def test_kl_weight_scales_the_kl_term():
-    network = models.build_network(Config(), num_train=100)
+    network = models.build_network(Config(kl_weight=1.0), num_train=100)
     network(np.zeros((1, 28, 28), np.float32))
     full = float(tf.add_n(network.losses))
     network.kl_weight.assign(0.25)
@@ -83,7 +83,7 @@ def test_weight_arrays_round_trip_and_mismatch_is_refused():
 
 def test_config_kl_weight_tempers_the_kl_term():
     zeros = np.zeros((1, 28, 28), np.float32)
-    untempered = models.build_network(Config(), num_train=100)
+    untempered = models.build_network(Config(kl_weight=1.0), num_train=100)
     tempered = models.build_network(Config(kl_weight=0.1), num_train=100)
     untempered(zeros), tempered(zeros)
     assert float(tempered.kl_weight.numpy()) == pytest.approx(0.1)

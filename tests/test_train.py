@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from bnn import assets, models, uncertainty
-from bnn.config import Config
+from bnn.card import ModelCard
+from bnn.config import SHIPPED_KL_WEIGHT, Config
 from bnn.data import Dataset, MnistSplit
 from bnn.predict import load_model
 from bnn.train import _KlWarmup, _objective, _recipe, compile_network, noisy_dirichlet_nll, train
@@ -139,6 +140,16 @@ def test_untempered_card_names_the_elbo():
     card = _model_card_of(Config(kind="bayesian", kl_weight=1.0))
     assert card["objective"].startswith("negative ELBO") and "tempered" not in card["objective"]
     assert "kl_weight" not in card["architecture"]  # older cards, untempered, load as before
+    for arch in ("mlp", "conv"):  # whatever the architecture's shipped tempering is
+        untempered = {**card["architecture"], "arch": arch}
+        assert ModelCard.from_dict({**card, "architecture": untempered}).config().kl_weight == 1.0
+
+
+def test_the_kl_weight_defaults_to_the_one_each_architecture_shipped_with():
+    for arch, weight in SHIPPED_KL_WEIGHT.items():
+        assert Config(kind="bayesian", arch=arch).kl_weight == weight
+        assert Config(kind="bayesian", arch=arch, kl_weight=0.5).kl_weight == 0.5
+    assert SHIPPED_KL_WEIGHT == {"mlp": 1.0, "conv": 1.0}  # README, "The variational recipe"
 
 
 def _model_card_of(config):
@@ -202,7 +213,7 @@ def test_the_noisy_dirichlet_loss_is_the_gaussian_nll_of_the_logits_on_log_diric
 
 
 def test_the_noisy_dirichlet_network_is_compiled_with_it_and_its_card_says_so(mnist):
-    config = Config(hidden_units=(16,), likelihood="noisy-dirichlet", posterior_init="none")
+    config = Config(hidden_units=(16,), likelihood="noisy-dirichlet", posterior_init="none", kl_weight=1.0)
     network = compile_network(config, num_train=600)
     images, labels = mnist.validation.images[:64], mnist.validation.labels[:64]
     scores = network.evaluate(images, labels, batch_size=64, verbose=0, return_dict=True)
