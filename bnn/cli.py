@@ -187,7 +187,11 @@ def _parser() -> argparse.ArgumentParser:
         "architecture, and record whether it replaces it",
     )
     ablate.add_argument(
-        "--candidate", default=None, help="with --confirm: the candidate those networks were trained as (the winner)"
+        "--candidate",
+        nargs="+",
+        default=None,
+        help="with --confirm: the candidate those networks were trained as (default: the winner); one name for "
+        "every DIR, or one per DIR in the same order",
     )
     ablate.add_argument("--assets-dir", type=Path, default=None, help="the shipped networks (default: assets/)")
     return parser
@@ -479,18 +483,23 @@ def _confirm(args: argparse.Namespace, validation, ood) -> int:
     from bnn.predict import load_model
 
     report = ablate_module.read_ablation(args.output)
-    shift = report["shift"]  # the corrupted validation digits, computed once for every folder
-    shifted = ablate_module.shift_inputs(validation, shift["num_images"], tuple(shift["corruptions"]), report["seed"])
-    for folder in args.confirm:
+    names = args.candidate or [report["winner"]]
+    if len(names) not in (1, len(args.confirm)):
+        raise ValueError(f"give one --candidate for every DIR or one per DIR, not {len(names)} for {len(args.confirm)}")
+    names = names * len(args.confirm) if len(names) == 1 else names
+    # every corrupted row on the first validation digits, computed once for every folder
+    rows = ablate_module.CONFIRMATION_CORRUPTIONS
+    shifted = ablate_module.shift_inputs(validation, report["shift"]["num_images"], rows, report["seed"])
+    for folder, name in zip(args.confirm, names, strict=True):
         found = [arch for arch in config_module.ARCHITECTURES if (folder / f"{arch}-bayesian.json").is_file()]
         if len(found) != 1:
             raise ValueError(f"{folder} must hold one variational network's card (mlp-bayesian.json or conv-...)")
         arch = found[0]
         shipped = load_model("bayesian", arch, args.assets_dir)
-        name = args.candidate or report["winner"]
+        twin = load_model("deterministic", arch, args.assets_dir)
         print(f"confirming {name} trained to full length ({folder}) against the shipped {shipped.card.name}")
         trained = load_model("bayesian", arch, folder)
-        ablate_module.confirm(report, shipped, trained, name, validation, ood, shifted)
+        ablate_module.confirm(report, shipped, twin, trained, name, validation, ood, shifted)
         ablate_module.write_ablation(args.output, report)
     print(ablate_module.format_confirmation_table(report))
     for arch in report["confirmation"]:

@@ -123,16 +123,18 @@ def test_the_readme_table_is_the_committed_ablation():
     assert ablate.format_ablation_table(ablate.read_ablation(SHIPPED)) in readme
 
 
-def test_the_defaults_are_the_recipe_the_committed_ablation_ships():
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_the_defaults_are_the_recipe_the_committed_ablation_ships(arch):
     report = ablate.read_ablation(SHIPPED)
     assert report["winner"] == ablate.choose_winner(report)
     assert report["split"].endswith("the test set is never used")
-    shipped = ablate.shipped_recipe(report, "mlp")
+    shipped = ablate.shipped_recipe(report, arch)
     candidate = next(row for row in report["candidates"] if row["name"] == shipped)
     recipe = {**ablate.RECIPE_BEFORE, **candidate["settings"]}
     del recipe["epochs"]  # the shipped network trains to Config.epochs with early stopping, not the ablation's budget
-    defaults = Config(kind="bayesian", arch="mlp")
+    defaults = Config(kind="bayesian", arch=arch)
     assert {name: getattr(defaults, name) for name in recipe} == recipe
+    assert bnn.load_model("bayesian", arch).card.weights_sha256 == ablate.shipped_weights_sha256(report, arch)
 
 
 def test_the_committed_confirmation_is_the_shipped_network_and_the_readme_shows_it():
@@ -140,65 +142,144 @@ def test_the_committed_confirmation_is_the_shipped_network_and_the_readme_shows_
     confirmation = report["confirmation"]["mlp"]
     assert report["winner"] in confirmation["candidates"]  # the winner was checked at full length
     shipped = bnn.load_model("bayesian", "mlp")
-    assert confirmation["shipped"]["weights_sha256"] == shipped.card.weights_sha256
+    assert ablate.shipped_weights_sha256(report, "mlp") == shipped.card.weights_sha256
+    assert confirmation["twin"]["weights_sha256"] == bnn.load_model("deterministic", "mlp").card.weights_sha256
+    baseline, twin = confirmation["shipped"]["validation"], confirmation["twin"]["validation"]
+    assert set(baseline["shift_rows"]) == set(ablate.CONFIRMATION_CORRUPTIONS) and len(baseline["shift_rows"]) == 38
     for row in confirmation["candidates"].values():
-        assert row["passed"] is ablate.confirms(row["validation"], confirmation["shipped"]["validation"])
+        assert row["passed"] is ablate.confirms(row["validation"], baseline, twin)
     assert confirmation["rule"] == ablate.CONFIRMATION_RULE
     readme = (ASSETS_DIR.parent / "README.md").read_text()
     assert ablate.format_confirmation_table(report) in readme
 
 
-def _checked(nll, auroc, shift_nll):
-    row = {"validation": {"nll": nll, "ood_auroc_mutual_information": auroc, "shift_nll": shift_nll}}
-    return row | {"passed": ablate.confirms(row["validation"], SHIPPED_ROW["validation"])}
+ROWS = [f"row-{index}" for index in range(38)]
+EPOCHS_60 = {"best_epoch": 60, "epochs_trained": 60}
 
 
-SHIPPED_ROW = {"network": "mlp-bayesian", "validation": {"nll": 0.057, "ood_auroc_mutual_information": 0.999}}
-SHIPPED_ROW["validation"]["shift_nll"] = 0.66
+def _validation(nll, auroc, row_nlls):
+    rows = {key: {"nll": value, "accuracy": 0.9} for key, value in zip(ROWS, row_nlls, strict=True)}
+    shift = {"shift_rows": rows, "shift_nll": float(np.mean(row_nlls))}
+    return {"nll": nll, "ood_auroc_mutual_information": auroc} | shift
+
+
+# the shipped network: 0.1 on 36 rows, 3.0 on the two turned furthest; its twin lower on the 36, higher on the two
+SHIPPED_ROW = {
+    **EPOCHS_60,
+    "network": "mlp-bayesian",
+    "weights_sha256": "shipped",
+    "validation": _validation(0.057, 0.999, [0.1] * 36 + [3.0] * 2),
+}
+TWIN_ROW = {
+    **EPOCHS_60,
+    "network": "mlp-deterministic",
+    "weights_sha256": "twin",
+    "validation": _validation(0.04, None, [0.08] * 36 + [4.0] * 2),
+}
+
+
+def _checked(nll, auroc, won, furthest=3.5):
+    """A candidate below the shipped network on ``won`` of the 36 rows, at ``furthest`` on the other two."""
+    row = {
+        **EPOCHS_60,
+        "weights_sha256": f"candidate-{nll}-{auroc}-{won}",
+        "validation": _validation(nll, auroc, [0.09] * won + [0.11] * (36 - won) + [furthest] * 2),
+    }
+    return row | {"passed": ablate.confirms(row["validation"], SHIPPED_ROW["validation"], TWIN_ROW["validation"])}
 
 
 @pytest.mark.parametrize(
     ("candidates", "recipe"),
     [
-        ({"twin": _checked(0.046, 0.9995, 0.60)}, "twin"),
-        ({"twin": _checked(0.046, 0.98, 0.60)}, "kl-1"),  # loses non-digits
-        ({"twin": _checked(0.046, 0.9995, 0.75)}, "kl-1"),  # loses under shift
-        ({"nd": _checked(0.073, 0.9998, 0.62)}, "kl-1"),  # better off the data, worse on the digits themselves
-        ({"twin": _checked(0.046, 0.98, 0.6), "kl-0.1": _checked(0.05, 0.9999, 0.6)}, "kl-0.1"),
-        ({"a": _checked(0.046, 0.9999, 0.6), "b": _checked(0.05, 0.9999, 0.6)}, "a"),  # the lowest NLL
+        ({"twin": _checked(0.046, 0.9995, 34)}, "twin"),
+        ({"twin": _checked(0.046, 0.98, 34)}, "kl-1"),  # loses non-digits
+        ({"twin": _checked(0.046, 0.9995, 29)}, "kl-1"),  # lower shift NLL than the shipped network on 29 rows only
+        ({"twin": _checked(0.046, 0.9995, 34, furthest=4.5)}, "kl-1"),  # a mean shift NLL above the twin's
+        ({"nd": _checked(0.073, 0.9998, 34)}, "kl-1"),  # better off the data, worse on the digits themselves
+        ({"twin": _checked(0.046, 0.98, 34), "kl-0.1": _checked(0.05, 0.9999, 34)}, "kl-0.1"),
+        ({"a": _checked(0.046, 0.9999, 34), "b": _checked(0.05, 0.9999, 34)}, "a"),  # the lowest NLL
     ],
-    ids=["keeps-both", "loses-ood", "loses-shift", "loses-clean-nll", "another-candidate-confirmed", "two-confirmed"],
+    ids=[
+        "keeps-all",
+        "loses-ood",
+        "loses-shift-rows",
+        "worse-than-the-twin-under-shift",
+        "loses-clean-nll",
+        "another-candidate-confirmed",
+        "two-confirmed",
+    ],
 )
 def test_a_candidate_replaces_the_shipped_recipe_only_when_full_length_confirms_it(candidates, recipe):
-    report = {"winner": "twin", "confirmation": {"mlp": {"shipped": SHIPPED_ROW, "candidates": candidates}}}
+    confirmation = {"shipped": SHIPPED_ROW, "twin": TWIN_ROW, "candidates": candidates}
+    report = {"winner": "twin", "confirmation": {"mlp": confirmation}}
     assert ablate.shipped_recipe(report, "mlp") == recipe
     assert ablate.shipped_recipe({"winner": "twin"}, "mlp") == "twin"  # not checked at full length yet
+    shipped = candidates[recipe]["weights_sha256"] if recipe in candidates else "shipped"
+    assert ablate.shipped_weights_sha256(report, "mlp") == shipped
 
 
-def test_confirm_scores_both_networks_as_the_candidates_were_scored(tiny):
+def test_confirm_scores_every_network_as_the_candidates_were_scored_and_keeps_what_a_check_shipped(tiny):
     _, validation, ood = tiny
-    shipped = bnn.load_model("bayesian", "mlp")
+    shipped, twin = bnn.load_model("bayesian", "mlp"), bnn.load_model("deterministic", "mlp")
     report = {
-        "winner": "twin",
+        "winner": "same",
         "seed": 0,
         "num_samples": 4,
         "shift": {"num_images": 30, "corruptions": ["blur:strong"]},
     }
-    ablate.confirm(report, shipped, shipped, validation=validation, ood=ood)
+    shifted = ablate.shift_inputs(validation, 30, ("rotation:90", "blur:strong"), 0)
+    ablate.confirm(report, shipped, twin, shipped, validation=validation, ood=ood, shifted=shifted)
     confirmation = report["confirmation"]["mlp"]
-    row = confirmation["candidates"]["twin"]
+    row = confirmation["candidates"]["same"]
     assert confirmation["shipped"]["validation"] == row["validation"]  # the same network and seed
-    assert row["passed"] is True and confirmation["rule"] == ablate.CONFIRMATION_RULE
-    assert set(row["validation"]["shift_rows"]) == {"blur:strong"}
-    assert row["recipe"] == {"kl_weight": 1.0, "posterior_init": "none", "posterior_init_fraction": None}
+    assert row["passed"] is False  # a network is never below itself under shift
+    assert confirmation["rule"] == ablate.CONFIRMATION_RULE
+    assert set(row["validation"]["shift_rows"]) == {"rotation:90", "blur:strong"}
+    assert row["recipe"] == {
+        "kl_weight": shipped.card.raw["training"].get("kl_weight", 1.0),
+        "posterior_init": "none",
+        "posterior_init_fraction": None,
+    }
+    assert confirmation["twin"]["recipe"] is None and confirmation["twin"]["network"] == "mlp-deterministic"
+    assert confirmation["twin"]["validation"]["ood_auroc_mutual_information"] is None
     table = ablate.format_confirmation_table(report).splitlines()
-    assert len(table) == 4 and table[2].startswith("| mlp-bayesian | shipped |")
-    assert table[3].startswith("| mlp-bayesian, full length | twin |") and table[3].endswith("| yes |")
+    assert len(table) == 5 and table[2].startswith("| mlp-bayesian | shipped before |")
+    assert table[3].startswith("| mlp-deterministic | twin |")
+    assert table[4].startswith("| mlp-bayesian, full length | same |")
+    assert "| 0 of 2 |" in table[4] and table[4].endswith("| no |")
+
+    # the shipped network is now a candidate this check shipped: the candidates stay judged against the one it replaced
+    row["passed"], confirmation["shipped"]["weights_sha256"] = True, "the network it replaced"
+    ablate.confirm(report, shipped, twin, shipped, "again", validation=validation, ood=ood, shifted=shifted)
+    assert confirmation["shipped"]["weights_sha256"] == "the network it replaced"
+    # scored on other rows: scored again
+    ablate.confirm(
+        report,
+        shipped,
+        twin,
+        shipped,
+        "again",
+        validation=validation,
+        ood=ood,
+        shifted={"blur:strong": shifted["blur:strong"]},
+    )
+    assert confirmation["shipped"]["weights_sha256"] == shipped.card.weights_sha256
 
 
 def test_a_recorded_check_is_judged_again_by_the_current_rule():
-    stale = {"validation": {"nll": 0.073, "ood_auroc_mutual_information": 0.9998, "shift_nll": 0.62}, "passed": True}
-    report = {"confirmation": {"mlp": {"rule": "an older rule", "shipped": SHIPPED_ROW, "candidates": {"nd": stale}}}}
+    stale = _checked(0.073, 0.9998, 34) | {"passed": True}
+    fewer_rows = _checked(0.046, 0.9995, 34) | {"passed": True}
+    del fewer_rows["validation"]["shift_rows"]["row-0"]  # scored on other shift rows than the shipped network
+    candidates = {"nd": stale, "fewer-rows": fewer_rows}
+    confirmation = {"rule": "an older rule", "shipped": SHIPPED_ROW, "twin": TWIN_ROW, "candidates": candidates}
+    before_the_twin = {"shipped": SHIPPED_ROW, "candidates": {"twin": _checked(0.046, 0.9995, 34)}}  # no twin row
+    report = {"winner": "fewer-rows", "confirmation": {"mlp": confirmation, "conv": before_the_twin}}
     ablate.apply_confirmation_rule(report)
-    assert report["confirmation"]["mlp"]["rule"] == ablate.CONFIRMATION_RULE
-    assert report["confirmation"]["mlp"]["candidates"]["nd"]["passed"] is False  # worse validation NLL than shipped
+    assert before_the_twin["candidates"]["twin"]["passed"] is None
+    assert confirmation["rule"] == ablate.CONFIRMATION_RULE
+    assert candidates["nd"]["passed"] is False  # worse validation NLL than shipped
+    assert candidates["fewer-rows"]["passed"] is None  # cannot be judged until confirmed again
+    assert ablate.shipped_recipe(report, "mlp") == ablate.REFERENCE
+    table = ablate.format_confirmation_table(report).splitlines()
+    assert next(line for line in table if "| fewer-rows |" in line).endswith("| - | 60 | 60 | not judged |")
+    assert table[-1].startswith("| conv-bayesian, full length | twin |") and table[-1].endswith("| not judged |")

@@ -37,7 +37,7 @@ def report(mnist) -> dict:
 
 # Measured misses of the one-point bar (README, "Photos of real paper"); strict, so meeting it shows up.
 MISSES = {
-    ("tight, light on dark, bilinear x5", "mlp-bayesian"): "1.3 points below plain paper",
+    ("tight, light on dark, bilinear x5", "mlp-bayesian"): "2.0 points below plain paper",
     ("tight, light on dark, bilinear x5", "mlp-deterministic"): "2.0 points below plain paper",
     ("hard shadow edge", "mlp-bayesian"): "1.3 points below plain paper",
 }

@@ -116,7 +116,7 @@ def test_shipped_bayesian_network_meets_the_targets(arch):
     assert max(bayesian["ood_auroc_entropy"], bayesian["ood_auroc_mutual_information"]) >= 0.95
 
 
-@pytest.mark.parametrize("arch", _known_gap("mlp"))
+@pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_shipped_bayesian_network_has_an_ece_of_at_most_one_percent(arch):
     """Issue 2's calibration bar on the raw test files."""
     assert _report(arch)["models"]["bayesian"]["ece"] <= 0.01
@@ -147,9 +147,10 @@ def test_shipped_bayesian_network_is_calibrated_at_least_as_well_as_its_twin(arc
     assert models["bayesian"]["ece"] <= models["deterministic"]["ece"]
 
 
-# Issue 23's targets for the variational networks (T = 100, the committed reports). The recipe the ablation chose
-# failed its full-length check on validation (README, "The variational recipe"), so none is met yet.
-VARIATIONAL_GAP = "issue 23's target, not met: the shipped recipe stays (README, 'The variational recipe')"
+# Issue 23's targets for the variational networks (T = 100, the committed reports). The MLP tempered by 0.3 passed
+# the full-length check on validation and meets the ECE target; the LeNet-5's candidates did not pass, and the
+# accuracy, NLL and shift targets are missed by both (README, "The variational recipe").
+VARIATIONAL_GAP = "issue 23's target, not met (README, 'The variational recipe')"
 VARIATIONAL_ECE = {"mlp": 0.004, "conv": 0.003}
 
 
@@ -163,7 +164,11 @@ def test_variational_network_is_as_accurate_as_its_twin_with_no_higher_nll(arch)
 
 
 @pytest.mark.parametrize(
-    "arch", [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=VARIATIONAL_GAP)) for a in ARCHITECTURES]
+    "arch",
+    [
+        pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=VARIATIONAL_GAP)) if a == "conv" else a
+        for a in ARCHITECTURES
+    ],
 )
 def test_variational_network_meets_its_ece_target(arch):
     assert _report(arch)["models"]["bayesian"]["ece"] <= VARIATIONAL_ECE[arch]
