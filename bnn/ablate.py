@@ -368,10 +368,10 @@ def _up_to_date(recorded: dict | None, model, shifted: dict, confirmation: dict)
     the one it replaced: the candidates stay judged against that one."""
     if recorded is None or set(recorded["validation"]["shift_rows"]) != set(shifted):
         return False
-    return model.card.weights_sha256 in (recorded["weights_sha256"], _put_there(confirmation))
+    return model.card.weights_sha256 in (recorded["weights_sha256"], _confirmed_sha256(confirmation))
 
 
-def _put_there(confirmation: dict) -> str | None:
+def _confirmed_sha256(confirmation: dict) -> str | None:
     """The sha256 of the candidate CONFIRMATION_RULE ships from this check, None when it ships none."""
     passed = [row for row in confirmation["candidates"].values() if row["passed"]]
     return min(passed, key=lambda row: row["validation"]["nll"])["weights_sha256"] if passed else None
@@ -441,8 +441,7 @@ def shipped_weights_sha256(report: dict, arch: str = "mlp") -> str:
     """The sha256 of the weights CONFIRMATION_RULE ships for ``arch``: the confirmed candidate's, else those of
     the network shipped when the candidates were checked."""
     confirmation = report["confirmation"][arch]
-    chosen = confirmation["candidates"].get(shipped_recipe(report, arch))
-    return (chosen if chosen is not None and chosen["passed"] else confirmation["shipped"])["weights_sha256"]
+    return _confirmed_sha256(confirmation) or confirmation["shipped"]["weights_sha256"]
 
 
 def format_confirmation_table(report: dict) -> str:
@@ -469,7 +468,7 @@ def format_confirmation_table(report: dict) -> str:
 
 
 def _rows_won_cell(metrics: dict, shipped: dict) -> str:
-    """ "N of M": the shift rows where ``metrics`` has the lower NLL; "-" when scored on other rows."""
+    """How many shift rows ``metrics`` has the lower NLL on, as "N of M"; "-" when scored on other rows."""
     if set(metrics["shift_rows"]) != set(shipped["shift_rows"]):
         return "-"
     return f"{shift_rows_won(metrics, shipped)} of {len(shipped['shift_rows'])}"
