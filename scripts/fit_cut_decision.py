@@ -14,8 +14,9 @@ A group of ink that may be one wide digit or two touching ones is cut when a log
 Single digits are weighted SINGLE_WEIGHT times: a digit cut in two is a wrong number, and single digits are
 what people write most. The weight is the largest of 1.5, 2, 2.5, 3 and 4 whose out-of-fold decisions cut no more
 single digits and no fewer pairs than the hand-set rule it replaced (for the MLP tempered by 0.3: 16/400, 13/398,
-11/392, 9/388 and 8/385 single-digit decisions / pairs cut, the rule 23/389). The fit is plain maximum likelihood with a small L2 penalty on standardised features
-(scipy's L-BFGS-B); 5-fold cross-validation counts are written beside the coefficients. Validation and test digits
+11/392, 9/388 and 8/385 single-digit decisions / pairs cut, the rule 23/389). The fit is plain maximum
+likelihood with a small L2 penalty on standardised features (scipy's L-BFGS-B); 5-fold cross-validation counts
+are written beside the coefficients. Validation and test digits
 are never used: the decision is judged on them by `scripts.number_validation` and `tests/test_number.py`.
 """
 
