@@ -366,15 +366,26 @@ def confirm(
 def _up_to_date(recorded: dict | None, model, shifted: dict, confirmation: dict) -> bool:
     """Whether ``recorded`` scores ``model`` on the rows of ``shifted``. The network a check put in place counts as
     the one it replaced: the candidates stay judged against that one."""
-    if recorded is None or set(recorded["validation"]["shift_rows"]) != set(shifted):
+    if recorded is None or set(recorded["validation"]["shift_rows"]) != set(shifted):  # shifted: key -> inputs
         return False
     return model.card.weights_sha256 in (recorded["weights_sha256"], _confirmed_sha256(confirmation))
 
 
+def _confirmed(confirmation: dict) -> str | None:
+    """The candidate CONFIRMATION_RULE ships from this check: the passed one with the lowest validation NLL."""
+    passed = {name: row for name, row in confirmation["candidates"].items() if row["passed"]}
+    return min(passed, key=lambda name: passed[name]["validation"]["nll"]) if passed else None
+
+
 def _confirmed_sha256(confirmation: dict) -> str | None:
-    """The sha256 of the candidate CONFIRMATION_RULE ships from this check, None when it ships none."""
-    passed = [row for row in confirmation["candidates"].values() if row["passed"]]
-    return min(passed, key=lambda row: row["validation"]["nll"])["weights_sha256"] if passed else None
+    """The sha256 of the weights of :func:`_confirmed`'s candidate, None when the check ships none."""
+    name = _confirmed(confirmation)
+    return confirmation["candidates"][name]["weights_sha256"] if name is not None else None
+
+
+def _same_shift_rows(metrics: dict, reference: dict) -> bool:
+    """Whether two validation scores were measured on the same shift rows (and so can be compared row by row)."""
+    return set(metrics["shift_rows"]) == set(reference["shift_rows"])
 
 
 def shift_rows_won(metrics: dict, reference: dict) -> int:
@@ -405,7 +416,7 @@ def apply_confirmation_rule(report: dict) -> dict:
         confirmation["rule"] = CONFIRMATION_RULE
         shipped, twin = confirmation["shipped"]["validation"], confirmation.get("twin", {}).get("validation")
         for row in confirmation["candidates"].values():
-            scored_alike = twin is not None and set(row["validation"]["shift_rows"]) == set(shipped["shift_rows"])
+            scored_alike = twin is not None and _same_shift_rows(row["validation"], shipped)
             row["passed"] = confirms(row["validation"], shipped, twin) if scored_alike else None  # None: confirm again
     return report
 
@@ -433,8 +444,7 @@ def shipped_recipe(report: dict, arch: str = "mlp") -> str | None:
     confirmation = report.get("confirmation", {}).get(arch)
     if confirmation is None:
         return report.get("winner")
-    passed = {name: row for name, row in confirmation["candidates"].items() if row["passed"]}
-    return min(passed, key=lambda name: passed[name]["validation"]["nll"]) if passed else REFERENCE
+    return _confirmed(confirmation) or REFERENCE
 
 
 def shipped_weights_sha256(report: dict, arch: str = "mlp") -> str:
@@ -469,7 +479,7 @@ def format_confirmation_table(report: dict) -> str:
 
 def _rows_won_cell(metrics: dict, shipped: dict) -> str:
     """How many shift rows ``metrics`` has the lower NLL on, as "N of M"; "-" when scored on other rows."""
-    if set(metrics["shift_rows"]) != set(shipped["shift_rows"]):
+    if not _same_shift_rows(metrics, shipped):
         return "-"
     return f"{shift_rows_won(metrics, shipped)} of {len(shipped['shift_rows'])}"
 
