@@ -6,6 +6,7 @@ come from the ``bnn`` package. Run with ``streamlit run app.py``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -117,12 +119,25 @@ class Choices:
     method: str = "bayesian"  # the kind that answers with uncertainty beside the deterministic network
 
 
-@dataclass(frozen=True)
 class Networks:
-    """Every shipped network of an architecture (by kind) with the "not sure" thresholds of its model card."""
+    """Every shipped network of an architecture (by kind), the "not sure" thresholds of its model card, and one
+    memo of their predictions for the whole process (`predict`)."""
 
-    models: dict[str, bnn.DigitModel]
-    thresholds: dict[str, Thresholds]
+    def __init__(self, models: dict[str, bnn.DigitModel], thresholds: dict[str, Thresholds]):
+        self.models, self.thresholds = models, thresholds
+        # A plain LRU memo, not st.cache_data: Streamlit hashes a cached call's arguments and keeps its books for
+        # about 0.6 ms a call (measured), two calls on every stroke; this one costs microseconds.
+        self._predict = functools.lru_cache(maxsize=PREDICTIONS_KEPT)(self._predict_pixels)
+
+    def predict(self, image: NetworkInput, kind: str, num_samples: int, seed: int) -> bnn.Prediction:
+        """``kind``'s prediction of one (28, 28) input, made once per process for each input, T and seed (shared:
+        nothing modifies a prediction)."""
+        pixels = np.ascontiguousarray(image, np.float32)
+        return self._predict(pixels.tobytes(), pixels.shape, kind, num_samples, seed)
+
+    def _predict_pixels(self, pixels: bytes, shape: tuple[int, ...], kind: str, num_samples: int, seed: int):
+        image = np.frombuffer(pixels, np.float32).reshape(shape)
+        return self.models[kind].predict(image[None], num_samples=num_samples, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,8 @@ class Shown:
 
 
 # --- cached work: models once per process, predictions once per (input, network, T, seed) ------------------
+
+PREDICTIONS_KEPT = 1024  # per process, the most recent ones
 
 
 @st.cache_resource(show_spinner="Loading the networks…")
@@ -163,16 +180,17 @@ def prepare_example(name: str) -> PreprocessSteps:
     return bnn.preprocess_steps(example_image(name))
 
 
-def predict(image, choices: Choices) -> tuple[bnn.Prediction, bnn.Prediction]:
+def predict(image, choices: Choices, networks: Networks) -> tuple[bnn.Prediction, bnn.Prediction]:
     """The chosen method's and the deterministic network's predictions of one (28, 28) input."""
-    return predict_kind(image, choices, choices.method), predict_kind(image, choices, "deterministic")
+    sampled, deterministic = (
+        predict_kind(image, choices, kind, networks) for kind in (choices.method, "deterministic")
+    )
+    return sampled, deterministic
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
-def predict_kind(image, choices: Choices, kind: str) -> bnn.Prediction:
+def predict_kind(image, choices: Choices, kind: str, networks: Networks) -> bnn.Prediction:
     """One shipped network's prediction of one (28, 28) input (T from the sidebar where it applies)."""
-    model = load_networks(choices.arch, choices.assets_dir).models[kind]
-    return model.predict(image[None], num_samples=choices.num_samples, seed=choices.seed)
+    return networks.predict(image, kind, choices.num_samples, choices.seed)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -259,6 +277,7 @@ class Answered:
     sampled: bnn.Prediction  # the chosen uncertainty method's
     deterministic: bnn.Prediction
     verdict: Verdict
+    networks: Networks  # those that answered, with their thresholds
 
 
 def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
@@ -266,8 +285,10 @@ def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
     sends the whole verdict to the page in one go, instead of a piece before the work and the rest after it."""
     try:
         shown = read()
-        sampled, deterministic = predict(shown.network_input, choices)
-        return Answered(shown, sampled, deterministic, judge(shown, sampled, deterministic, choices))
+        networks = load_networks(choices.arch, choices.assets_dir)
+        sampled, deterministic = predict(shown.network_input, choices, networks)
+        verdict = judge(shown, sampled, deterministic, choices, networks.thresholds)
+        return Answered(shown, sampled, deterministic, verdict, networks)
     except Exception as error:  # noqa: BLE001 -- shown as a message by show_input
         return error
 
@@ -290,9 +311,14 @@ def show_input(
         return message
 
 
-def judge(shown: Shown, sampled: bnn.Prediction, deterministic: bnn.Prediction, choices: Choices) -> Verdict:
+def judge(
+    shown: Shown,
+    sampled: bnn.Prediction,
+    deterministic: bnn.Prediction,
+    choices: Choices,
+    thresholds: dict[str, Thresholds],
+) -> Verdict:
     """The page's verdict on one input's predictions, each network judged by the thresholds of its model card."""
-    thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
     return summarise(
         sampled,
         deterministic,
@@ -306,8 +332,8 @@ def judge(shown: Shown, sampled: bnn.Prediction, deterministic: bnn.Prediction, 
 def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``: the verdict
     first, then the images, the charts and the other methods' answers."""
-    thresholds = load_networks(choices.arch, choices.assets_dir).thresholds
     shown, sampled, deterministic, verdict = answered.shown, answered.sampled, answered.deterministic, answered.verdict
+    thresholds = answered.networks.thresholds
     if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
     else:
@@ -344,7 +370,8 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
         methods = st.expander(METHODS_LABEL, key=f"methods-{suffix}", on_change="rerun")  # closed: nothing computed
         if methods.open:
-            answers = {kind: predict_kind(shown.network_input, choices, kind) for kind in thresholds}
+            networks = answered.networks
+            answers = {kind: predict_kind(shown.network_input, choices, kind, networks) for kind in thresholds}
             methods.dataframe(
                 comparison_rows({kind: (answers[kind], thresholds[kind]) for kind in answers}), hide_index=True
             )
