@@ -6,7 +6,6 @@ come from the ``bnn`` package. Run with ``streamlit run app.py``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import random
@@ -14,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -33,6 +31,7 @@ from bnn.examples import EXAMPLES, example_image
 from bnn.explore import Exploration, explore
 from bnn.insight import read_insight
 from bnn.insight_text import readings
+from bnn.predict import PredictionMemo
 from bnn.preprocess import NetworkInput, PreprocessSteps
 from bnn.verdict import (
     MAX_ENTROPY,
@@ -119,25 +118,15 @@ class Choices:
     method: str = "bayesian"  # the kind that answers with uncertainty beside the deterministic network
 
 
+@dataclass(frozen=True)
 class Networks:
     """Every shipped network of an architecture (by kind), the "not sure" thresholds of its model card, and one
-    memo of their predictions for the whole process (`predict`)."""
+    memo of their predictions for the whole process: not st.cache_data, whose hashing and bookkeeping cost about
+    0.6 ms a call (measured), two calls on every stroke; the memo costs microseconds."""
 
-    def __init__(self, models: dict[str, bnn.DigitModel], thresholds: dict[str, Thresholds]):
-        self.models, self.thresholds = models, thresholds
-        # A plain LRU memo, not st.cache_data: Streamlit hashes a cached call's arguments and keeps its books for
-        # about 0.6 ms a call (measured), two calls on every stroke; this one costs microseconds.
-        self._predict = functools.lru_cache(maxsize=PREDICTIONS_KEPT)(self._predict_pixels)
-
-    def predict(self, image: NetworkInput, kind: str, num_samples: int, seed: int) -> bnn.Prediction:
-        """``kind``'s prediction of one (28, 28) input, made once per process for each input, T and seed (shared:
-        nothing modifies a prediction)."""
-        pixels = np.ascontiguousarray(image, np.float32)
-        return self._predict(pixels.tobytes(), pixels.shape, kind, num_samples, seed)
-
-    def _predict_pixels(self, pixels: bytes, shape: tuple[int, ...], kind: str, num_samples: int, seed: int):
-        image = np.frombuffer(pixels, np.float32).reshape(shape)
-        return self.models[kind].predict(image[None], num_samples=num_samples, seed=seed)
+    models: dict[str, bnn.DigitModel]
+    thresholds: dict[str, Thresholds]
+    predictions: PredictionMemo
 
 
 @dataclass(frozen=True)
@@ -165,7 +154,8 @@ def load_networks(arch: str, assets_dir: str) -> Networks:
     warm_up = bnn.preprocess_image(example_image("noise"))[None]
     for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
         model.predict(warm_up, num_samples=10)
-    return Networks(models, {kind: model.card.thresholds for kind, model in models.items()})
+    thresholds = {kind: model.card.thresholds for kind, model in models.items()}
+    return Networks(models, thresholds, PredictionMemo(models, maxsize=PREDICTIONS_KEPT))
 
 
 # Resource caches, not data caches: st.cache_data would pickle the steps (~1 MB of images) on every stroke, a new
@@ -190,7 +180,7 @@ def predict(image, choices: Choices, networks: Networks) -> tuple[bnn.Prediction
 
 def predict_kind(image, choices: Choices, kind: str, networks: Networks) -> bnn.Prediction:
     """One shipped network's prediction of one (28, 28) input (T from the sidebar where it applies)."""
-    return networks.predict(image, kind, choices.num_samples, choices.seed)
+    return networks.predictions(image, kind, choices.num_samples, choices.seed)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -150,3 +150,24 @@ def test_the_naive_baseline_traces_once_per_network_and_image_count(images):
     traces = predict._compiled_forward.experimental_get_tracing_count()
     naive = predict.sample_naively(network, images, num_samples=3)
     assert naive.shape == (3, 4, 10) and predict._compiled_forward.experimental_get_tracing_count() == traces
+
+
+def test_the_prediction_memo_predicts_each_input_model_t_and_seed_once(images, monkeypatch):
+    bayesian, deterministic = _model(), _model(kind="deterministic")
+    memo = predict.PredictionMemo({"bayesian": bayesian, "deterministic": deterministic}, maxsize=2)
+    calls = []
+    real = predict.DigitModel.predict
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.kind)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(predict.DigitModel, "predict", counting)
+    first = memo(images[0], "bayesian", 5, 1)
+    np.testing.assert_array_equal(first.samples, real(bayesian, images[:1], num_samples=5, seed=1).samples)
+    assert memo(images[0].copy(), "bayesian", 5, 1) is first  # an equal input, not only the same array
+    assert len(calls) == 1
+    memo(images[0], "bayesian", 5, 2)  # another seed
+    memo(images[0], "deterministic", 5, 1)  # another model; the memo holds two, the first is dropped
+    memo(images[0], "bayesian", 5, 1)
+    assert calls == ["bayesian", "bayesian", "deterministic", "bayesian"]
