@@ -443,10 +443,10 @@ def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float, bool]:
     ring_rows = np.concatenate([np.zeros(width), np.full(width, height - 1), rows[1:-1], rows[1:-1]]).astype(int)
     ring_cols = np.concatenate([cols, cols, np.zeros(max(height - 2, 0)), np.full(max(height - 2, 0), width - 1)])
     ring = grayscale[ring_rows, ring_cols.astype(int)]
-    design = _quadratic_terms(_unit(ring_rows, height), _unit(ring_cols, width))
     coefficients = np.array([np.median(ring), 0, 0, 0, 0, 0])
     if np.count_nonzero(ring == coefficients[0]) >= UNIFORM_BORDER_SHARE * ring.size:
         return coefficients, MIN_CONTRAST / 2, True  # most of the border is one exact level: no light to fit
+    design = _quadratic_terms(_unit(ring_rows, height), _unit(ring_cols, width))
     for _ in range(SURFACE_FIT_PASSES):
         residual = ring - design @ coefficients
         spread = 1.4826 * float(np.median(np.abs(residual)))
@@ -607,7 +607,8 @@ def _ruling(ink: np.ndarray, contrast: np.ndarray) -> np.ndarray:
 
 def _straight_lines(ink: np.ndarray) -> bool:
     """Whether two separate rows (or columns) are ink over LINE_MIN_SPAN of the image: ruling drawn digitally."""
-    for share in (ink.mean(axis=1), ink.mean(axis=0)):
+    height, width = ink.shape
+    for share in (np.count_nonzero(ink, axis=1) / width, np.count_nonzero(ink, axis=0) / height):  # ink.mean, faster
         rows = share >= LINE_MIN_SPAN
         if np.count_nonzero(rows[1:] & ~rows[:-1]) + rows[0] >= 2:  # starts of runs of such rows
             return True
