@@ -172,10 +172,10 @@ def prepare_example(name: str) -> PreprocessSteps:
 
 def predict(image, choices: Choices, networks: Networks) -> tuple[bnn.Prediction, bnn.Prediction]:
     """The chosen method's and the deterministic network's predictions of one (28, 28) input."""
-    sampled, deterministic = (
-        predict_kind(image, choices, kind, networks) for kind in (choices.method, "deterministic")
+    return (
+        predict_kind(image, choices, choices.method, networks),
+        predict_kind(image, choices, "deterministic", networks),
     )
-    return sampled, deterministic
 
 
 def predict_kind(image, choices: Choices, kind: str, networks: Networks) -> bnn.Prediction:
