@@ -10,8 +10,8 @@ goes through the same MNIST geometry as a single digit (`preprocess.digit_field`
    few columns are tried and the cut the network reads with the highest joint probability is kept. Both parts must
    be half a digit tall (a stroke's tip is not a digit). Whether a group that may be one wide digit is cut is
    decided by a logistic regression on the evidence (`CutEvidence`: the network's reading of the whole and of the
-   two parts, the group's width, the ink valley at the cut), fitted on digits of MNIST's training split by
-   ``python -m scripts.fit_cut_decision`` and shipped as ``assets/cut-decision.json``.
+   two parts, the group's width, the ink valley at the cut, the shorter part's height), fitted on digits of MNIST's
+   training split by ``python -m scripts.fit_cut_decision`` and shipped as ``assets/cut-decision.json``.
 5. Every ink pixel goes to the digit of the nearest core pixel, so anti-aliased rims follow their strokes.
 
     segmentation = segment(image, score)    # score: (N, 28, 28) -> (N, 10) probabilities, e.g. a model's mean
@@ -58,12 +58,16 @@ class CutEvidence:
     joint: float  # the product of the two parts' top probabilities at the best cut
     width: float  # the group's width in digit heights
     valley: float  # ink in the cut column over the fuller column of the emptier side: low between two digits
+    second: float  # the network's second highest probability for the group read as one digit
+    part_reads_one: bool  # a part at the best cut is read as a 1: a wide digit's stroke cut off reads as one
+    shorter_part: float  # the shorter part's ink height in digit heights
 
-    FEATURES = ("log whole", "log joint", "width", "valley")
+    FEATURES = ("log whole", "log joint", "width", "valley", "log second", "a part reads 1", "shorter part")
 
     def features(self) -> np.ndarray:
         """The decision's inputs, in FEATURES' order."""
-        return np.array([np.log(self.whole), np.log(self.joint), self.width, self.valley], np.float64)
+        values = [np.log(self.whole), np.log(self.joint), self.width, self.valley, np.log(self.second)]
+        return np.array([*values, float(self.part_reads_one), self.shorter_part], np.float64)
 
 
 Decide = Callable[[CutEvidence], bool]
@@ -322,10 +326,11 @@ def _best_cut(
     if score is None or len(candidates) == 1:
         return candidates[0]
     columns = np.arange(ink.shape[1])[None, :]
-    images, kept = [], []
+    images, kept, shorter = [], [], []
     for column in candidates:
         sides = [mask & side for side in (columns < column, columns >= column)]
-        if min(np.ptp(np.flatnonzero(side.any(axis=1))) + 1 for side in sides) < MIN_PART_HEIGHT * height:
+        heights = [np.ptp(np.flatnonzero(side.any(axis=1))) + 1 for side in sides]
+        if min(heights) < MIN_PART_HEIGHT * height:
             continue  # a short piece of a stroke on one side: not a cut between digits
         try:
             parts = [digit_field(np.where(side, ink, 0)) for side in sides]
@@ -333,21 +338,26 @@ def _best_cut(
             continue
         images += parts
         kept.append(column)
+        shorter.append(min(heights) / height)
     if not kept:
         return None
     if whole is not None:
         images.append(digit_field(whole))
-    probabilities = np.asarray(score(np.stack(images)), np.float64).max(axis=1)
-    joint = probabilities[: 2 * len(kept)].reshape(len(kept), 2).prod(axis=1)
+    probabilities = np.asarray(score(np.stack(images)), np.float64)
+    top = probabilities.max(axis=1)
+    joint = top[: 2 * len(kept)].reshape(len(kept), 2).prod(axis=1)
     best = int(np.argmax(joint))
     if whole is not None:
         cut = kept[best]
         emptier = min(columns_ink[left:cut].max(), columns_ink[cut:right].max())
         evidence = CutEvidence(
-            whole=max(float(probabilities[-1]), 1e-12),
+            whole=max(float(top[-1]), 1e-12),
             joint=max(float(joint[best]), 1e-12),
             width=float((right - left) / height),
             valley=float(columns_ink[cut] / emptier) if emptier > 0 else 1.0,
+            second=max(float(np.sort(probabilities[-1])[-2]), 1e-12),
+            part_reads_one=bool((probabilities[2 * best : 2 * best + 2].argmax(axis=1) == 1).any()),
+            shorter_part=float(shorter[best]),
         )
         if not decide(evidence):
             return None

@@ -1,23 +1,24 @@
 """Fit the cut decision of `bnn.segment` on digits of MNIST's *training* split and write assets/cut-decision.json.
 
-    .venv/bin/python -m scripts.fit_cut_decision [--singles 8000] [--pairs 2000]   # about 5 minutes on 2 cores
+    .venv/bin/python -m scripts.fit_cut_decision [--singles 16000] [--pairs 3000]   # about 6 minutes on 2 cores
 
 A group of ink that may be one wide digit or two touching ones is cut when a logistic regression on its
-`segment.CutEvidence` (the shipped variational MLP's reading of the whole and of the two parts at the best cut,
-10 weight samples; the group's width; the ink valley at the cut) says two. Its examples:
+`segment.CutEvidence` says two: the shipped variational MLP's reading of the whole (its top and second
+probabilities) and of the two parts at the best cut (their joint probability, whether one reads as a 1), 10
+weight samples; the group's width; the ink valley at the cut; the shorter part's height. Its examples:
 
 - one digit (label 0): every decision met while segmenting single training digits, half as the 28 px MNIST image,
   half enlarged 7x as drawn on the app's canvas (the decision is recorded and answered "keep whole");
 - two digits (label 1): the first decision met on a touching pair of training digits (`bnn.number_corpus`,
   canvas and photo alternately) when it concerns the whole pair.
 
-Single digits are weighted SINGLE_WEIGHT times: a digit cut in two is a wrong number, and single digits are
-what people write most. The weight is the largest of 1.5, 2, 2.5, 3 and 4 whose out-of-fold decisions cut no more
-single digits and no fewer pairs than the hand-set rule it replaced (for the MLP tempered by 0.3: 16/400, 13/398,
-11/392, 9/388 and 8/385 single-digit decisions / pairs cut, the rule 23/389). The fit is plain maximum
-likelihood with a small L2 penalty on standardised features (scipy's L-BFGS-B); 5-fold cross-validation counts
-are written beside the coefficients. Validation and test digits
-are never used: the decision is judged on them by `scripts.number_validation` and `tests/test_number.py`.
+Single digits are weighted more than pairs: a digit cut in two is a wrong number, and single digits are what
+people write most. The weight is the largest of SINGLE_WEIGHTS whose out-of-fold decisions cut no more single
+digits and no fewer pairs than the decision on the first four features alone at the weight it shipped with
+(BEFORE_WEIGHT); both counts are written beside the coefficients, with the hand-set rule's before that. The fit
+is plain maximum likelihood with a small L2 penalty on standardised features (scipy's L-BFGS-B), 5-fold
+cross-validation. Validation and test digits are never used: the decision is judged on them by
+`scripts.number_validation` and `tests/test_number.py`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
 from bnn.data import load_mnist
 from bnn.preprocess import CROP_THRESHOLD
 
-SINGLE_WEIGHT = 2.5
+SINGLE_WEIGHTS = (2.5, 4.0, 6.0, 8.0, 12.0)
+BEFORE_FEATURES = 4  # the decision this one replaced read the first four features ...
+BEFORE_WEIGHT = 2.5  # ... with single digits weighted this much
 L2 = 0.01
 FOLDS = 5
 PAIR_SPAN = 0.9  # the first decision concerns the whole pair when its group spans this share of the ink's width
@@ -85,11 +88,11 @@ def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, pairs:
     return np.array(features), np.array(targets)
 
 
-def fit(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
+def fit(features: np.ndarray, targets: np.ndarray, single_weight: float) -> tuple[np.ndarray, float]:
     """Weighted, L2-penalised logistic regression; coefficients and intercept on the raw features."""
     mean, scale = features.mean(axis=0), features.std(axis=0)
     design = np.c_[(features - mean) / scale, np.ones(len(features))]
-    weights = np.where(targets == 0, SINGLE_WEIGHT, 1.0)
+    weights = np.where(targets == 0, single_weight, 1.0)
 
     def loss(beta: np.ndarray) -> float:
         z = design @ beta
@@ -100,27 +103,43 @@ def fit(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
     return coefficients, float(beta[-1] - coefficients @ mean)
 
 
-def cross_validated(features: np.ndarray, targets: np.ndarray, seed: int) -> dict:
+def cross_validated(features: np.ndarray, targets: np.ndarray, seed: int, single_weight: float) -> dict:
     """Out-of-fold decisions: how many single-digit decisions would cut, and how many pairs would be cut."""
     fold = np.random.default_rng(seed).integers(0, FOLDS, len(targets))
     cut = np.zeros(len(targets), bool)
     for k in range(FOLDS):
-        coefficients, intercept = fit(features[fold != k], targets[fold != k])
+        coefficients, intercept = fit(features[fold != k], targets[fold != k], single_weight)
         cut[fold == k] = features[fold == k] @ coefficients + intercept > 0
     return {"single_decisions_cut": int(cut[targets == 0].sum()), "pairs_cut": int(cut[targets == 1].sum())}
 
 
+def chosen_weight(features: np.ndarray, targets: np.ndarray, seed: int) -> tuple[float, dict, dict]:
+    """The largest of SINGLE_WEIGHTS whose out-of-fold counts are no worse on either side than the decision before
+    (``features[:, :BEFORE_FEATURES]`` at BEFORE_WEIGHT): (weight, its counts, the decision before's counts)."""
+    before = cross_validated(features[:, :BEFORE_FEATURES], targets, seed, BEFORE_WEIGHT)
+    chosen = (BEFORE_WEIGHT, cross_validated(features, targets, seed, BEFORE_WEIGHT))
+    for weight in SINGLE_WEIGHTS:
+        counts = cross_validated(features, targets, seed, weight)
+        if (
+            counts["single_decisions_cut"] <= before["single_decisions_cut"]
+            and counts["pairs_cut"] >= before["pairs_cut"]
+        ):
+            chosen = (weight, counts)
+    return *chosen, before
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--singles", type=int, default=8000)
-    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--singles", type=int, default=16000)
+    parser.add_argument("--pairs", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, default=segment.CUT_DECISION)
     args = parser.parse_args()
     model = bnn.load_model("bayesian", "mlp")
     train = load_mnist().train
     features, targets = examples(model, train.images, train.labels, args.singles, args.pairs, args.seed)
-    coefficients, intercept = fit(features, targets)
+    weight, validated, before = chosen_weight(features, targets, args.seed)
+    coefficients, intercept = fit(features, targets, weight)
     old_rule = (features[:, 1] > features[:, 0]) & ((features[:, 2] > 1.2) | (np.exp(features[:, 0]) < 0.8))
     report = {
         "features": list(segment.CutEvidence.FEATURES),
@@ -134,11 +153,16 @@ def main() -> None:
             "single_decisions": int((targets == 0).sum()),
             "touching_pairs": args.pairs,
             "pair_decisions": int((targets == 1).sum()),
-            "single_weight": SINGLE_WEIGHT,
+            "single_weight": weight,
             "l2": L2,
             "seed": args.seed,
         },
-        "cross_validated": cross_validated(features, targets, args.seed),
+        "cross_validated": validated,
+        "decision_before": {
+            "features": list(segment.CutEvidence.FEATURES[:BEFORE_FEATURES]),
+            "single_weight": BEFORE_WEIGHT,
+            **before,
+        },
         "rule_before": {
             "rule": "cut when the parts' joint probability beats the whole's and the whole reads below 0.8 "
             "(or the group is wider than 1.2 heights)",

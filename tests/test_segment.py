@@ -80,6 +80,12 @@ def _uniform(images: np.ndarray) -> np.ndarray:
     return np.full((len(images), 10), 0.1)
 
 
+def _ones(images: np.ndarray) -> np.ndarray:  # every candidate read as a 1 at 0.5, a 7 at 0.1, the rest 0.05
+    probabilities = np.full((len(images), 10), 0.05)
+    probabilities[:, 1], probabilities[:, 7] = 0.5, 0.1
+    return probabilities
+
+
 def test_whether_a_lone_wide_group_is_cut_is_the_decisions_call(mnist):
     wide = [index for index in range(100) if mnist.test.labels[index] in (0, 2, 3, 5, 6, 8)][:2]
     image = separated(mnist, wide, [-6])  # overlapping enough to be one piece of ink
@@ -89,27 +95,45 @@ def test_whether_a_lone_wide_group_is_cut_is_the_decisions_call(mnist):
     evidence = seen[0]
     assert evidence.whole == pytest.approx(0.1) and evidence.joint == pytest.approx(0.01)
     assert evidence.width > segment.MAYBE_WIDE_RATIO and 0 <= evidence.valley <= 1
+    assert evidence.second == pytest.approx(0.1) and not evidence.part_reads_one
+    assert segment.MIN_PART_HEIGHT <= evidence.shorter_part <= 1
     assert len(segment.segment(image, _uniform, decide=lambda evidence: True)) == 2
+    seen.clear()
+    segment.segment(image, _ones, decide=lambda evidence: seen.append(evidence) or False)
+    assert seen[0].part_reads_one and seen[0].whole == pytest.approx(0.5) and seen[0].second == pytest.approx(0.1)
 
 
 def test_the_shipped_cut_decision_was_fitted_on_training_digits_for_the_shipped_network():
     fitted = json.loads(segment.CUT_DECISION.read_text())
-    assert tuple(fitted["features"]) == segment.CutEvidence.FEATURES and len(fitted["coefficients"]) == 4
+    features = segment.CutEvidence.FEATURES
+    assert tuple(fitted["features"]) == features and len(fitted["coefficients"]) == len(features)
     assert fitted["fitted_on"]["split"].startswith("MNIST training digits")
     assert fitted["weights_sha256"] == bnn.load_model("bayesian", "mlp").card.weights_sha256
-    # out of fold it cuts fewer single digits than the rule it replaced, and at least as many pairs
-    validated, before = fitted["cross_validated"], fitted["rule_before"]
-    assert validated["single_decisions_cut"] < before["single_decisions_cut"]
-    assert validated["pairs_cut"] >= before["pairs_cut"]
+    # out of fold it cuts fewer single digits than the rule and the four-feature decision it replaced, and at
+    # least as many pairs
+    validated = fitted["cross_validated"]
+    for before in (fitted["rule_before"], fitted["decision_before"]):
+        assert validated["single_decisions_cut"] < before["single_decisions_cut"]
+        assert validated["pairs_cut"] >= before["pairs_cut"]
 
 
 @pytest.mark.parametrize(
     ("evidence", "two"),
     [
-        (segment.CutEvidence(whole=0.99, joint=0.60, width=1.1, valley=0.9), False),  # a sure, wide digit
-        (segment.CutEvidence(whole=0.30, joint=0.99, width=1.5, valley=0.05), True),  # two digits, a thin join
+        (
+            segment.CutEvidence(
+                0.99, joint=0.60, width=1.1, valley=0.9, second=0.005, part_reads_one=True, shorter_part=0.6
+            ),
+            False,
+        ),
+        (
+            segment.CutEvidence(
+                0.30, joint=0.99, width=1.5, valley=0.05, second=0.2, part_reads_one=False, shorter_part=0.95
+            ),
+            True,
+        ),
     ],
-    ids=["one-wide-digit", "two-touching-digits"],
+    ids=["a-sure-wide-digit", "two-digits-with-a-thin-join"],
 )
 def test_the_shipped_cut_decision_reads_clear_cases(evidence, two):
     assert segment.reads_as_two(evidence) is two
