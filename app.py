@@ -150,7 +150,8 @@ PREDICTIONS_KEPT = 1024  # per process, the most recent ones
 
 @st.cache_resource(show_spinner="Loading the networks…")
 def load_networks(arch: str, assets_dir: str) -> Networks:
-    models = {kind: bnn.load_model(kind, arch, assets_dir) for kind in shipped_kinds(arch, assets_dir)}
+    # The served weights never change: each posterior's scales are computed once, not on every prediction.
+    models = {kind: bnn.load_model(kind, arch, assets_dir).frozen() for kind in shipped_kinds(arch, assets_dir)}
     warm_up = bnn.preprocess_image(example_image("noise"))[None]
     for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
         model.predict(warm_up, num_samples=10)

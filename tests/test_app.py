@@ -634,6 +634,23 @@ def test_a_stroke_asks_streamlits_caches_only_for_the_networks_and_the_drawings_
     assert sorted(calls) == ["load_networks", "load_networks", "prepare_bytes"], calls
 
 
+def test_a_stroke_is_answered_by_frozen_networks(fake_canvas, monkeypatch):
+    """The served weights never change: their posterior scales are computed once (`DigitModel.frozen`)."""
+    fake_canvas([{"type": "path"}], canvas_png(drawn_digit(4, size=275)))  # a size no other test draws
+    predicted_by = []
+    predict_images = bnn.DigitModel.predict
+
+    def recording(self, *args, **kwargs):
+        predicted_by.append((self.kind, self.frozen() is self))
+        return predict_images(self, *args, **kwargs)
+
+    monkeypatch.setattr(bnn.DigitModel, "predict", recording)
+    app = open_app("Draw")
+    assert_no_exception(app)
+    assert "Bayesian: 4" in texts(result(app, "verdict-draw"))
+    assert sorted(predicted_by) == [("bayesian", True), ("deterministic", True)], predicted_by
+
+
 def open_methods(app: AppTest, suffix: str) -> AppTest:
     app.session_state[f"methods-{suffix}"] = True  # what a click on the expander sends
     return app.run()

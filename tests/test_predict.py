@@ -171,3 +171,32 @@ def test_the_prediction_memo_predicts_each_input_model_t_and_seed_once(images, m
     memo(images[0], "deterministic", 5, 1)  # another model; the memo holds two, the first is dropped
     memo(images[0], "bayesian", 5, 1)
     assert calls == ["bayesian", "bayesian", "deterministic", "bayesian"]
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_frozen_weights_compute_the_posterior_scales_once_and_sample_the_same(arch, images):
+    live = _model(arch, init_scale=0.08)
+    frozen = live.frozen()
+    digits = np.where(images > 0.5, images, 0)  # blank pixels too, as in a digit: the first layer reads fewer rows
+
+    def softplus_ops(model):  # the scales are a softplus of each weight's parameter (models.mean_field_posterior)
+        graph = model._sampler.graph
+        return sum(operation.type == "Softplus" for operation in graph.get_operations())
+
+    assert softplus_ops(live) > 0 and softplus_ops(frozen) == 0
+    np.testing.assert_array_equal(
+        frozen.predict(digits, num_samples=30, seed=5).samples, live.predict(digits, num_samples=30, seed=5).samples
+    )
+    # a live model (one still training) follows a change of the scales; a frozen one keeps the scales it was given
+    variable = next(v for v in live.network.trainable_variables if "untransformed_scale" in v.name)
+    before = live.predict(digits, num_samples=30, seed=5).samples
+    variable.assign_add(tf.ones_like(variable))
+    assert not np.array_equal(live.predict(digits, num_samples=30, seed=5).samples, before)
+    np.testing.assert_array_equal(frozen.predict(digits, num_samples=30, seed=5).samples, before)
+
+
+def test_freezing_is_done_once_and_only_where_a_posterior_has_scales():
+    variational, deterministic = _model(), _model(kind="deterministic")
+    frozen = variational.frozen()
+    assert frozen is not variational and frozen.frozen() is frozen and frozen.network is variational.network
+    assert deterministic.frozen() is deterministic
