@@ -1,6 +1,6 @@
 """Fit the cut decision of `bnn.segment` on digits of MNIST's *training* split and write assets/cut-decision.json.
 
-    .venv/bin/python -m scripts.fit_cut_decision [--singles 16000] [--pairs 3000]   # about 6 minutes on 2 cores
+    .venv/bin/python -m scripts.fit_cut_decision [--singles 16000] [--pairs 3000]   # about 4 minutes on 2 cores
 
 A group of ink that may be one wide digit or two touching ones is cut when a logistic regression on its
 `segment.CutEvidence` says two: the shipped variational MLP's reading of the whole (its top and second
