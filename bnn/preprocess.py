@@ -582,6 +582,8 @@ def _ruling(ink: np.ndarray, contrast: np.ndarray) -> np.ndarray:
     for angles, length, across in ((np.pi / 2 + tilt, width, (1, 0)), (tilt, height, (0, 1))):
         angles = np.where(angles >= np.pi / 2, angles - np.pi, angles)  # scikit-image wants [-pi/2, pi/2)
         accumulator, thetas, distances = hough_line(ink, theta=angles)
+        if accumulator.max() <= LINE_MIN_SPAN * length:  # no line long enough: the peak search would find none
+            continue
         _, found_angles, found_distances = hough_line_peaks(
             accumulator, thetas, distances, threshold=LINE_MIN_SPAN * length, min_distance=3, min_angle=LINE_ANGLES
         )
