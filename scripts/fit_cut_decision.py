@@ -117,15 +117,14 @@ def chosen_weight(features: np.ndarray, targets: np.ndarray, seed: int) -> tuple
     """The largest of SINGLE_WEIGHTS whose out-of-fold counts are no worse on either side than the decision before
     (``features[:, :BEFORE_FEATURES]`` at BEFORE_WEIGHT): (weight, its counts, the decision before's counts)."""
     before = cross_validated(features[:, :BEFORE_FEATURES], targets, seed, BEFORE_WEIGHT)
-    chosen = (BEFORE_WEIGHT, cross_validated(features, targets, seed, BEFORE_WEIGHT))
-    for weight in SINGLE_WEIGHTS:
-        counts = cross_validated(features, targets, seed, weight)
-        if (
-            counts["single_decisions_cut"] <= before["single_decisions_cut"]
-            and counts["pairs_cut"] >= before["pairs_cut"]
-        ):
-            chosen = (weight, counts)
-    return *chosen, before
+    counts = {weight: cross_validated(features, targets, seed, weight) for weight in (BEFORE_WEIGHT, *SINGLE_WEIGHTS)}
+    no_worse = [
+        weight
+        for weight, cut in counts.items()
+        if cut["single_decisions_cut"] <= before["single_decisions_cut"] and cut["pairs_cut"] >= before["pairs_cut"]
+    ]
+    weight = max(no_worse, default=BEFORE_WEIGHT)
+    return weight, counts[weight], before
 
 
 def main() -> None:
