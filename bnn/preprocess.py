@@ -259,7 +259,7 @@ def _from_pillow(image: Image.Image, fresh: bool) -> np.ndarray:
         if image.mode in _HIGH_BIT_MODES:
             values = np.asarray(image)  # 16-bit, 32-bit and float images keep their range for _to_unit_range
         else:
-            image = image.convert("LA" if _has_transparency(image) else "L")
+            image = image.convert("LA" if _has_transparency(image) and not _opaque(image) else "L")
             factor = math.ceil(max(image.size) / WORKING_SIZE)
             if factor > 1:  # Pillow's reduce averages boxes (alpha-premultiplied for LA) in C
                 image = image.reduce((min(factor, image.width), min(factor, image.height)))
@@ -273,6 +273,12 @@ def _upright(image: Image.Image) -> Image.Image:
         return ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001  (a damaged EXIF block should not cost the user a readable picture)
         return image
+
+
+def _opaque(image: Image.Image) -> bool:
+    """Whether an image with an alpha band has every pixel fully opaque (a canvas with a background colour): its
+    transparency then changes nothing, and its luminance alone is read (converting and scaling half the values)."""
+    return image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] == 255
 
 
 def _has_transparency(image: Image.Image) -> bool:
@@ -658,7 +664,12 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
     """Drop pieces of ink smaller than SPECK_SHARE of the largest (grid dots, grain, dust) and small pieces at
     the border far from it (the tip of a shadow in a corner); none stays when no piece stands out among many
     (a dotted grid or grain on an empty page is a pattern, not a digit)."""
-    labels, count = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return ink
+    # Labelled within the ink's bounding box only (every piece lies in it), often a small part of the image.
+    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    labels, count = ndimage.label(ink[box], structure=np.ones((3, 3), bool))
     if count <= 1:
         return ink
     sizes = np.bincount(labels.ravel())[1:]
@@ -668,13 +679,20 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
         if extent < PATTERN_MAX_EXTENT * min(ink.shape):
             return np.zeros_like(ink)
     keep = sizes >= SPECK_SHARE * sizes.max()
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    height, width = ink.shape
+    edges = [labels[0]] if rows[0] == 0 else []  # the box's sides that are the image's
+    edges += [labels[-1]] if rows[-1] == height - 1 else []
+    edges += [labels[:, 0]] if cols[0] == 0 else []
+    edges += [labels[:, -1]] if cols[-1] == width - 1 else []
+    border = np.unique(np.concatenate(edges)) if edges else np.zeros(0, labels.dtype)
     suspects = keep & np.isin(np.arange(1, count + 1), border) & (sizes < sizes.max() / 2)
     if suspects.any():  # small pieces at the border: measure how far they are from the largest
-        distance = ndimage.distance_transform_edt(labels != np.argmax(sizes) + 1)
+        distance = ndimage.distance_transform_edt(labels != np.argmax(sizes) + 1)  # it lies in the box too
         far = ndimage.minimum(distance, labels, index=np.arange(1, count + 1)) > FAR_SHARE * max(ink.shape)
         keep &= ~(suspects & far)
-    return np.concatenate([[False], keep])[labels]
+    kept = np.zeros_like(ink)
+    kept[box] = np.concatenate([[False], keep])[labels]
+    return kept
 
 
 # --- 3. MNIST geometry: crop, fit in 20 px, centre the mass in 28 px ---------------------------------------

@@ -23,6 +23,7 @@ from bnn.preprocess import (
     FIELD_CENTRE,
     BlankImageError,
     InvalidImageError,
+    ink_image,
     preprocess_image,
     preprocess_steps,
 )
@@ -547,6 +548,30 @@ def test_ink_touching_the_border_is_ink(ink, paper):
     steps = preprocess_steps(cropped)
     assert steps.inverted == (ink == INK)
     assert mean_difference(steps.final, reference()) < 0.03
+
+
+@pytest.mark.parametrize("side", ["left", "right", "top", "bottom"])
+def test_a_small_piece_at_the_border_far_from_the_digit_is_dropped_one_a_little_inside_is_kept(side):
+    def ink_of_blob(inset: int) -> float:
+        page = np.array(seven(box=(150, 80, 240, 220)))
+        edge = {"left": np.s_[135:147, inset : inset + 12], "right": np.s_[135:147, 400 - inset - 12 : 400 - inset]}
+        edge |= {"top": np.s_[inset : inset + 12, 30:42], "bottom": np.s_[300 - inset - 12 : 300 - inset, 30:42]}
+        page[edge[side]] = INK  # a blob of a hundredth of the 7's ink, far from it: the tip of a shadow, or a stroke
+        return float(ink_image(page)[edge[side]].mean())
+
+    assert ink_of_blob(inset=0) == 0 and ink_of_blob(inset=4) > 0.5
+
+
+def test_an_opaque_canvas_reads_as_its_luminance():
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[..., :3] = np.asarray(seven(size=(280, 280), box=(80, 60, 200, 230), ink=PAPER, paper=INK))[..., None]
+    drawing[..., 3] = 255  # a canvas with a background colour: alpha changes nothing
+    luminance = drawing[..., 0]
+    for image in (drawing, Image.fromarray(drawing).resize((1100, 1100)), Image.fromarray(drawing).convert("LA")):
+        grey = np.asarray(image.convert("L")) if isinstance(image, Image.Image) else luminance
+        np.testing.assert_array_equal(preprocess_image(image), preprocess_image(grey))
+    drawing[0, 0, 3] = 254  # one pixel not quite opaque: composited, and still the same digit
+    assert mean_difference(preprocess_image(drawing), preprocess_image(luminance)) < 0.01
 
 
 @pytest.mark.parametrize("axis", [0, 1])
