@@ -36,7 +36,7 @@ Score = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) digits -> (N, 10) clas
 SPECK_SIZE = 0.25  # a piece whose longest side is below this share of the tallest piece's height is a speck
 MERGE_OVERLAP = 0.5  # pieces overlapping by this share of the narrower one's width are one digit ...
 STACKED_OVERLAP = 0.2  # ... and so are pieces overlapping at all, one above the other (sharing this share of rows)
-SHORT_GROUP = 0.4  # a group less tall than this share of the tallest group is part of a neighbour
+SHORT_GROUP = 0.45  # a group less tall than this share of the tallest group is part of a neighbour (a hook, a bar)
 WIDE_RATIO = (
     1.6  # a group wider than this many times the tallest group's height holds touching digits (alone: maybe) ...
 )

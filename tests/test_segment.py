@@ -41,6 +41,14 @@ def test_a_digit_in_two_strokes_is_one_digit(mnist):
     assert len(segment.segment(number_corpus.canvas(np.pad(cut, 20)))) == 1
 
 
+@pytest.mark.parametrize("height, digits", [(26, 1), (30, 2)])
+def test_a_short_piece_beside_a_digit_is_part_of_it(height, digits):
+    image = np.zeros((120, 140), np.uint8)
+    image[20:80, 70:78] = 255  # a stroke 60 px tall
+    image[80 - height : 80, 30:60] = 255  # beside it, 10 px apart: a hook 0.43 of its height, or a digit half as tall
+    assert len(segment.segment(image)) == digits
+
+
 def test_specks_between_digits_are_dropped(mnist):
     image = separated(mnist, [0, 1], [40])
     middle = image.shape[1] // 2
