@@ -278,7 +278,7 @@ def _upright(image: Image.Image) -> Image.Image:
 def _opaque(image: Image.Image) -> bool:
     """Whether an image with an alpha band has every pixel fully opaque (a canvas with a background colour): its
     transparency then changes nothing, and its luminance alone is read (converting and scaling half the values)."""
-    return image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] == 255
+    return image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] >= OPAQUE_ALPHA * 255
 
 
 def _has_transparency(image: Image.Image) -> bool:
