@@ -41,6 +41,7 @@ MEDIA = ("canvas", "photo")
 class NumberSample:
     image: np.ndarray | bytes  # canvas: (H, W) uint8 white on black; photo: JPEG bytes
     text: str  # the number written, e.g. "1976"
+    boundaries: tuple[float, ...] = ()  # the image's columns halfway between neighbouring digits, left to right
 
 
 def number_sample(
@@ -50,13 +51,16 @@ def number_sample(
     of GAPS px), "touching" (a pair overlapping by TOUCHING_OVERLAP px; ``length`` is ignored) or "two-stroke" (one
     digit cut in two); ``medium`` "canvas" or "photo"."""
     scale = CANVAS_SCALE if medium == "canvas" else PHOTO_SCALE
-    if layout == "separated":
-        chosen = rng.choice(len(images), length, replace=False)
-        gaps = rng.integers(GAPS[0], GAPS[1] + 1, length - 1)
+    boundaries: tuple[float, ...] = ()
+    if layout in ("separated", "touching"):
+        chosen = rng.choice(len(images), length if layout == "separated" else 2, replace=False)
+        if layout == "separated":
+            gaps = rng.integers(GAPS[0], GAPS[1] + 1, length - 1)
+        else:
+            gaps = -rng.integers(TOUCHING_OVERLAP[0], TOUCHING_OVERLAP[1] + 1, 1)
         ink = number_ink(images[chosen], gaps, scale, rng)
-    elif layout == "touching":
-        chosen = rng.choice(len(images), 2, replace=False)
-        ink = number_ink(images[chosen], -rng.integers(TOUCHING_OVERLAP[0], TOUCHING_OVERLAP[1] + 1, 1), scale, rng)
+        starts = _starts([_ink_columns(image).shape[1] * scale for image in images[chosen]], gaps)
+        boundaries = tuple(float(MARGIN + start - gap / 2) for start, gap in zip(starts[1:], gaps, strict=True))
     elif layout == "two-stroke":
         chosen = rng.choice(len(images), 1)
         ink = two_strokes(_enlarged(_ink_columns(images[chosen[0]]), scale), scale, rng)
@@ -64,7 +68,7 @@ def number_sample(
     else:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     text = "".join(str(int(label)) for label in labels[chosen])
-    return NumberSample(canvas(ink) if medium == "canvas" else paper_photo(ink, rng), text)
+    return NumberSample(canvas(ink) if medium == "canvas" else paper_photo(ink, rng), text, boundaries)
 
 
 def number_ink(digits: np.ndarray, gaps: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
@@ -73,13 +77,18 @@ def number_ink(digits: np.ndarray, gaps: np.ndarray, scale: int, rng: np.random.
     parts = [_enlarged(_ink_columns(digit), scale) for digit in digits]
     height = parts[0].shape[0]
     jitter = round(JITTER * height)
-    starts = np.concatenate([[0], np.cumsum([part.shape[1] for part in parts[:-1]]) + np.cumsum(gaps)])
+    starts = _starts([part.shape[1] for part in parts], gaps)
     ink = np.zeros((height + 2 * jitter + 2 * MARGIN, int(starts[-1]) + parts[-1].shape[1] + 2 * MARGIN), np.float32)
     for part, start in zip(parts, starts, strict=True):
         top = MARGIN + jitter + int(rng.integers(-jitter, jitter + 1))
         region = ink[top : top + height, MARGIN + start : MARGIN + start + part.shape[1]]
         np.maximum(region, part, out=region)
     return ink
+
+
+def _starts(widths: list[int], gaps: np.ndarray) -> np.ndarray:
+    """Each digit's first column after the margin, given the digits' widths and the gaps between them."""
+    return np.concatenate([[0], np.cumsum(widths[:-1]) + np.cumsum(gaps)]).astype(int)
 
 
 def two_strokes(ink: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:

@@ -58,6 +58,20 @@ def test_specks_between_digits_are_dropped(mnist):
     assert found.owner[image.shape[0] // 2 // 2, middle // 2] == 0  # the dot (at working resolution) is nobody's
 
 
+@pytest.mark.parametrize("layout", ["separated", "touching"])
+def test_a_generated_number_knows_where_its_digits_meet(mnist, layout):
+    sample = number_corpus.number_sample(
+        mnist.test.images, mnist.test.labels, layout, "canvas", np.random.default_rng(5), length=3
+    )
+    assert len(sample.boundaries) == len(sample.text) - 1 and list(sample.boundaries) == sorted(sample.boundaries)
+    ink = sample.image > 0
+    for boundary in sample.boundaries:
+        left, right = ink[:, : int(boundary)], ink[:, int(boundary) + 1 :]
+        assert left.any() and right.any()
+        if layout == "separated":  # a blank column: the ink falls apart into the digits on either side
+            assert not ink[:, int(boundary)].any()
+
+
 def test_touching_digits_are_cut_into_two(mnist):
     wide = [index for index in range(100) if mnist.test.labels[index] in (0, 2, 3, 5, 6, 8)][:2]
     image = separated(mnist, wide, [-2])
