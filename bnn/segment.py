@@ -6,6 +6,11 @@ goes through the same MNIST geometry as a single digit (`preprocess.digit_field`
 1. Pieces: connected components of the ink's core (scipy.ndimage.label, 8-connected).
 2. Specks: pieces much smaller than the tallest are dust or a pen's dot; they stay only inside a digit's columns.
 3. Pieces that overlap horizontally belong together: a 5 or a 4 written in two strokes, a broken pen line.
+   Neighbours that together are no wider than 1.5 digits may be one digit (a stroke broken off beside it, a 5's
+   bar drawn apart), unless they are wider than one digit and both nearly the digits' height: whether they are joined is decided by a logistic regression on the evidence
+   (`MergeEvidence`: the network's reading of the two together and apart, the gap, their width, the narrower
+   one's width and the shorter one's height), fitted on MNIST's training split by
+   ``python -m scripts.fit_merge_decision`` and shipped as ``assets/merge-decision.json``.
 4. A group too wide for one digit (touching neighbours) is cut at a column where the ink is thinnest: the thinnest
    few columns are tried and the cut the network reads with the highest joint probability is kept. Both parts must
    be half a digit tall (a stroke's tip is not a digit). Whether a group that may be one wide digit is cut is
@@ -24,6 +29,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -41,7 +47,9 @@ WIDE_RATIO = (
     1.6  # a group wider than this many times the tallest group's height holds touching digits (alone: maybe) ...
 )
 MAYBE_WIDE_RATIO = 1.0  # ... and one wider than this does when the cut decision (CutEvidence) says so
-SURE_AS_ONE = 0.8  # halves are joined when the network reads them together as one digit with this probability
+MERGE_WIDTH_RATIO = 1.5  # neighbours no wider together than this many times their height may be one digit ...
+FULL_HEIGHT = 0.9  # ... unless wider than one digit and both this share of the digits' height tall: two digits
+MERGE_DECISION = ASSETS_DIR / "merge-decision.json"  # the fitted merge decision (scripts/fit_merge_decision.py)
 CUT_DECISION = ASSETS_DIR / "cut-decision.json"  # the fitted cut decision (scripts/fit_cut_decision.py)
 MIN_PART = 0.2  # a cut leaves at least this share of the digits' height of columns on either side ...
 MIN_PART_HEIGHT = 0.5  # ... and ink at least this share of it tall: a stroke's tip is not a digit
@@ -70,21 +78,52 @@ class CutEvidence:
         return np.array([*values, float(self.part_reads_one), self.shorter_part], np.float64)
 
 
+@dataclass(frozen=True)
+class MergeEvidence:
+    """What decides whether two neighbouring groups, together no wider than MERGE_WIDTH_RATIO, are one digit."""
+
+    together: float  # the network's top probability for the two read as one digit
+    joint: float  # the product of their top probabilities read apart
+    gap: float  # columns between them in digit heights (negative: they overlap)
+    width: float  # their width together in digit heights
+    narrower: float  # the narrower one's width in digit heights (a stroke broken off is thin)
+    shorter: float  # the shorter one's ink height in digit heights
+    between: tuple[int, int] = (0, 0)  # the left one's end and the right one's first column in the ink image
+
+    FEATURES = ("log together", "log joint", "gap", "width", "narrower", "shorter")
+
+    def features(self) -> np.ndarray:
+        """The decision's inputs, in FEATURES' order."""
+        values = [np.log(self.together), np.log(self.joint), self.gap, self.width, self.narrower, self.shorter]
+        return np.array(values, np.float64)
+
+
 Decide = Callable[[CutEvidence], bool]
+Join = Callable[[MergeEvidence], bool]
 
 
 @cache
-def _cut_weights() -> tuple[np.ndarray, float]:
-    fitted = json.loads(CUT_DECISION.read_text())
-    if tuple(fitted["features"]) != CutEvidence.FEATURES:
-        raise ValueError(f"{CUT_DECISION} was fitted on {fitted['features']}, not {list(CutEvidence.FEATURES)}")
+def _fitted(path: Path, features: tuple[str, ...]) -> tuple[np.ndarray, float]:
+    """A shipped logistic regression's coefficients and intercept, checked against the features it reads."""
+    fitted = json.loads(path.read_text())
+    if tuple(fitted["features"]) != features:
+        raise ValueError(f"{path} was fitted on {fitted['features']}, not {list(features)}")
     return np.array(fitted["coefficients"], np.float64), float(fitted["intercept"])
+
+
+def _says_two(path: Path, evidence: CutEvidence | MergeEvidence) -> bool:
+    coefficients, intercept = _fitted(path, type(evidence).FEATURES)
+    return float(evidence.features() @ coefficients + intercept) > 0.0
 
 
 def reads_as_two(evidence: CutEvidence) -> bool:
     """The shipped cut decision: the logistic regression of ``assets/cut-decision.json`` says two digits."""
-    coefficients, intercept = _cut_weights()
-    return float(evidence.features() @ coefficients + intercept) > 0.0
+    return _says_two(CUT_DECISION, evidence)
+
+
+def reads_as_one(evidence: MergeEvidence) -> bool:
+    """The shipped merge decision: the logistic regression of ``assets/merge-decision.json`` says one digit."""
+    return not _says_two(MERGE_DECISION, evidence)
 
 
 class TooManyDigitsError(ValueError):
@@ -105,12 +144,17 @@ class Segmentation:
 
 
 def segment(
-    image: ImageInput, score: Score | None = None, max_digits: int = MAX_DIGITS, decide: Decide = reads_as_two
+    image: ImageInput,
+    score: Score | None = None,
+    max_digits: int = MAX_DIGITS,
+    decide: Decide = reads_as_two,
+    join: Join = reads_as_one,
 ) -> Segmentation:
     """Split the ink of ``image`` (anything `preprocess_image` accepts) into digits, left to right.
 
     ``score`` reads candidate digits when touching neighbours must be cut; without it the thinnest column is cut.
-    ``decide``: whether a group that may be one wide digit is cut at its best cut (:func:`reads_as_two`).
+    ``decide``: whether a group that may be one wide digit is cut at its best cut (:func:`reads_as_two`);
+    ``join``: whether two neighbours that may be one digit are joined (:func:`reads_as_one`); both need ``score``.
     Raises BlankImageError when there is no ink, TooManyDigitsError beyond ``max_digits`` digits.
     """
     ink = ink_image(image)
@@ -135,7 +179,7 @@ def segment(
             lookup[piece.label] = inside[0] if inside else -1
     core = lookup[labels]
     if score is not None:
-        core = _merge_halves(ink, core, digit_height, score)
+        core = _merge_halves(ink, core, digit_height, score, join)
         digit_height = max(digit_height, _tallest(core))  # joined halves are as tall as the digit they make
     core = _cut_touching(ink, core, len(groups), digit_height, score, decide)
     numbers = _left_to_right(core)
@@ -234,17 +278,23 @@ def _with_short_groups_joined(groups: list[list[_Piece]], digit_height: float) -
     return groups
 
 
-def _merge_halves(ink: np.ndarray, core: np.ndarray, digit_height: float, score: Score) -> np.ndarray:
-    """Core group numbers with neighbours joined when together they are no wider than one digit and the network
-    reads them as one digit (surely, and better than as two): the halves of a digit written in two strokes."""
+def _merge_halves(ink: np.ndarray, core: np.ndarray, digit_height: float, score: Score, join: Join) -> np.ndarray:
+    """Core group numbers with neighbours joined when together they are no wider than MERGE_WIDTH_RATIO times
+    their height (or the digits') and ``join`` on their :class:`MergeEvidence` says one digit: the halves of a
+    digit written in two strokes, a stroke broken off beside its digit. Two pieces both FULL_HEIGHT tall that
+    together are wider than one digit are two digits without asking (most neighbours in a number: fast)."""
     numbers = _left_to_right(core)
     found = ndimage.find_objects(np.maximum(core, 0))
-    columns = [found[number - 1][1] for number in numbers]
-    pairs = [
-        index
-        for index in range(len(numbers) - 1)
-        if columns[index + 1].stop - columns[index].start <= MAYBE_WIDE_RATIO * digit_height
-    ]
+    boxes = [found[number - 1] for number in numbers]
+    pairs = []
+    for index in range(len(numbers) - 1):
+        (left_rows, left_cols), (right_rows, right_cols) = boxes[index], boxes[index + 1]
+        height = max(left_rows.stop, right_rows.stop) - min(left_rows.start, right_rows.start)
+        width = right_cols.stop - left_cols.start
+        shorter = min(left_rows.stop - left_rows.start, right_rows.stop - right_rows.start)
+        wide = width > MAYBE_WIDE_RATIO * digit_height and shorter >= FULL_HEIGHT * digit_height
+        if width <= MERGE_WIDTH_RATIO * max(digit_height, height) and not wide:
+            pairs.append(index)
     if not pairs:
         return core
     images = []
@@ -255,7 +305,17 @@ def _merge_halves(ink: np.ndarray, core: np.ndarray, digit_height: float, score:
     probabilities = np.asarray(score(np.stack(images)), np.float64).max(axis=1).reshape(len(pairs), 3)
     core = core.copy()
     for index, (together, left, right) in zip(pairs, probabilities, strict=True):
-        if together >= SURE_AS_ONE and together > left * right and numbers[index] != numbers[index + 1]:
+        (left_rows, left_cols), (right_rows, right_cols) = boxes[index], boxes[index + 1]
+        evidence = MergeEvidence(
+            together=max(float(together), 1e-12),
+            joint=max(float(left * right), 1e-12),
+            gap=(right_cols.start - left_cols.stop) / digit_height,
+            width=(right_cols.stop - left_cols.start) / digit_height,
+            narrower=min(left_cols.stop - left_cols.start, right_cols.stop - right_cols.start) / digit_height,
+            shorter=min(left_rows.stop - left_rows.start, right_rows.stop - right_rows.start) / digit_height,
+            between=(left_cols.stop, right_cols.start),
+        )
+        if join(evidence) and numbers[index] != numbers[index + 1]:
             core[core == numbers[index + 1]] = numbers[index]
             numbers[index + 1] = numbers[index]  # a chain of halves joins into one
     return core

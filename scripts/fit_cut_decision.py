@@ -103,13 +103,19 @@ def fit(features: np.ndarray, targets: np.ndarray, single_weight: float) -> tupl
     return coefficients, float(beta[-1] - coefficients @ mean)
 
 
-def cross_validated(features: np.ndarray, targets: np.ndarray, seed: int, single_weight: float) -> dict:
-    """Out-of-fold decisions: how many single-digit decisions would cut, and how many pairs would be cut."""
+def out_of_fold(features: np.ndarray, targets: np.ndarray, seed: int, single_weight: float) -> np.ndarray:
+    """(N,) bool: whether each example is said to be two digits by the decision fitted on the other folds."""
     fold = np.random.default_rng(seed).integers(0, FOLDS, len(targets))
-    cut = np.zeros(len(targets), bool)
+    two = np.zeros(len(targets), bool)
     for k in range(FOLDS):
         coefficients, intercept = fit(features[fold != k], targets[fold != k], single_weight)
-        cut[fold == k] = features[fold == k] @ coefficients + intercept > 0
+        two[fold == k] = features[fold == k] @ coefficients + intercept > 0
+    return two
+
+
+def cross_validated(features: np.ndarray, targets: np.ndarray, seed: int, single_weight: float) -> dict:
+    """Out-of-fold decisions: how many single-digit decisions would cut, and how many pairs would be cut."""
+    cut = out_of_fold(features, targets, seed, single_weight)
     return {"single_decisions_cut": int(cut[targets == 0].sum()), "pairs_cut": int(cut[targets == 1].sum())}
 
 

@@ -125,6 +125,65 @@ def test_whether_a_lone_wide_group_is_cut_is_the_decisions_call(mnist):
     assert seen[0].part_reads_one and seen[0].whole == pytest.approx(0.5) and seen[0].second == pytest.approx(0.1)
 
 
+def test_whether_neighbours_that_may_be_one_digit_are_joined_is_the_merge_decisions_call():
+    image = np.zeros((120, 140), np.uint8)
+    image[20:80, 70:78] = 255  # a stroke 60 px tall ...
+    image[50:80, 82:85] = 255  # ... and 4 px to its right a thin one half as tall: a stroke broken off, or a 1
+    seen = []
+    assert len(segment.segment(image, _uniform, join=lambda evidence: seen.append(evidence) or False)) == 2
+    assert len(seen) == 1
+    evidence = seen[0]
+    assert evidence.together == pytest.approx(0.1) and evidence.joint == pytest.approx(0.01)
+    assert evidence.gap == pytest.approx(4 / 60) and evidence.width == pytest.approx(15 / 60)
+    assert evidence.narrower == pytest.approx(3 / 60) and evidence.shorter == pytest.approx(0.5)
+    assert evidence.between == (78, 82)
+    assert len(segment.segment(image, _uniform, join=lambda evidence: True)) == 1
+
+
+@pytest.mark.parametrize(
+    ("right", "asked"),
+    [
+        ((50, 80, 170, 173), False),  # 92 px to the right: wider together than 1.5 digits
+        ((20, 80, 75, 83), False),  # as tall, together wider than one digit: two digits without asking
+        ((35, 80, 75, 83), True),  # 0.75 as tall: maybe a digit's stroke broken off
+        ((20, 80, 60, 68), True),  # as tall, together no wider than one digit: maybe a digit in two strokes
+    ],
+)
+def test_which_neighbours_the_merge_decision_is_asked_about(right, asked):
+    image = np.zeros((120, 240), np.uint8)
+    top, bottom, left, end = right
+    image[20:80, 20:28], image[top:bottom, left:end] = 255, 255  # a stroke 60 px tall and another to its right
+    seen = []
+    assert len(segment.segment(image, _uniform, join=lambda evidence: seen.append(evidence) or True)) == 2 - asked
+    assert len(seen) == asked
+
+
+def test_the_shipped_merge_decision_was_fitted_on_training_digits_for_the_shipped_network():
+    fitted = json.loads(segment.MERGE_DECISION.read_text())
+    features = segment.MergeEvidence.FEATURES
+    assert tuple(fitted["features"]) == features and len(fitted["coefficients"]) == len(features)
+    assert fitted["fitted_on"]["split"].startswith("MNIST training digits")
+    assert fitted["weights_sha256"] == bnn.load_model("bayesian", "mlp").card.weights_sha256
+    # out of fold it keeps fewer one-digit pieces apart than the hand-set rule it replaced, and joins no more pairs
+    validated, rule = fitted["cross_validated"], fitted["rule_before"]
+    assert validated["one_digit_kept_apart"] < rule["one_digit_kept_apart"]
+    assert validated["single_digits_kept_apart"] < rule["single_digits_kept_apart"]
+    assert validated["two_digits_joined"] <= rule["two_digits_joined"]
+    assert fitted["cross_validated_by_weight"][str(fitted["fitted_on"]["single_weight"])] == validated
+
+
+@pytest.mark.parametrize(
+    ("evidence", "one"),
+    [
+        (segment.MergeEvidence(0.99, joint=0.9, gap=0.05, width=0.7, narrower=0.05, shorter=0.5), True),
+        (segment.MergeEvidence(0.6, joint=0.98, gap=0.3, width=1.2, narrower=0.2, shorter=0.95), False),
+    ],
+    ids=["a-stroke-broken-off-beside-its-digit", "a-1-beside-a-digit"],
+)
+def test_the_shipped_merge_decision_reads_clear_cases(evidence, one):
+    assert segment.reads_as_one(evidence) is one
+
+
 def test_the_shipped_cut_decision_was_fitted_on_training_digits_for_the_shipped_network():
     fitted = json.loads(segment.CUT_DECISION.read_text())
     features = segment.CutEvidence.FEATURES
