@@ -7,10 +7,10 @@ goes through the same MNIST geometry as a single digit (`preprocess.digit_field`
 2. Specks: pieces much smaller than the tallest are dust or a pen's dot; they stay only inside a digit's columns.
 3. Pieces that overlap horizontally belong together: a 5 or a 4 written in two strokes, a broken pen line.
    Neighbours that together are no wider than 1.5 digits may be one digit (a stroke broken off beside it, a 5's
-   bar drawn apart), unless they are wider than one digit and both nearly the digits' height: whether they are joined is decided by a logistic regression on the evidence
-   (`MergeEvidence`: the network's reading of the two together and apart, the gap, their width, the narrower
-   one's width and the shorter one's height), fitted on MNIST's training split by
-   ``python -m scripts.fit_merge_decision`` and shipped as ``assets/merge-decision.json``.
+   bar drawn apart), unless they are wider than one digit and both nearly the digits' height. Whether they are
+   joined is decided by a logistic regression on the evidence (`MergeEvidence`: the network's reading of the two
+   together and apart, the gap, their width, the narrower one's width and the shorter one's height), fitted on
+   MNIST's training split by ``python -m scripts.fit_merge_decision`` and shipped as ``assets/merge-decision.json``.
 4. A group too wide for one digit (touching neighbours) is cut at a column where the ink is thinnest: the thinnest
    few columns are tried and the cut the network reads with the highest joint probability is kept. Both parts must
    be half a digit tall (a stroke's tip is not a digit). Whether a group that may be one wide digit is cut is
@@ -286,7 +286,7 @@ def _merge_halves(ink: np.ndarray, core: np.ndarray, digit_height: float, score:
     numbers = _left_to_right(core)
     found = ndimage.find_objects(np.maximum(core, 0))
     boxes = [found[number - 1] for number in numbers]
-    pairs = []
+    pairs = {}  # index of the left neighbour -> the geometry of the pair, in digit heights
     for index in range(len(numbers) - 1):
         (left_rows, left_cols), (right_rows, right_cols) = boxes[index], boxes[index + 1]
         height = max(left_rows.stop, right_rows.stop) - min(left_rows.start, right_rows.start)
@@ -294,7 +294,13 @@ def _merge_halves(ink: np.ndarray, core: np.ndarray, digit_height: float, score:
         shorter = min(left_rows.stop - left_rows.start, right_rows.stop - right_rows.start)
         wide = width > MAYBE_WIDE_RATIO * digit_height and shorter >= FULL_HEIGHT * digit_height
         if width <= MERGE_WIDTH_RATIO * max(digit_height, height) and not wide:
-            pairs.append(index)
+            pairs[index] = {
+                "gap": (right_cols.start - left_cols.stop) / digit_height,
+                "width": width / digit_height,
+                "narrower": min(left_cols.stop - left_cols.start, right_cols.stop - right_cols.start) / digit_height,
+                "shorter": shorter / digit_height,
+                "between": (left_cols.stop, right_cols.start),
+            }
     if not pairs:
         return core
     images = []
@@ -304,17 +310,8 @@ def _merge_halves(ink: np.ndarray, core: np.ndarray, digit_height: float, score:
         images.append(digit_field(np.where(right, ink, 0)))
     probabilities = np.asarray(score(np.stack(images)), np.float64).max(axis=1).reshape(len(pairs), 3)
     core = core.copy()
-    for index, (together, left, right) in zip(pairs, probabilities, strict=True):
-        (left_rows, left_cols), (right_rows, right_cols) = boxes[index], boxes[index + 1]
-        evidence = MergeEvidence(
-            together=max(float(together), 1e-12),
-            joint=max(float(left * right), 1e-12),
-            gap=(right_cols.start - left_cols.stop) / digit_height,
-            width=(right_cols.stop - left_cols.start) / digit_height,
-            narrower=min(left_cols.stop - left_cols.start, right_cols.stop - right_cols.start) / digit_height,
-            shorter=min(left_rows.stop - left_rows.start, right_rows.stop - right_rows.start) / digit_height,
-            between=(left_cols.stop, right_cols.start),
-        )
+    for (index, geometry), (together, left, right) in zip(pairs.items(), probabilities, strict=True):
+        evidence = MergeEvidence(max(float(together), 1e-12), max(float(left * right), 1e-12), **geometry)
         if join(evidence) and numbers[index] != numbers[index + 1]:
             core[core == numbers[index + 1]] = numbers[index]
             numbers[index + 1] = numbers[index]  # a chain of halves joins into one
