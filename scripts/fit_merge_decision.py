@@ -15,7 +15,7 @@ the narrower one's width and the shorter one's height. Its examples, every decis
   and photo alternately), told by the boundary between the digits lying between the two groups.
 
 One-digit decisions are weighted more: the weight is the largest of SINGLE_WEIGHTS whose out-of-fold decisions
-keep no more single digits apart and join no more pairs of digits than the hand-set rule it replaced (joined when
+keep no more one-digit pairs apart and join no more pairs of digits than the hand-set rule it replaced (joined when
 no wider than one digit and read together at 0.8 or more, and better than apart). The fit is `fit_cut_decision`'s
 (an L2-penalised logistic regression on standardised features, 5-fold cross-validation). Validation and test digits
 are never used: the decision is judged on them by `scripts.number_validation` and `tests/test_number.py`.
@@ -53,10 +53,10 @@ def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, drawn:
         seen.append(evidence)
         return False
 
-    def decisions(image) -> list[segment.MergeEvidence]:
+    def decisions(image) -> tuple[segment.Segmentation, list[segment.MergeEvidence]]:
         seen.clear()
-        segment.segment(image, score, join=keep_apart)
-        return list(seen)
+        found = segment.segment(image, score, join=keep_apart)
+        return found, list(seen)
 
     order = np.random.default_rng(seed).permutation(len(images))
     features, targets, single = [], [], []
@@ -66,7 +66,7 @@ def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, drawn:
             enlarged = number_corpus._enlarged(images[index], number_corpus.CANVAS_SCALE)
             written.append(number_corpus.canvas(np.pad(enlarged, number_corpus.MARGIN)))
         for pixels in written:
-            met = decisions(pixels)
+            _, met = decisions(pixels)
             features += [evidence.features() for evidence in met]
             targets += [0] * len(met)
             single += [True] * len(met)
@@ -76,10 +76,9 @@ def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, drawn:
             rng = np.random.default_rng([seed, count, number_corpus.LAYOUTS.index(layout)])
             sample = number_corpus.number_sample(images, labels, layout, medium, rng, length=2)
             width = sample.image.shape[1] if medium == "canvas" else Image.open(io.BytesIO(sample.image)).size[0]
-            seen.clear()
-            found = segment.segment(sample.image, score, join=keep_apart)
+            found, met = decisions(sample.image)
             boundaries = np.array(sample.boundaries) * found.ink.shape[1] / width  # in the ink image's columns
-            for evidence in seen:
+            for evidence in met:
                 low, high = sorted(evidence.between)
                 features.append(evidence.features())
                 targets.append(int(np.any((boundaries >= low - 1) & (boundaries <= high + 1))))
