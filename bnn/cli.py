@@ -430,14 +430,14 @@ class ProgressBar:
 
 def _photos(args: argparse.Namespace) -> int:
     from bnn.data import Dataset, load_mnist
-    from bnn.evaluate import format_photo_table, photo_report
+    from bnn.evaluate import format_crop_table, format_photo_table, photo_report
     from bnn.predict import load_model
 
     test = load_mnist(args.data_dir, download=args.download).test
     digits = Dataset(test.images[: args.num_images], test.labels[: args.num_images])
     models = {f"mlp-{kind}": load_model(kind, "mlp", args.assets_dir) for kind in config_module.KINDS}
     report = photo_report(models, digits, args.num_samples, args.seed, args.num_blanks)
-    print(format_photo_table(report))
+    print(format_photo_table(report) + "\n\n" + format_crop_table(report))
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")

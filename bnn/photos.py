@@ -3,9 +3,13 @@
 A generated corpus for checking `preprocess_image` on realistic uploads (no network is trained on it). Each
 28 px digit is enlarged and inked onto a sheet of paper; the sheet is ruled, lit, photographed (blur, noise,
 a slight tilt) and saved as JPEG, one condition at a time. The same conditions with no digit must be blank.
+`CROPS` store digits cropped to their ink, as older scanned digit sets (black and white, stretched into a small
+box, often thick) and close-cropped photos do, each with a twin that has a margin of paper: a crop should read
+as its twin.
 
     image = photo(digit, "shadow-edge", rng)        # encoded JPEG or PNG bytes, as an upload gives them
     corpus = photo_corpus(images, labels, seed=0)   # {condition: [bytes, ...]} for every condition
+    tight, margin = crop_corpus(images, seed=0)     # {crop: [bytes, ...]}: cropped to the ink, and with a margin
 
 Every random choice draws from the generator it is given; `photo_corpus` seeds one per (seed, condition, image).
 """
@@ -35,6 +39,11 @@ SHADOW_LIGHT = 0.5  # a hard shadow leaves this share of the light
 VIGNETTE_CORNER_LIGHT = 0.45  # light in the corners of a vignetted photo
 TILT = 0.05  # perspective: each corner of the sheet moves by up to this share of the page
 JPEG_QUALITY = 88  # a phone's default is about 85-95
+BINARY_LEVEL = 100 / 255  # older digit sets were scanned to black and white at about this grey level
+CROP_MARGIN = 2  # px of paper around a crop's reference twin, at the crop's stored size
+CAMERA_BLUR = 0.6  # px: the Gaussian blur of the camera's lens and demosaicing
+VISIBLE_INK = 0.2  # a crop to the ink keeps the pixels this much inked: where a person sees ink end
+FELT_PEN_RADIUS = 5  # px at the sheet's scale: a felt pen's stroke is this much wider on each side than MNIST's
 
 
 def photo(digit: np.ndarray, condition: str, rng: np.random.Generator) -> bytes:
@@ -146,7 +155,7 @@ def _tilt(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _photograph(scene: np.ndarray, rng: np.random.Generator, noise: float = 0.01) -> bytes:
     """Camera: a little blur and sensor noise, 8 bits, JPEG."""
-    blurred = ndimage.gaussian_filter(scene, sigma=(0.6, 0.6, 0))
+    blurred = ndimage.gaussian_filter(scene, sigma=(CAMERA_BLUR, CAMERA_BLUR, 0))
     noisy = blurred + rng.normal(0, noise, blurred.shape)
     return _encode(np.round(np.clip(noisy, 0, 1) * 255).astype(np.uint8), "JPEG")
 
@@ -201,6 +210,84 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
 }
 
 
+# --- crops: binary digits stored cropped to the ink (older digit sets), a felt-pen photo cropped close ---------
+
+
+def binary_crop(
+    digit: np.ndarray, size: int, thickening: int, dark_on_light: bool, enlargement: int, margin: int = 0
+) -> bytes:
+    """A PNG of one (28, 28) digit as older scanned digit sets store it: black and white, cropped to the ink and
+    stretched to ``size`` x ``size`` px (bilinear, then thresholded), thickened by ``thickening`` px (a thicker
+    pen) within that box, ``margin`` px of paper added, enlarged ``enlargement`` times by nearest neighbour."""
+    ink = np.asarray(digit) > BINARY_LEVEL
+    if ink.any():
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        crop = Image.fromarray(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32))
+        ink = np.asarray(crop.resize((size, size), Image.Resampling.BILINEAR)) > 0.5
+        if thickening:
+            ink = ndimage.binary_dilation(ink, iterations=thickening)
+    else:  # no digit: a crop of nothing is a small sheet of paper
+        ink = np.zeros((size, size), bool)
+    ink = np.pad(ink, margin)
+    pixels = np.where(ink != dark_on_light, 255, 0).astype(np.uint8)
+    image = Image.fromarray(pixels).resize((ink.shape[1] * enlargement, ink.shape[0] * enlargement), _NEAREST)
+    return _encode(np.asarray(image), "PNG")
+
+
+def anti_aliased_crop(digit: np.ndarray, thickening: int, dark_on_light: bool, margin: int = 0) -> bytes:
+    """A PNG of one (28, 28) digit in its own grey levels, thickened by ``thickening`` px (a thicker pen), cropped
+    to its ink with ``margin`` px of paper and enlarged 5 times bilinearly: a thick digit drawn and cropped in a
+    paint program."""
+    thick = ndimage.grey_dilation(np.asarray(digit, np.float32), size=2 * thickening + 1)
+    rows, cols = np.flatnonzero(thick.max(axis=1) > 0), np.flatnonzero(thick.max(axis=0) > 0)
+    crop = thick[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] if rows.size else np.zeros((20, 16), np.float32)
+    image = Image.fromarray(np.round(np.pad(crop, margin) * 255).astype(np.uint8))
+    pixels = np.asarray(image.resize((image.width * 5, image.height * 5), _BILINEAR))
+    return _encode(255 - pixels if dark_on_light else pixels, "PNG")
+
+
+def felt_pen_crop(digit: np.ndarray, rng: np.random.Generator, margin: int = 0) -> bytes:
+    """A JPEG of one (28, 28) digit written with a felt pen on evenly lit paper, photographed and cropped to
+    the ink's bounding box with ``margin`` px of paper around it (at the sheet's scale, where the digit is
+    80 px tall)."""
+    field = Image.fromarray(np.asarray(digit, np.float32)).resize((DIGIT_FIELD, DIGIT_FIELD), Image.Resampling.BICUBIC)
+    thick = ndimage.grey_dilation(np.clip(np.asarray(field), 0, 1), footprint=_disk(FELT_PEN_RADIUS))
+    sheet = _sheet()
+    top, left = rng.integers(PAGE // 2 - DIGIT_FIELD // 2 - 30, PAGE // 2 - DIGIT_FIELD // 2 + 31, size=2)
+    alpha = np.zeros((PAGE, PAGE, 1), np.float32)
+    alpha[top : top + DIGIT_FIELD, left : left + DIGIT_FIELD, 0] = thick
+    scene = sheet * (1 - alpha) + np.array(INK_RGB["black"], np.float32) / 255 * alpha
+    ink = ndimage.gaussian_filter(alpha[..., 0], CAMERA_BLUR) > VISIBLE_INK  # the ink as photographed, blurred
+    if ink.any():
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        box = (rows[0] - margin, rows[-1] + 1 + margin, cols[0] - margin, cols[-1] + 1 + margin)
+    else:  # no digit: where it would have been
+        box = (top + 16, top + DIGIT_FIELD - 16, left + 16, left + DIGIT_FIELD - 16)
+    photographed = Image.open(io.BytesIO(_photograph(scene, rng)))
+    return _encode(np.asarray(photographed)[box[0] : box[1], box[2] : box[3]], "JPEG")
+
+
+def _disk(radius: int) -> np.ndarray:
+    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return xx**2 + yy**2 <= radius**2
+
+
+def crop_corpus(
+    images: np.ndarray, seed: int = 0, crops: tuple[str, ...] | None = None
+) -> tuple[dict[str, list], dict[str, list]]:
+    """(N, 28, 28) digits -> ({crop: N images cropped to the ink}, {crop: the same N with CROP_MARGIN px of paper
+    around them}) for ``crops`` (default: all); the two share every random choice, so a crop differs from its twin
+    only by the margin."""
+    tight, margin = {}, {}
+    for name in crops or tuple(CROPS):
+        make = CROPS[name]
+        salt = zlib.crc32(name.encode())
+        for corpus, width in ((tight, 0), (margin, CROP_MARGIN)):
+            rngs = (np.random.default_rng([seed, salt, index]) for index in range(len(images)))
+            corpus[name] = [make(digit, rng, width) for digit, rng in zip(images, rngs, strict=False)]
+    return tight, margin
+
+
 def phone_photo(width: int = 4000, height: int = 3000, seed: int = 0) -> bytes:
     """A phone's JPEG of a pen-drawn 7 (Pillow strokes, no MNIST inside) on blue-ruled paper, the light falling
     to DARKEST_LIGHT across it and a hard shadow over one corner: the benchmark's and the README's hard photo."""
@@ -224,3 +311,28 @@ def phone_photo(width: int = 4000, height: int = 3000, seed: int = 0) -> bytes:
     shadow = np.where(xx + yy < 0.45 * (width + height), 1.0, SHADOW_LIGHT).astype(np.float32)[..., None]
     pixels = np.clip(scene * light * shadow + rng.normal(0, 0.01, (height, width, 1)), 0, 1)
     return _encode(np.round(pixels * 255).astype(np.uint8), "JPEG")
+
+
+_THICKENING = {"normal": 0, "thick 1 px": 1, "thick 2 px": 2}
+_POLARITY = {"light on dark": False, "dark on light": True}
+
+# name -> (digit, rng, margin in px) -> an upload cropped to the ink; with a margin it is the crop's reference twin
+CROPS: dict[str, Callable[[np.ndarray, np.random.Generator, int], bytes]] = {
+    f"binary {size} px, {width}, {polarity}, nearest x{enlargement}": functools.partial(
+        lambda d, rng, margin, **kw: binary_crop(d, margin=margin, **kw),
+        size=size,
+        thickening=_THICKENING[width],
+        dark_on_light=_POLARITY[polarity],
+        enlargement=enlargement,
+    )
+    for size in (16, 20)
+    for width in _THICKENING
+    for polarity in _POLARITY
+    for enlargement in (2, 4, 8)
+}
+for polarity, dark_on_light in _POLARITY.items():
+    CROPS[f"anti-aliased, thick 1 px, {polarity}, bilinear x5"] = functools.partial(
+        lambda d, rng, margin, dark_on_light: anti_aliased_crop(d, 1, dark_on_light, margin),
+        dark_on_light=dark_on_light,
+    )
+CROPS["felt pen, photographed"] = felt_pen_crop

@@ -23,6 +23,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
+from skimage.filters import threshold_otsu
 from skimage.transform import hough_line, hough_line_peaks
 
 from bnn.config import IMAGE_FORMATS, IMAGE_SIZE, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
@@ -48,7 +49,11 @@ EDGE_RUN_SHARE = 0.6  # ... and running along this share of a side: replaced by 
 EDGE_STROKE_SHARE = 0.12  # of the longer side: a dark run at the edge thinner than this across it is a stroke
 MAX_STROKE_SHARE = 0.3  # of the longer side: no pen stroke holds a solid square this wide
 SURFACE_FIT_PASSES = 3
-UNIFORM_BORDER_SHARE = 0.75  # a border this much at one exact level is a digital image's: no light to model  # fits of the border's light, each without the border pixels far from the last
+UNIFORM_BORDER_SHARE = 0.75  # a border this much at one exact level is a digital image's: no light to model
+BILEVEL_SHARE = 0.98  # an image this much at two exact levels is black and white (a binary scan): no light either
+FLAT_BORDER_SHARE = 0.25  # ... or this much at one exact level and the rest mostly ink: a digital crop of thick ink
+IN_BETWEEN_SHARE = 0.4  # ... with at most this much of the image neither paper nor ink (anti-aliased edges)
+MINORITY_BORDER_SHARE = 0.15  # a second level on less of the border than this, not on every side, is ink reaching it
 MIN_INK_PIXELS = 4  # fewer ink pixels than a 2x2 dot is a speck of noise, not a digit: blank
 INK_PEAK_RATIO = 1.6  # the darkest ink must pass the ink threshold by this factor: a pen's, not the grain's
 SPECK_SHARE = 0.02  # pieces of ink smaller than this share of the largest piece are dots or grain, not strokes
@@ -394,7 +399,8 @@ def _separate_ink(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, 
        does ink that nowhere rises well above the threshold (blotches of the paper).
     """
     contrast, inverted, background, digital = _contrast(grayscale)
-    paper_level, noise = _paper_noise(contrast)
+    # a digital image's paper is one exact level: noiseless, even where its ink covers most of the border
+    paper_level, noise = (0.0, 0.0) if digital else _paper_noise(contrast)
     threshold = max(MIN_CONTRAST, paper_level + NOISE_SIGMAS * noise)
     ink = contrast > threshold
     ruling = _ruling(ink, contrast) if not digital or _straight_lines(ink) else np.zeros_like(ink)
@@ -450,8 +456,15 @@ def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float, bool]:
     ring_cols = np.concatenate([cols, cols, np.zeros(max(height - 2, 0)), np.full(max(height - 2, 0), width - 1)])
     ring = grayscale[ring_rows, ring_cols.astype(int)]
     coefficients = np.array([np.median(ring), 0, 0, 0, 0, 0])
-    if np.count_nonzero(ring == coefficients[0]) >= UNIFORM_BORDER_SHARE * ring.size:
+    at_median = np.count_nonzero(ring == coefficients[0])
+    halfway = _two_levels(grayscale, ring) if at_median < ring.size else None
+    if halfway is not None:  # black and white: the paper is one of its two levels, whatever covers the border
+        return np.array([_digital_paper(grayscale, halfway), 0, 0, 0, 0, 0]), MIN_CONTRAST / 2, True
+    if at_median >= UNIFORM_BORDER_SHARE * ring.size:
         return coefficients, MIN_CONTRAST / 2, True  # most of the border is one exact level: no light to fit
+    threshold = _flat_crop_threshold(grayscale, ring)
+    if threshold is not None:  # a digital crop of thick ink: flat paper, the ink covering much of the border
+        return np.array([_digital_paper(grayscale, threshold), 0, 0, 0, 0, 0]), MIN_CONTRAST / 2, True
     design = _quadratic_terms(_unit(ring_rows, height), _unit(ring_cols, width))
     for _ in range(SURFACE_FIT_PASSES):
         residual = ring - design @ coefficients
@@ -462,6 +475,91 @@ def _border_light(grayscale: np.ndarray) -> tuple[np.ndarray, float, bool]:
         normal = design[keep].T @ design[keep]
         coefficients = np.linalg.lstsq(normal, design[keep].T @ ring[keep], rcond=None)[0]
     return coefficients, tolerance, False
+
+
+def _two_levels(grayscale: np.ndarray, ring: np.ndarray) -> float | None:
+    """For a black-and-white image (BILEVEL_SHARE of it at the border's two commonest exact levels, at least
+    MIN_CONTRAST apart, and nothing beyond them): the grey level halfway between them; else None."""
+    values, counts = np.unique(ring, return_counts=True)
+    if values.size < 2:
+        return None
+    low, high = np.sort(values[np.argsort(counts)[-2:]])
+    if high - low < MIN_CONTRAST:
+        return None
+    if grayscale.min() < low or grayscale.max() > high:
+        return None  # ink darker (or lighter) than both: the two are paper in two lights, as beside a shadow
+    if np.count_nonzero((grayscale == low) | (grayscale == high)) < BILEVEL_SHARE * grayscale.size:
+        return None
+    return float(low + high) / 2
+
+
+def _flat_crop_threshold(grayscale: np.ndarray, ring: np.ndarray) -> float | None:
+    """For a digital image cropped to thick ink, the grey level between its paper and its ink (Otsu's threshold);
+    else None. Its border is flat (most neighbours along it equal) with FLAT_BORDER_SHARE or more of it at one
+    exact level, the paper; the ink is as dark (or as light) as the image gets; at most IN_BETWEEN_SHARE of the
+    image lies in between (anti-aliased edges), where light falling across a page would lie; and no pixel is
+    clearly beyond the paper on its other side, where the ink beside a shadow's paper would lie."""
+    if np.count_nonzero(np.diff(ring)) >= ring.size / 2:
+        return None  # noise along the border: a photo
+    values, counts = np.unique(ring, return_counts=True)
+    if counts.max() < FLAT_BORDER_SHARE * ring.size:
+        return None
+    paper = values[np.argmax(counts)]
+    other = ring[np.abs(ring - paper) >= MIN_CONTRAST]
+    if other.size == 0:
+        return None
+    lighter_ink = np.median(other) > paper
+    ink, beyond = (grayscale.max(), grayscale.min()) if lighter_ink else (grayscale.min(), grayscale.max())
+    if abs(float(beyond - paper)) >= MIN_CONTRAST:
+        return None  # pixels on the paper's other side too: paper in two lights (a shadow's edge) and ink
+    in_between = (np.abs(grayscale - paper) >= MIN_CONTRAST) & (np.abs(grayscale - ink) >= MIN_CONTRAST)
+    if np.count_nonzero(in_between) > IN_BETWEEN_SHARE * grayscale.size:
+        return None  # light falling across the page: its paper passes through every grey between
+    return float(threshold_otsu(grayscale))
+
+
+def _digital_paper(grayscale: np.ndarray, threshold: float) -> float:
+    """The paper's level of a digital image whose ink reaches its border, given the grey ``threshold`` between
+    its paper and its ink: the commonest exact level on the border on the paper's side of it.
+
+    Older digit sets store binary digits cropped to the ink, often thick: ink then covers much of the border,
+    even most of it, and the border's majority is no guide. Where one side covers little of the border and
+    misses a side of it, it is ink reaching the edge. Otherwise the shapes decide: a digit's ink is one stroke,
+    or a main stroke and a small piece, while the paper of a crop falls apart into corners and the insides of
+    loops; so the side more of whose pixels lie outside its largest 8-connected piece is the paper. Where both
+    are whole, the paper is the side found more on the border than inside.
+    """
+    light = grayscale > threshold
+    light_on_border = float(_border_pixels(light).mean())
+    minority = light if light_on_border < 0.5 else ~light
+    sides = (minority[0], minority[-1], minority[:, 0], minority[:, -1])
+    if min(light_on_border, 1 - light_on_border) < MINORITY_BORDER_SHARE and not all(side.any() for side in sides):
+        paper_is_light = light_on_border >= 0.5
+    else:
+        light_scattered, dark_scattered = _scattered_share(light), _scattered_share(~light)
+        if light_scattered != dark_scattered:
+            paper_is_light = light_scattered > dark_scattered
+        else:
+            paper_is_light = light_on_border > float(light.mean())
+    ring = _border_pixels(grayscale)
+    ring = ring[ring > threshold] if paper_is_light else ring[ring <= threshold]
+    if ring.size == 0:  # the paper never reaches the border: its level inside
+        ring = grayscale[light] if paper_is_light else grayscale[~light]
+    values, counts = np.unique(ring, return_counts=True)
+    return float(values[np.argmax(counts)])
+
+
+def _border_pixels(image: np.ndarray) -> np.ndarray:
+    return np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
+
+
+def _scattered_share(mask: np.ndarray) -> float:
+    """The share of ``mask``'s pixels outside its largest 8-connected piece (0 for one piece, or none)."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if count <= 1:
+        return 0.0
+    sizes = np.bincount(labels.ravel())[1:]
+    return 1 - float(sizes.max()) / float(sizes.sum())
 
 
 def _quadratic_terms(y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -492,7 +590,8 @@ def _ink_is_dark(deviation: np.ndarray, dark: np.ndarray, light: np.ndarray, noi
     window (a shadow's other side) is lighter than the surface but is no light ink, and one narrower than the
     window is still far broader than a pen's stroke. A ``noiseless`` (digital) image needs no noise measured.
     """
-    threshold = MIN_CONTRAST if noiseless else max(MIN_CONTRAST, NOISE_SIGMAS * _noise_level(deviation))
+    noise = 0.0 if noiseless else _noise_level(deviation)
+    threshold = max(MIN_CONTRAST, NOISE_SIGMAS * noise)
     darker = float((np.maximum(dark - threshold, 0) * (deviation < -threshold)).sum())
     lighter_ink = (light > threshold) & (deviation > threshold)
     lighter = float((np.maximum(light - threshold, 0) * lighter_ink).sum())
@@ -500,6 +599,8 @@ def _ink_is_dark(deviation: np.ndarray, dark: np.ndarray, light: np.ndarray, noi
         return True
     if darker < MIN_INK_PIXELS * MIN_CONTRAST:
         return False  # nothing darker than the paper at all: light ink (a canvas, MNIST itself)
+    if noise == 0:
+        return False  # no noise at all: a digital image (a crop of a thick digit), with no shadow to be lit beside
     # Both sides hold ink; pen strokes are thin: "light ink" with a solid block 0.3 of the image wide is
     # lit paper beside a shadow, and the darker pixels are the ink.
     block = max(2, round(MAX_STROKE_SHARE * max(deviation.shape)))
@@ -662,8 +763,9 @@ def _line_pixels(ink: np.ndarray, angle: float, distance: float) -> tuple[np.nda
 
 def _without_specks(ink: np.ndarray) -> np.ndarray:
     """Drop pieces of ink smaller than SPECK_SHARE of the largest (grid dots, grain, dust) and small pieces at
-    the border far from it (the tip of a shadow in a corner); none stays when no piece stands out among many
-    (a dotted grid or grain on an empty page is a pattern, not a digit)."""
+    the border far from it (the tip of a shadow in a corner), unless the ink reaches all four sides (an image
+    cropped to the ink: every piece is the digit's); none stays when no piece stands out among many (a dotted
+    grid or grain on an empty page is a pattern, not a digit)."""
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         return ink
@@ -680,19 +782,30 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
             return np.zeros_like(ink)
     keep = sizes >= SPECK_SHARE * sizes.max()
     height, width = ink.shape
-    edges = [labels[0]] if rows[0] == 0 else []  # the box's sides that are the image's
-    edges += [labels[-1]] if rows[-1] == height - 1 else []
-    edges += [labels[:, 0]] if cols[0] == 0 else []
-    edges += [labels[:, -1]] if cols[-1] == width - 1 else []
-    border = np.unique(np.concatenate(edges)) if edges else np.zeros(0, labels.dtype)
-    suspects = keep & np.isin(np.arange(1, count + 1), border) & (sizes < sizes.max() / 2)
-    if suspects.any():  # small pieces at the border: measure how far they are from the largest
-        distance = ndimage.distance_transform_edt(labels != np.argmax(sizes) + 1)  # it lies in the box too
-        far = ndimage.minimum(distance, labels, index=np.arange(1, count + 1)) > FAR_SHARE * max(ink.shape)
-        keep &= ~(suspects & far)
+    if (rows[0], rows[-1], cols[0], cols[-1]) != (0, height - 1, 0, width - 1):
+        keep &= ~_shadow_tips(labels, sizes, keep, (rows[0], rows[-1], cols[0], cols[-1]), ink.shape)
     kept = np.zeros_like(ink)
     kept[box] = np.concatenate([[False], keep])[labels]
     return kept
+
+
+def _shadow_tips(labels: np.ndarray, sizes: np.ndarray, keep: np.ndarray, box: tuple, shape: tuple) -> np.ndarray:
+    """(count,) bool: the pieces (``labels`` within the ink's ``box``, first and last row and column) that are
+    small, touch the image's border and lie far from the largest piece: the tip of a shadow in a corner."""
+    first_row, last_row, first_col, last_col = box
+    height, width = shape
+    edges = [labels[0]] if first_row == 0 else []  # the box's sides that are the image's
+    edges += [labels[-1]] if last_row == height - 1 else []
+    edges += [labels[:, 0]] if first_col == 0 else []
+    edges += [labels[:, -1]] if last_col == width - 1 else []
+    border = np.unique(np.concatenate(edges)) if edges else np.zeros(0, labels.dtype)
+    count = sizes.size
+    suspects = keep & np.isin(np.arange(1, count + 1), border) & (sizes < sizes.max() / 2)
+    if not suspects.any():
+        return suspects
+    distance = ndimage.distance_transform_edt(labels != np.argmax(sizes) + 1)  # the largest lies in the box too
+    far = ndimage.minimum(distance, labels, index=np.arange(1, count + 1)) > FAR_SHARE * max(shape)
+    return suspects & far
 
 
 # --- 3. MNIST geometry: crop, fit in 20 px, centre the mass in 28 px ---------------------------------------

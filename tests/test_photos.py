@@ -3,7 +3,8 @@
 Generated from MNIST test digits (the pipeline's settings were chosen on validation digits, never on these) and
 read with the shipped MLPs exactly as the Upload tab reads a file (`bnn.evaluate.photo_report`, also
 `python -m bnn photos`). Per condition: no digit refused as blank, accuracy within a point of the same digits on
-plain, evenly lit paper, and the same condition with no digit refused as blank every time.
+plain, evenly lit paper, and the same condition with no digit refused as blank every time. Per crop (a digit cropped
+to its ink): within two points of its twin with a margin of paper, refused only when it is one solid level.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ import pytest
 import bnn
 from bnn.config import KINDS
 from bnn.data import Dataset
-from bnn.evaluate import format_photo_table, photo_report
-from bnn.photos import CONDITIONS, photo, photo_corpus
+from bnn.evaluate import format_crop_table, format_photo_table, photo_report, read_uploads
+from bnn.photos import CONDITIONS, CROPS, crop_corpus, photo, photo_corpus
 from bnn.preprocess import BlankImageError, preprocess_image
 
 ROOT = Path(__file__).resolve().parents[1]
 README, REPORT = ROOT / "README.md", ROOT / "assets" / "photos.json"  # REPORT: python -m bnn photos --output
 NUM_DIGITS, NUM_BLANKS, NUM_SAMPLES, SEED = 300, 30, 30, 0  # python -m bnn photos's defaults: the README's table
 MAX_ACCURACY_LOSS = 0.01  # one point below plain paper
+MAX_CROP_LOSS = 0.02  # a crop: two points below its twin with a margin of paper
+MAX_INPUT_DIFFERENCE = 0.025  # mean absolute difference of a crop's and its twin's network inputs: the bilinear
+#                               enlargement's and the photo's blur at the cut edges, not a lost stroke (~0.2)
 NETWORKS = [f"mlp-{kind}" for kind in KINDS]
 
 
@@ -37,8 +41,7 @@ def report(mnist) -> dict:
 
 # Measured misses of the one-point bar (README, "Photos of real paper"); strict, so meeting it shows up.
 MISSES = {
-    ("tight, light on dark, bilinear x5", "mlp-bayesian"): "2.0 points below plain paper",
-    ("tight, light on dark, bilinear x5", "mlp-deterministic"): "2.0 points below plain paper",
+    ("tight, light on dark, bilinear x5", "mlp-deterministic"): "1.7 points below plain paper",
     ("hard shadow edge", "mlp-bayesian"): "1.3 points below plain paper",
 }
 CASES = [
@@ -47,6 +50,21 @@ CASES = [
     else (condition, name)
     for condition in CONDITIONS
     if condition != "plain"
+    for name in NETWORKS
+]
+# Measured misses of the two-point bar of crops: a thin binary digit whose strokes the thresholding broke can be
+# taken the other way round (README, "Crops"); strict, so meeting it shows up.
+CROP_MISSES = {
+    ("binary 16 px, normal, light on dark, nearest x2", "mlp-bayesian"): "2.3 points below its twin",
+    ("binary 16 px, normal, light on dark, nearest x2", "mlp-deterministic"): "2.7 points below its twin",
+    ("binary 16 px, normal, dark on light, nearest x2", "mlp-bayesian"): "2.3 points below its twin",
+    ("binary 16 px, normal, dark on light, nearest x2", "mlp-deterministic"): "2.7 points below its twin",
+}
+CROP_CASES = [
+    pytest.param(crop, name, marks=[pytest.mark.xfail(strict=True, reason=CROP_MISSES[crop, name])])
+    if (crop, name) in CROP_MISSES
+    else (crop, name)
+    for crop in CROPS
     for name in NETWORKS
 ]
 
@@ -77,6 +95,40 @@ def test_every_empty_page_is_blank_and_plain_paper_is_read_well(report):
 def test_the_committed_report_and_readme_are_this_measurement(report):
     assert json.loads(REPORT.read_text()) == report
     assert format_photo_table(report) in README.read_text()
+    assert format_crop_table(report) in README.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crop", list(CROPS))
+def test_a_crop_is_never_refused_unless_it_is_one_solid_level(report, crop):
+    row = report["crops"][crop]
+    assert row["refused"] == row["one_level"] and row["margin_refused"] == 0
+    assert row["blanks_refused"] == NUM_BLANKS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crop, network", CROP_CASES)
+def test_a_crop_is_read_within_two_points_of_its_twin_with_a_margin(report, crop, network):
+    row = report["crops"][crop]
+    right, twin_right = (round(row[key][network] * report["num_images"]) for key in ("accuracy", "margin_accuracy"))
+    assert twin_right - right <= MAX_CROP_LOSS * report["num_images"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crop", list(CROPS))
+def test_a_crop_gives_the_network_nearly_the_input_of_its_twin(report, crop):
+    assert report["crops"][crop]["mean_abs_difference"] < MAX_INPUT_DIFFERENCE
+
+
+THICK_CROPS = [name for name in CROPS if "thick" in name and "x4" in name or name.startswith(("anti", "felt"))]
+
+
+@pytest.mark.parametrize("crop", THICK_CROPS)
+def test_a_thick_digit_cropped_to_its_ink_gives_the_network_the_input_its_twin_with_a_margin_gives(mnist, crop):
+    tight, margin = crop_corpus(mnist.test.images[300:400], seed=0, crops=(crop,))
+    (inputs, read), (twin_inputs, twin_read) = read_uploads(tight[crop]), read_uploads(margin[crop])
+    assert twin_read.all() and read.sum() >= 99  # one solid block at most
+    assert np.abs(inputs - twin_inputs)[read].mean() < MAX_INPUT_DIFFERENCE
 
 
 @pytest.mark.parametrize("condition", list(CONDITIONS))

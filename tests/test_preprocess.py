@@ -611,3 +611,39 @@ def test_a_grid_of_dots_alone_is_blank_and_beside_a_digit_is_dropped():
         preprocess_image(dots)
     written = np.minimum(dots, np.asarray(seven(box=(150, 80, 240, 220))))
     assert mean_difference(preprocess_image(written), reference()) < 0.03
+
+
+def thick_eight(ink: int, paper: int, anti_aliased: bool) -> np.ndarray:
+    """A thick '8' cropped to its ink (the ink covers most of the border), 64 x 64: binary as older digit sets store
+    digits (two rings stretched into a 16 x 16 box, enlarged 4x by nearest neighbour), or drawn anti-aliased."""
+    image = Image.new("L", (256, 256), 0)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((32, 0, 224, 160), outline=255, width=48)
+    draw.ellipse((0, 96, 255, 255), outline=255, width=48)
+    if anti_aliased:
+        coverage = np.asarray(image.reduce(4), np.float32) / 255
+    else:
+        small = image.resize((16, 16), Image.Resampling.BILINEAR).point(lambda value: 255 * (value > 127))
+        coverage = np.asarray(small.resize((64, 64), Image.Resampling.NEAREST), np.float32) / 255
+    return np.round(paper + (ink - paper) * coverage).astype(np.uint8)
+
+
+@pytest.mark.parametrize("anti_aliased", [False, True], ids=["binary", "anti-aliased"])
+@pytest.mark.parametrize("ink, paper", [(INK, PAPER), (PAPER, INK)], ids=["dark-on-light", "light-on-dark"])
+def test_a_thick_eight_cropped_to_its_ink_keeps_its_loops_and_reads_as_with_a_margin(ink, paper, anti_aliased):
+    tight = thick_eight(ink, paper, anti_aliased)
+    steps = preprocess_steps(tight)
+    assert steps.inverted == (ink == INK)
+    with_margin = np.pad(tight, 8, constant_values=paper)
+    assert mean_difference(steps.final, preprocess_image(with_margin)) < 0.01
+    loops = preprocess_image(with_margin)[[9, 18], 14]  # the middle of each loop, with paper around the 8
+    assert loops.max() < 0.05 and steps.final[[9, 18], 14].max() < 0.05  # ... and cropped to it: not filled
+
+
+@pytest.mark.parametrize("ink, paper", [(INK, PAPER), (PAPER, INK)], ids=["dark-on-light", "light-on-dark"])
+def test_a_binary_stroke_reaching_one_edge_of_a_canvas_is_ink(ink, paper):
+    image = np.full((120, 120), paper, np.uint8)
+    image[20:100, 50:60] = ink  # a 1 ...
+    image[95:120, 30:80] = ink  # ... whose foot runs off the bottom edge: the border is mostly paper
+    steps = preprocess_steps(image)
+    assert steps.inverted == (ink == INK) and steps.final.sum() > 20
