@@ -19,7 +19,7 @@ several app processes behind nginx, and nginx's access log).
 """
 
 from bench.browser.chromium import chromium_path, launch_chromium
-from bench.browser.page import AppPage, Result
+from bench.browser.page import MOBILE, AppPage, Result
 from bench.browser.server import AppServer, AppServerError, MemorySampler
 from bench.browser.timing import (
     draw_together,
@@ -30,6 +30,7 @@ from bench.browser.timing import (
 )
 
 __all__ = [
+    "MOBILE",
     "AppPage",
     "AppServer",
     "AppServerError",

@@ -8,6 +8,7 @@ from that to the first moment the new verdict's text is shown. Script runs are s
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -22,6 +23,11 @@ except ImportError:  # importable without Playwright: bench/app.py says it is mi
     PlaywrightTimeoutError = TimeoutError
 
 VIEWPORT = {"width": 1280, "height": 1000}
+MOBILE = {
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}  # Chromium's mobile emulation, with a viewport
 
 # Installed in every page before its own scripts; the WebSocket hook first: the order of several is not defined.
 _INIT_SCRIPT = RECORD_SCRIPT_RUNS + Path(__file__).with_name("page.js").read_text()
@@ -74,14 +80,15 @@ class AppPage:
             self.console_errors.append(f"console.error: {message.text} ({message.location.get('url', '')})")
 
     @classmethod
-    def open(cls, browser, url: str, timeout: float = 120.0, viewport: dict | None = None) -> AppPage:
+    def open(cls, browser, url: str, timeout: float = 120.0, viewport: dict | None = None, **device) -> AppPage:
         """A fresh context and page on ``url`` (``viewport``: width and height in CSS pixels, `VIEWPORT` unless
-        given), returned once the first script run has finished."""
-        context = browser.new_context(viewport=viewport or VIEWPORT)
+        given), returned once the first script run has finished. ``device``: more of Playwright's context options,
+        e.g. `MOBILE` (mobile emulation: a touch screen, the mobile viewport, device pixels)."""
+        context = browser.new_context(viewport=viewport or VIEWPORT, **device)
         context.add_init_script(_INIT_SCRIPT)
         app_page = cls(context.new_page())
         app_page.page.goto(url, timeout=timeout * 1000)
-        app_page.wait_until_idle(timeout)
+        app_page.wait_until_settled(timeout)
         app_page.canvas().wait_for(state="visible", timeout=timeout * 1000)
         return app_page
 
@@ -91,6 +98,22 @@ class AppPage:
     def wait_until_idle(self, timeout: float = 60.0) -> None:
         """Until the app is connected, no script runs and nothing on the page is stale."""
         self._wait_for("() => window.__bnn.idle()", timeout, "the page was not idle")
+
+    def wait_until_settled(self, timeout: float = 60.0, quiet: float = 0.3) -> None:
+        """Until the page is idle and no script run starts for ``quiet`` seconds: as a page opens, the Number tab
+        reports its column's width, which reruns that panel once more when the column is narrower than its canvas
+        (a stroke drawn before would be answered by that run)."""
+        deadline = time.monotonic() + timeout
+        state = "() => [window.__bnn.idle(), window.__bnn.runs.length]"
+        while True:
+            self.wait_until_idle(max(deadline - time.monotonic(), 1.0))
+            _, runs = self.page.evaluate(state)
+            time.sleep(quiet)
+            idle, later = self.page.evaluate(state)
+            if idle and later == runs:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the page kept running scripts for {timeout:.0f} s; {self.describe()}")
 
     def _wait_for(self, condition: str, timeout: float, failure: str, arg=None) -> None:
         """Until the JavaScript ``condition`` holds; else `TimeoutError`: ``failure`` and what the page shows."""
@@ -230,6 +253,29 @@ class AppPage:
 
     def release(self) -> None:
         self.page.mouse.up()
+
+    def touch_strokes(self, strokes, steps: int = 6, canvas: str = "canvas") -> None:
+        """Draw ``strokes`` (see `press_strokes`) with a finger on the canvas keyed ``canvas``: touch events, as a
+        phone sends them (Chromium's DevTools protocol; the page needs a touch screen, see `MOBILE`)."""
+        box = self.canvas(canvas).bounding_box()
+        if box is None:
+            raise RuntimeError("the drawing canvas is not visible")
+        session = self.page.context.new_cdp_session(self.page)
+
+        def touch(kind: str, *point) -> None:  # no point: the finger is lifted
+            fingers = [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]} for x, y in point]
+            session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": fingers})
+
+        try:
+            for stroke in strokes:
+                self.wait_canvas_ready(stroke[0], canvas=canvas)
+                touch("touchStart", stroke[0])
+                for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
+                    for step in range(1, steps + 1):
+                        touch("touchMove", (x0 + step / steps * (x1 - x0), y0 + step / steps * (y1 - y0)))
+                touch("touchEnd")
+        finally:
+            session.detach()
 
     def draw(self, strokes, steps: int = 6, canvas: str = "canvas") -> None:
         """Draw ``strokes`` (see `press_strokes`) on the canvas keyed ``canvas`` and release the mouse."""
