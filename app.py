@@ -55,11 +55,22 @@ DRAW_PROMPT = (
 )
 DRAW_LINE_PROMPT = "Draw a digit below: the answer shows here."
 DRAW_LINE_FAILED = "No answer: the message is under the canvas."
-# On a narrow screen the columns stack and the Draw tab's result falls below the canvas, out of view after a
-# stroke: there (below Streamlit's 640 px breakpoint for columns) one line above the canvas gives the answer.
-NARROW_SCREEN_CSS = """<style>
-@media (min-width: 641px) { div:has(> .st-key-verdict-line-draw) { display: none; } }
-.st-key-verdict-line-draw p { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+NUMBER_LINE_PROMPT = "Write a number below: the reading shows here."
+NUMBER_LINE_FAILED = "No reading: the message is under the canvas."
+# On a narrow screen the columns stack and a result falls below its canvas, out of view after a stroke: there
+# (below Streamlit's 640 px breakpoint for columns) one line above each canvas gives the answer. The Number tab's
+# width report takes no room.
+# Plotly's mode bar, always shown on a touch screen, lies over a chart's title on a narrow one: hidden there (the
+# chart still answers a finger, and Streamlit's full-screen button stays).
+PAGE_CSS = """<style>
+@media (min-width: 641px) {
+  div:has(> .st-key-verdict-line-draw), div:has(> .st-key-verdict-line-number) { display: none; }
+}
+@media (max-width: 640px) { [data-testid="stPlotlyChart"] .modebar-container { display: none; } }
+.st-key-verdict-line-draw p, .st-key-verdict-line-number p {
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}
+.st-key-number-column { display: none; }
 </style>"""
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
 PREPARED_LABEL = "How the image was prepared for the network"
@@ -429,7 +440,7 @@ def draw_panel(choices: Choices, is_open: bool, brush: int) -> None:
     nor sent again."""
     canvas_column, result_column = st.columns([1, 2], gap="large")
     with canvas_column:
-        answer_line = st.container(key="verdict-line-draw")  # shown on narrow screens only (NARROW_SCREEN_CSS)
+        answer_line = st.container(key="verdict-line-draw")  # shown on narrow screens only (PAGE_CSS)
         canvas = st_canvas(stroke_width=brush, **config.CANVAS)
     if not is_open:
         return
@@ -451,9 +462,62 @@ def draw_panel(choices: Choices, is_open: bool, brush: int) -> None:
 # --- the Number tab: a whole number, digit by digit ---------------------------------------------------------
 
 NUMBER_PROMPT = (
-    f"Write a number of up to {config.MAX_DIGITS} digits on the wide canvas, left to right, or upload a photo of one."
+    f"Write a number of up to {config.MAX_DIGITS} digits on the canvas, left to right, or upload a photo of one."
 )
 NUMBER_SOURCES = ("Draw", "Upload a photo")
+# The Number tab's canvas is as wide as the column it is drawn in (bnn.config.number_canvas), so the browser
+# reports that column's width. Not the user agent: it says phone or not, not how wide the column is, and a tablet
+# held upright, a narrow window, a phone asking for the desktop site or the sidebar open at 1024 px cut the wide
+# canvas off as well. Not a switch: a phone user would first have to find it, below a canvas already cut off.
+# The report (a fitted width differing from the one shown) reruns only this panel, once as the page opens on a
+# column narrower than the wide canvas and again when the column changes; a wider column sends nothing.
+COLUMN_WIDTH_JS = """
+const reporters = new WeakMap();  // per mounted element, across the page's updates
+export default function ({ parentElement, data, setStateValue }) {
+  let reporter = reporters.get(parentElement);
+  if (!reporter) {
+    reporter = { sent: data.widest, box: null, observer: null, timer: 0 };  // the page shows the widest at first
+    reporter.measure = () => {
+      // The nearest laid-out box: this element is hidden, and so is the tab panel while another tab is open.
+      let box = parentElement;
+      while (box && box.clientWidth === 0) box = box.parentElement;
+      if (!box || !reporter.observer) return;
+      if (box !== reporter.box) {
+        reporter.observer.disconnect();
+        reporter.observer.observe(box);
+        reporter.box = box;
+      }
+      const style = getComputedStyle(box);
+      const width = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const { narrowest, widest } = reporter.data;
+      const fitted = Math.max(narrowest, Math.min(widest, Math.floor(width)));
+      if (fitted !== reporter.sent) {
+        reporter.sent = fitted;
+        reporter.setStateValue("width", fitted);
+      }
+    };
+    reporter.schedule = () => {  // once a resize has settled
+      clearTimeout(reporter.timer);
+      reporter.timer = setTimeout(reporter.measure, 100);
+    };
+    reporters.set(parentElement, reporter);
+  }
+  Object.assign(reporter, { data, setStateValue });
+  if (!reporter.observer) {  // mounted (again)
+    reporter.observer = new ResizeObserver(reporter.schedule);
+    reporter.box = null;
+    window.addEventListener("resize", reporter.schedule);
+    requestAnimationFrame(reporter.measure);  // at once: the page has just opened
+  }
+  return () => {
+    clearTimeout(reporter.timer);
+    reporter.observer.disconnect();
+    reporter.observer = null;
+    window.removeEventListener("resize", reporter.schedule);
+  };
+}
+"""
+column_width = st.components.v2.component("bnn.column_width", js=COLUMN_WIDTH_JS, isolate_styles=False)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -465,13 +529,42 @@ def read_number(data: bytes, choices: Choices) -> bnn.NumberReading:
     )
 
 
+def number_outcome(data: bytes, choices: Choices) -> bnn.NumberReading | Exception:
+    """The image read as a number, or the exception that stopped it; shows nothing."""
+    try:
+        return read_number(data, choices)
+    except Exception as error:  # noqa: BLE001 -- shown as a message by number_panel
+        return error
+
+
+def number_line(outcome: bnn.NumberReading | Exception | None, choices: Choices) -> str:
+    """The one line above the canvas on a narrow screen: both readings, "not sure" kept, or where to look."""
+    if outcome is None or isinstance(outcome, bnn.BlankImageError):
+        return NUMBER_LINE_PROMPT
+    if isinstance(outcome, Exception):
+        return NUMBER_LINE_FAILED
+    flag = " (**not sure**)" if outcome.not_sure else ""
+    return (
+        f"**{answer_name(choices.method)}: {outcome.mean_reading}**{flag} · "
+        f"**Deterministic: {outcome.deterministic_reading}**"
+    )
+
+
 @st.fragment
 def number_panel(choices: Choices, is_open: bool, brush: int) -> None:
-    """The Number tab: a wide canvas or an upload and, while the tab is open, each digit's crop and verdict and
-    the number's most frequent sampled readings."""
+    """The Number tab: a canvas as wide as the column (at most the wide one) or an upload and, while the tab is
+    open, each digit's crop and verdict and the number's most frequent sampled readings."""
     source = st.radio("Read a number from", NUMBER_SOURCES, horizontal=True, key="number-source")
+    reported = column_width(
+        key="number-column",  # hidden by PAGE_CSS
+        data={"narrowest": config.NARROWEST_NUMBER_CANVAS, "widest": config.NUMBER_CANVAS["width"]},
+        default={"width": None},
+        on_width_change=lambda: None,  # the fragment reruns: the canvas takes the new width
+    )
+    answer_line = None
     if source == NUMBER_SOURCES[0]:
-        canvas = st_canvas(stroke_width=brush, **config.NUMBER_CANVAS)
+        answer_line = st.container(key="verdict-line-number")  # shown on narrow screens only (PAGE_CSS)
+        canvas = st_canvas(**config.number_canvas(reported.get("width"), brush))
         st.caption("Write the digits left to right; touching is fine. Undo and clear are in the canvas toolbar.")
         data = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
     else:
@@ -484,19 +577,18 @@ def number_panel(choices: Choices, is_open: bool, brush: int) -> None:
         data = upload.getvalue() if upload is not None else None
     if not is_open:
         return
+    outcome = None if data is None else number_outcome(data, choices)
+    if answer_line is not None:
+        answer_line.markdown(number_line(outcome, choices))
     with st.container(key="result-number"):
-        if data is None:
+        if outcome is None or isinstance(outcome, bnn.BlankImageError):
             st.info(NUMBER_PROMPT)
             return
-        try:
-            reading = read_number(data, choices)
-        except Exception as error:  # noqa: BLE001 -- any failure becomes a message, never a traceback
-            if isinstance(error, bnn.BlankImageError):
-                st.info(NUMBER_PROMPT)
-            else:
-                expected = (bnn.InvalidImageError, bnn.TooManyDigitsError)
-                st.error(failure_message(error, expected, SOMETHING_WENT_WRONG))
+        if isinstance(outcome, Exception):
+            expected = (bnn.InvalidImageError, bnn.TooManyDigitsError)
+            st.error(failure_message(outcome, expected, SOMETHING_WENT_WRONG))
             return
+        reading = outcome
         with st.container(key="verdict-number"):
             st.markdown(f"{answer_name(choices.method)}: {reading.headline()}")
             (st.warning if reading.not_sure else st.success)(reading.explanation())
@@ -533,13 +625,13 @@ except Exception as error:  # noqa: BLE001 -- e.g. weights that do not fit the a
 st.sidebar.caption(networks.thresholds[choices.method].describe())
 brush = brush_slider()  # below the thresholds' caption, which describes the method chosen above it
 
+st.html(PAGE_CSS)  # style only: Streamlit adds it to the page without taking any room
 draw_tab, upload_tab, number_tab, test_tab, examples_tab, inside_tab = st.tabs(
     ["Draw", "Upload", "Number", "Test digits", "Not digits", "Inside the model"], key="tabs", on_change="rerun"
 )
 # Input widgets are always rendered, so drawings and uploads survive a tab switch; results only in the open tab.
 
 with draw_tab:
-    st.html(NARROW_SCREEN_CSS)  # style only: Streamlit adds it to the page without taking any room
     draw_panel(choices, draw_tab.open, brush)
 
 with upload_tab:

@@ -26,7 +26,7 @@ BRUSH_SLIDER = {
     "min_value": 4,
     "max_value": 40,
     "value": 18,
-    "help": "Pen width in canvas pixels.",
+    "help": "Pen width in canvas pixels; on a Number canvas narrowed to fit the screen, narrower in proportion.",
 }
 CANVAS = {
     "stroke_color": "#FFFFFF",
@@ -43,6 +43,7 @@ MAX_DIGITS = 12  # more separate digits than this is not read as one number
 SPLIT_SAMPLES = 10  # weight samples per candidate when touching digits are cut where the network reads them best
 READINGS_SHOWN = 5  # the most frequent readings of the sampled networks that are listed and charted
 NUMBER_CANVAS = {**CANVAS, "width": 3 * CANVAS_SIZE, "key": "number-canvas"}  # the Number tab's wide canvas
+NARROWEST_NUMBER_CANVAS = 200  # px: a narrower column (never seen on a phone) gets this and scrolls sideways
 NUM_TRAIN = 55_000
 NUM_VALIDATION = 5_000
 NUM_TEST = 10_000
@@ -75,6 +76,21 @@ def is_variational(kind: str) -> bool:
 def answers_with_samples(kind: str) -> bool:
     """Answers with T sampled networks (variational, MC dropout or ensemble), so with a mutual information."""
     return kind in UNCERTAINTY_KINDS
+
+
+def number_canvas(column_width: object = None, pen_width: int = BRUSH_SLIDER["value"]) -> dict:
+    """The Number tab's canvas (st_canvas's arguments) in a content column ``column_width`` CSS px wide, as the
+    browser reports it (None: not reported), for a pen ``pen_width`` px wide on the wide canvas: as wide as the
+    column, between NARROWEST_NUMBER_CANVAS and the wide canvas, with the Draw tab's height so a digit can be written
+    as large as there. A number across a narrower canvas is written smaller, so the pen is narrower in proportion
+    and the ink keeps its thickness against the digits (with the full pen, a long number written across a phone's
+    canvas is a row of blobs). Anything but a positive whole number of pixels is taken as not reported: the wide
+    canvas."""
+    widest = NUMBER_CANVAS["width"]
+    width = widest
+    if isinstance(column_width, int) and not isinstance(column_width, bool) and column_width > 0:
+        width = max(NARROWEST_NUMBER_CANVAS, min(column_width, widest))
+    return {**NUMBER_CANVAS, "width": width, "stroke_width": max(1, round(pen_width * width / widest))}
 
 
 # The observation model of the variational network's NLL term: the categorical (softmax cross-entropy), or the

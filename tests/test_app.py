@@ -753,6 +753,64 @@ def test_the_number_tab_reads_each_digit_and_charts_the_sampled_readings(fake_ca
         result(app, "result-draw")  # the Draw tab is closed: nothing read there
 
 
+@pytest.mark.parametrize(
+    ("objects", "digits", "line"),
+    [
+        ([], None, "Write a number below"),
+        ([{"type": "path"}], [0, 1, 2, 3], "**Bayesian: 7210** · **Deterministic: 7210**"),
+        ([{"type": "path"}], range(config.MAX_DIGITS + 1), "No reading: the message is under the canvas."),
+    ],
+    ids=["never-written", "7210", "too-many-digits"],
+)
+def test_a_line_above_the_number_canvas_gives_the_reading_for_narrow_screens(fake_canvas, mnist, objects, digits, line):
+    """As on the Draw tab: on a phone the reading falls below the canvas, so the line above it (hidden on wide
+    screens by the page's style, tests/test_browser.py) gives both readings or where to look."""
+    image = None if digits is None else number_png(mnist, digits, [12] * (len(digits) - 1))
+    fake_canvas(objects, image)
+    app = open_app("Number")
+    assert_no_exception(app)
+    (shown,) = result(app, "verdict-line-number").markdown
+    assert shown.value.startswith(line), shown.value
+
+
+@pytest.mark.parametrize(
+    ("reported", "width"),
+    [
+        (None, 840),  # not reported yet (or no browser): the wide canvas
+        (1020, 840),  # a column wider than the wide canvas
+        (564, 564),  # 1024 px with the sidebar open
+        (358, 358),  # a phone held upright
+        (120, config.NARROWEST_NUMBER_CANVAS),
+        ("wide", 840),  # anything but a positive whole number of px: not reported
+        (-3, 840),
+        (12.5, 840),
+        ([358], 840),
+    ],
+)
+def test_the_number_canvas_is_as_wide_as_the_column_the_browser_reports(fake_canvas, reported, width):
+    """The page's width report (its state, as the browser sends it) sets the Number canvas's width; the height stays
+    the Draw canvas's and the pen narrows in proportion. Whatever the report holds, never a traceback."""
+    canvas = fake_canvas([], None)
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.session_state["tabs"] = "Number"
+    app.session_state["number-column"] = {"width": reported}
+    app.run()
+    assert_no_exception(app)
+    number = canvas.last("number-canvas")
+    assert (number["width"], number["height"]) == (width, config.CANVAS["height"])
+    assert number["stroke_width"] == round(config.BRUSH_SLIDER["value"] * width / config.NUMBER_CANVAS["width"])
+    assert canvas.last("canvas")["width"] == config.CANVAS_SIZE  # the Draw tab's canvas fits any phone as it is
+
+
+def test_a_report_that_is_not_a_width_leaves_the_wide_canvas(fake_canvas):
+    canvas = fake_canvas([], None)
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.session_state["number-column"] = "not a state at all"
+    app.run()
+    assert_no_exception(app)
+    assert canvas.last("number-canvas")["width"] == config.NUMBER_CANVAS["width"]
+
+
 def test_the_number_tab_says_when_there_are_too_many_digits_or_nothing(fake_canvas, mnist):
     fake_canvas([{"type": "path"}], number_png(mnist, range(config.MAX_DIGITS + 1), [12] * config.MAX_DIGITS))
     app = open_app("Number")

@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 
 from bench import app as app_bench
 from bench.browser import (
+    MOBILE,
     AppPage,
     AppServer,
     chromium_path,
@@ -31,7 +32,7 @@ from bench.browser import (
     timing_stroke,
 )
 from bench.stats import percentiles
-from bnn import explore
+from bnn import config, explore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium, and a server started for the module
 DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks
@@ -93,12 +94,13 @@ def open_page(browser, server, screenshot_dir, request):
     pages: list[AppPage] = []
     name = request.node.name.replace("[", "-").replace("]", "")
 
-    def opener(viewport: dict | None = None) -> AppPage:
-        page = AppPage.open(browser, server.url, timeout=DRAW_TIMEOUT, viewport=viewport)
+    def opener(viewport: dict | None = None, **device) -> AppPage:
+        page = AppPage.open(browser, server.url, timeout=DRAW_TIMEOUT, viewport=viewport, **device)
         pages.append(page)
         return page
 
-    opener.shot = lambda page, step: page.screenshot(screenshot_dir / f"{name}-{step}.png")
+    opener.shot = lambda page, step: page.screenshot(screenshot_dir / f"{name}-{step}.png")  # the whole page
+    opener.view = lambda page, step: page.page.screenshot(path=screenshot_dir / f"{name}-{step}.png")  # in view
     yield opener
     for index, page in enumerate(pages):
         try:
@@ -213,24 +215,126 @@ def test_on_a_phone_the_answer_is_in_view_after_a_stroke(open_page):
     assert not wide.keyed("verdict-line-draw").is_visible()
 
 
-def test_a_number_drawn_on_the_wide_canvas_is_read_digit_by_digit(open_page):
-    """ "2026" written left to right on the Number tab's wide canvas: the verdict reads 2026 for both networks,
-    with one crop per digit and the chart of sampled readings, and no console errors."""
-    page = open_page()
-    page.tab("Number")
-    for stroke in number_strokes("2026"):  # each stroke answered before the next, as a person pauses
+def write_number(page: AppPage, number: str, touch: bool = False):
+    """``number`` written left to right across as much of the Number tab's canvas as is on screen (with a finger
+    when ``touch``), each stroke answered before the next, as a person pauses; the last stroke's result."""
+    canvas = page.canvas("number-canvas")
+    canvas.scroll_into_view_if_needed()  # as a person brings the canvas into view to write on it
+    box = canvas.bounding_box()
+    on_screen = (min(box["x"] + box["width"], page.page.viewport_size["width"]) - max(box["x"], 0)) / box["width"]
+    aspect = box["width"] / box["height"]
+    strokes = number_strokes(number, aspect, side=0.8 * on_screen / len(number), left=0.1 * on_screen)
+    for stroke in strokes:
         page.arm("number", min_charts=1, verdict_parts=3)  # the headline, the "sure" box, the sampled readings
-        page.draw([stroke], canvas="number-canvas")
+        (page.touch_strokes if touch else page.draw)([stroke], canvas="number-canvas")
         result = page.wait_result(DRAW_TIMEOUT)
-    open_page.shot(page, "drawn")
+    return result
+
+
+def assert_reads_number(page: AppPage, result, number: str) -> None:
+    """Both networks read ``number``, sure of it, with one crop per digit and the chart of sampled readings."""
     assert result.verdict is not None, result.text
     headline = result.verdict.splitlines()[0]
-    assert headline.count("2026") == 2, headline  # the sampled networks' reading and the deterministic one's
+    assert headline.count(number) == 2, headline  # the sampled networks' reading and the deterministic one's
     assert "not sure" not in headline, headline
-    assert [caption.split(" ")[0] for row in page.image_rows("result-number") for caption in row] == list("2026")
+    assert [caption.split(" ")[0] for row in page.image_rows("result-number") for caption in row] == list(number)
     assert result.charts == 1
     assert_no_exception_shown(page)
     assert page.console_errors == []
+
+
+WIDE = {"width": 1400, "height": 1000}  # a desktop window: the column is wider than the wide canvas
+
+
+def test_a_number_drawn_on_the_wide_canvas_is_read_digit_by_digit(open_page):
+    """ "2026" written left to right on the Number tab's wide canvas (840 x 280: the column is wider): the verdict
+    reads 2026 for both networks, with one crop per digit and the chart of sampled readings, and no console
+    errors; the line above the canvas is for narrow screens only."""
+    page = open_page(WIDE)
+    page.tab("Number")
+    box = page.canvas("number-canvas").bounding_box()
+    assert (box["width"], box["height"]) == (config.NUMBER_CANVAS["width"], config.NUMBER_CANVAS["height"]), box
+    result = write_number(page, "2026")
+    open_page.shot(page, "drawn")
+    assert_reads_number(page, result, "2026")
+    assert not page.keyed("verdict-line-number").is_visible()
+
+
+def test_on_a_phone_a_number_written_across_the_canvas_is_read(open_page):
+    """Issue 40: on a 390 x 844 touch screen the Number tab's canvas is as wide as the column, as tall as the Draw
+    tab's, so "2026" written with a finger across what is on screen is all on the canvas and read; the line above
+    the canvas gives both readings in view, and nothing on the page runs off the screen."""
+    page = open_page(PHONE, **MOBILE)
+    page.tab("Number")
+    result = write_number(page, "2026", touch=True)
+    open_page.view(page, "written")  # what is in view as the last stroke is answered
+
+    box, column = page.canvas("number-canvas").bounding_box(), page.page.get_by_role("tablist").bounding_box()
+    fits = box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["width"] == column["width"]
+    read = result.verdict.splitlines()[0] if result.verdict else result.text
+    assert fits, f"the canvas {box} on a screen {PHONE['width']} px wide, column {column['width']} px; read: {read}"
+    assert box["height"] == config.CANVAS["height"]  # a digit as large as on the Draw tab's canvas fits
+    assert_reads_number(page, result, "2026")
+    line = page.keyed("verdict-line-number")
+    assert "Bayesian: 2026" in line.inner_text() and "Deterministic: 2026" in line.inner_text(), line.inner_text()
+    assert within(line.bounding_box(), PHONE), line.bounding_box()  # in view as the number is written
+    assert runs_off_screen(page) == []
+    open_page.shot(page, "drawn")
+
+
+def runs_off_screen(page: AppPage) -> list[str]:
+    """What in the main area reaches past the right edge of the screen (the tab list scrolls, so not its tabs)."""
+    return page.page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+          .filter((element) => !element.closest('[role="tablist"]'))
+          .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+          .map((element) => element.getAttribute("data-testid") || element.className || element.tagName)"""
+    )
+
+
+def test_on_a_phone_the_draw_and_upload_results_fit_and_no_control_covers_a_chart(open_page):
+    """Issue 40 at 390 x 844 with a touch screen: after a stroke the Draw tab's line gives both digits in view, and
+    neither there nor under an uploaded image does anything run off the screen or a chart's controls (Plotly's
+    mode bar, shown at all times on a touch screen) lie over its title."""
+    page = open_page(PHONE, **MOBILE)
+    page.canvas().scroll_into_view_if_needed()
+    page.arm("draw", min_charts=2)
+    page.touch_strokes(DIGIT_STROKES[7])
+    assert_reads(page.wait_result(DRAW_TIMEOUT), 7)
+    line, canvas = page.keyed("verdict-line-draw"), page.canvas().bounding_box()
+    assert "Bayesian: 7" in line.inner_text() and within(line.bounding_box(), PHONE), line.bounding_box()
+    assert within(canvas, PHONE), canvas
+    open_page.view(page, "drawn")
+    open_page.shot(page, "draw")
+    assert runs_off_screen(page) == []
+    assert covered_chart_titles(page, "result-draw") == []
+
+    page.arm("upload-0", min_charts=2)
+    page.upload([("three.png", "image/png", png_bytes(font_digit(3)))])
+    assert_reads(page.wait_result(DRAW_TIMEOUT), 3)
+    open_page.shot(page, "upload")
+    assert runs_off_screen(page) == []
+    assert covered_chart_titles(page, "result-upload-0") == []
+    assert page.console_errors == []
+
+
+def covered_chart_titles(page: AppPage, key: str) -> list[str]:
+    """The titles of the charts inside the element keyed ``key`` that a visible chart control lies over."""
+    return page.keyed(key).evaluate(
+        """(box) => {
+          const shown = (element) => {
+            const rect = element.getBoundingClientRect(), style = getComputedStyle(element);
+            return rect.width > 0 && style.display !== "none" && style.visibility !== "hidden"
+              && style.opacity !== "0" ? rect : null;
+          };
+          const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+          return [...box.querySelectorAll('[data-testid="stPlotlyChart"]')].flatMap((chart) => {
+            const controls = [...chart.querySelectorAll(".modebar-container, .modebar-btn")].map(shown);
+            return [...chart.querySelectorAll(".gtitle")].filter((title) => controls.some(
+              (control) => control && meet(control, title.getBoundingClientRect()))).map((title) => title.textContent);
+          });
+        }"""
+    )
 
 
 # --- uploading ----------------------------------------------------------------------------------------------
