@@ -7,6 +7,7 @@ a thin line across it, as a 5 or a 4 written in two strokes. Nothing is written 
 
     sample = number_sample(images, labels, "separated", "canvas", rng)   # -> NumberSample(image, text)
     score = measure(model, images, labels, "touching", "photo", count=200, seed=0)
+    phone = measure(model, images, labels, "separated", "canvas", count=150, canvas_width=358)  # a phone's canvas
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from bnn.config import PREDICTION_SAMPLES
+from bnn import imageops
+from bnn.config import BRUSH_SLIDER, PREDICTION_SAMPLES, number_canvas
+from bnn.corruptions import BINARY_THRESHOLD
 from bnn.photos import INK_RGB, JPEG_QUALITY, PAPER_RGB
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ MARGIN = 24  # px of canvas or paper around the number
 JITTER = 0.1  # each digit moves up or down by up to this share of its field
 CUT_WIDTH = 0.4  # px at MNIST's scale: the width of the line that cuts a digit in two strokes
 CUT_TILT_DEGREES = 30.0  # the cut runs within this many degrees of the horizontal (a 5's bar, a 4's stem)
+PEN_WIDTH = BRUSH_SLIDER["value"]  # px: the app's pen on the wide canvas (narrower canvases: narrower in proportion)
 LAYOUTS = ("separated", "touching", "two-stroke")
 MEDIA = ("canvas", "photo")
 
@@ -45,11 +49,18 @@ class NumberSample:
 
 
 def number_sample(
-    images: np.ndarray, labels: np.ndarray, layout: str, medium: str, rng: np.random.Generator, length: int = 4
+    images: np.ndarray,
+    labels: np.ndarray,
+    layout: str,
+    medium: str,
+    rng: np.random.Generator,
+    length: int = 4,
+    canvas_width: int | None = None,
 ) -> NumberSample:
     """One number of ``length`` random digits from ``images`` (N, 28, 28) in [0, 1]: ``layout`` "separated" (gaps
     of GAPS px), "touching" (a pair overlapping by TOUCHING_OVERLAP px; ``length`` is ignored) or "two-stroke" (one
-    digit cut in two); ``medium`` "canvas" or "photo"."""
+    digit cut in two); ``medium`` "canvas" or "photo". ``canvas_width`` (canvas only): the same number written on
+    the app's Number canvas that many px wide, with its pen (`written_on`); None: the enlarged digits as they are."""
     scale = CANVAS_SCALE if medium == "canvas" else PHOTO_SCALE
     boundaries: tuple[float, ...] = ()
     if layout in ("separated", "touching"):
@@ -58,12 +69,20 @@ def number_sample(
             gaps = rng.integers(GAPS[0], GAPS[1] + 1, length - 1)
         else:
             gaps = -rng.integers(TOUCHING_OVERLAP[0], TOUCHING_OVERLAP[1] + 1, 1)
-        ink = number_ink(images[chosen], gaps, scale, rng)
-        starts = _starts([_ink_columns(image).shape[1] * scale for image in images[chosen]], gaps)
+        pen = None
+        if medium == "canvas" and canvas_width is not None:
+            scale, factor, pen = written_on(images[chosen], gaps, canvas_width)
+            gaps = gaps * factor
+        ink = number_ink(images[chosen], gaps, scale, rng, pen)
+        room = 2 * _pen_reach(pen)
+        starts = _starts([round(_ink_columns(image).shape[1] * scale) + room for image in images[chosen]], gaps)
         boundaries = tuple(float(MARGIN + start - gap / 2) for start, gap in zip(starts[1:], gaps, strict=True))
     elif layout == "two-stroke":
         chosen = rng.choice(len(images), 1)
-        ink = two_strokes(_enlarged(_ink_columns(images[chosen[0]]), scale), scale, rng)
+        pen = None
+        if medium == "canvas" and canvas_width is not None:
+            scale, _, pen = written_on(images[chosen], np.zeros(0), canvas_width)
+        ink = two_strokes(_written(_enlarged(_ink_columns(images[chosen[0]]), scale), pen), scale, rng)
         ink = np.pad(ink, MARGIN)
     else:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
@@ -71,10 +90,24 @@ def number_sample(
     return NumberSample(canvas(ink) if medium == "canvas" else paper_photo(ink, rng), text, boundaries)
 
 
-def number_ink(digits: np.ndarray, gaps: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+def written_on(digits: np.ndarray, gaps: np.ndarray, canvas_width: int) -> tuple[float, float, int]:
+    """How (D, 28, 28) digits set ``gaps`` px apart are written on the app's Number canvas ``canvas_width`` px wide
+    (`bnn.config.number_canvas`): the enlargement (CANVAS_SCALE, or less so that the number and its pen fit inside
+    the margins: never more), the factor the gaps shrink by with it, and the pen's width in px."""
+    pen_width = number_canvas(canvas_width, PEN_WIDTH)["stroke_width"]
+    columns = sum(_ink_columns(digit).shape[1] for digit in digits) * CANVAS_SCALE + float(np.sum(gaps))
+    room = canvas_width - 2 * MARGIN - (2 * _pen_reach(pen_width) + 1) * len(digits)  # 1 px: each digit's rounding
+    factor = min(1.0, room / columns)
+    return CANVAS_SCALE * factor, factor, pen_width
+
+
+def number_ink(
+    digits: np.ndarray, gaps: np.ndarray, scale: float, rng: np.random.Generator, pen_width: int | None = None
+) -> np.ndarray:
     """(D, 28, 28) digits -> (H, W) float32 white ink on black: each cropped to its ink columns, enlarged ``scale``
-    times and set ``gaps[i]`` px (negative: overlapping) after the previous one, moved up or down by JITTER."""
-    parts = [_enlarged(_ink_columns(digit), scale) for digit in digits]
+    times (its strokes redrawn with a pen ``pen_width`` px wide when given, see `_written`) and set ``gaps[i]`` px
+    (negative: overlapping) after the previous one, moved up or down by JITTER."""
+    parts = [_written(_enlarged(_ink_columns(digit), scale), pen_width) for digit in digits]
     height = parts[0].shape[0]
     jitter = round(JITTER * height)
     starts = _starts([part.shape[1] for part in parts], gaps)
@@ -131,10 +164,24 @@ def _ink_columns(digit: np.ndarray) -> np.ndarray:
     return digit[:, cols[0] : cols[-1] + 1]
 
 
-def _enlarged(digit: np.ndarray, scale: int) -> np.ndarray:
+def _enlarged(digit: np.ndarray, scale: float) -> np.ndarray:
     image = Image.fromarray(np.asarray(digit, np.float32))
-    enlarged = image.resize((digit.shape[1] * scale, digit.shape[0] * scale), Image.Resampling.BICUBIC)
-    return np.clip(np.asarray(enlarged, np.float32), 0, 1)
+    size = (round(digit.shape[1] * scale), round(digit.shape[0] * scale))
+    return np.clip(np.asarray(image.resize(size, Image.Resampling.BICUBIC), np.float32), 0, 1)
+
+
+def _written(ink: np.ndarray, pen_width: int | None) -> np.ndarray:
+    """``ink`` as it is (None), or its strokes redrawn as a canvas paints them: the skeleton (Zhang & Suen) stamped
+    with a round pen ``pen_width`` px wide, hard-edged as in the shift benchmark's canvas rows, padded to fit."""
+    if pen_width is None:
+        return ink
+    skeleton = imageops.thin(np.pad(ink, _pen_reach(pen_width)) > BINARY_THRESHOLD)
+    return imageops.dilate(skeleton.astype(np.float32), imageops.disk(pen_width / 2))
+
+
+def _pen_reach(pen_width: int | None) -> int:
+    """px a pen ``pen_width`` wide paints beyond a stroke's centre line (0: no pen)."""
+    return 0 if pen_width is None else int(np.ceil(pen_width / 2))
 
 
 @dataclass(frozen=True)
@@ -167,14 +214,16 @@ def measure(
     seed: int = 0,
     num_samples: int = PREDICTION_SAMPLES,
     length: int = 4,
+    canvas_width: int | None = None,
 ) -> Score:
-    """Read ``count`` generated numbers (seeded: the same seed gives the same numbers and samples)."""
+    """Read ``count`` generated numbers (seeded: the same seed gives the same numbers and samples; ``canvas_width``:
+    canvas numbers written to fit a canvas that many px wide, see `number_sample`)."""
     from bnn.number import read_number
 
     right, top_right, found, uncertainty = [], [], [], []
     for index in range(count):
         rng = np.random.default_rng([seed, LAYOUTS.index(layout), MEDIA.index(medium), index])
-        sample = number_sample(images, labels, layout, medium, rng, length)
+        sample = number_sample(images, labels, layout, medium, rng, length, canvas_width)
         reading = read_number(sample.image, model, num_samples=num_samples, seed=seed)
         expected = sample.text[:1] if layout == "two-stroke" else sample.text
         right.append(reading.mean_reading == expected)

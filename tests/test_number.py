@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import bnn
-from bnn import number_corpus
+from bnn import config, number_corpus
 from bnn.preprocess import preprocess_image
 
 T = 100
@@ -59,6 +59,32 @@ def test_a_piece_that_is_not_a_digit_is_not_sure_and_the_others_are_read(mnist, 
     assert len(reading.digits) == 4 and reading.mean_reading[:3] == "721"
     assert reading.not_sure_positions == (3,) and reading.not_sure and "position 4" in reading.explanation()
     assert "not sure" in reading.digit_caption(3) and "not sure" not in reading.digit_caption(0)
+
+
+def test_a_number_written_on_a_narrower_canvas_is_the_same_number_smaller_drawn_with_that_canvas_pen(mnist):
+    """``canvas_width``: the number the corpus writes (the same digits, the same text) shrunk to fit the app's Number
+    canvas that wide and redrawn with that canvas's pen, narrower in proportion (``bnn.config.number_canvas``)."""
+    from scipy import ndimage
+
+    from bnn import imageops
+
+    images, labels = mnist.validation.images, mnist.validation.labels
+    for layout in number_corpus.LAYOUTS:
+        written = {
+            width: number_corpus.number_sample(
+                images, labels, layout, "canvas", np.random.default_rng(3), length=6, canvas_width=width
+            )
+            for width in (None, 840, 358)
+        }
+        assert {sample.text for sample in written.values()} == {written[None].text}, layout
+        assert written[358].image.shape[1] <= 358, (layout, written[358].image.shape)
+        for width in (840, 358):
+            ink = written[width].image > 127
+            stroke = 2 * np.median(ndimage.distance_transform_edt(ink)[imageops.thin(ink)])  # px across, typically
+            pen = config.number_canvas(width)["stroke_width"]
+            assert abs(stroke - pen) <= 1.5, (layout, width, stroke, pen)
+        if layout == "separated":  # six digits as large as on the wide canvas would run off the phone's
+            assert written[None].image.shape[1] > 358 and len(written[358].boundaries) == 5
 
 
 # --- the issue's targets, on MNIST test digits ----------------------------------------------------------------
