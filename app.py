@@ -58,20 +58,26 @@ DRAW_LINE_FAILED = "No answer: the message is under the canvas."
 NUMBER_LINE_PROMPT = "Write a number below: the reading shows here."
 NUMBER_LINE_FAILED = "No reading: the message is under the canvas."
 # On a narrow screen the columns stack and a result falls below its canvas, out of view after a stroke: there
-# (below Streamlit's 640 px breakpoint for columns) one line above each canvas gives the answer. The Number tab's
-# width report takes no room.
+# (below Streamlit's 640 px breakpoint for columns) one line above each canvas gives the answer. A canvas's
+# floating toolbar (streamlit-drawable-canvas) rises 2.65rem above the canvas when shown, over whatever is there
+# (the tabs, that line): each canvas keeps that room free above it. The Number tab's width report takes no room.
+# Where the columns do not stack, the Draw tab's canvas column is as wide as the canvas (a third of the column
+# cut the canvas off at 1024 px) and the result takes the rest, or the row below when that is under 400 px.
 # Plotly's mode bar, always shown on a touch screen, lies over a chart's title on a narrow one: hidden there (the
 # chart still answers a finger, and Streamlit's full-screen button stays).
 PAGE_CSS = """<style>
 @media (min-width: 641px) {
   div:has(> .st-key-verdict-line-draw), div:has(> .st-key-verdict-line-number) { display: none; }
+  [data-testid="stColumn"]:has(.st-key-canvas) { flex: 0 0 CANVAS_SIZEpx; }
+  [data-testid="stColumn"]:has(.st-key-result-draw) { flex: 1 1 0; min-width: 400px; }
 }
 @media (max-width: 640px) { [data-testid="stPlotlyChart"] .modebar-container { display: none; } }
 .st-key-verdict-line-draw p, .st-key-verdict-line-number p {
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
 }
+.st-key-canvas, .st-key-number-canvas { margin-top: 2rem; }
 .st-key-number-column { display: none; }
-</style>"""
+</style>""".replace("CANVAS_SIZE", str(config.CANVAS_SIZE))
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
 PREPARED_LABEL = "How the image was prepared for the network"
 METHODS_LABEL = 'Every method on this input (each flags "not sure" by its own validation thresholds)'

@@ -244,6 +244,7 @@ def assert_reads_number(page: AppPage, result, number: str) -> None:
 
 
 WIDE = {"width": 1400, "height": 1000}  # a desktop window: the column is wider than the wide canvas
+LAPTOP = {"width": 1024, "height": 768}  # a small laptop, the sidebar open: a column of 564 px
 
 
 def test_a_number_drawn_on_the_wide_canvas_is_read_digit_by_digit(open_page):
@@ -335,6 +336,73 @@ def covered_chart_titles(page: AppPage, key: str) -> list[str]:
           });
         }"""
     )
+
+
+# --- the canvas toolbar: issue 36 ------------------------------------------------------------------------------
+
+SCREENS = {"1400x1000": (WIDE, {}), "1024x768": (LAPTOP, {}), "390x844-touch": (PHONE, MOBILE)}
+
+
+def overlap(first: dict, second: dict) -> bool:
+    """Whether two bounding boxes share any area."""
+    return (
+        first["x"] < second["x"] + second["width"]
+        and second["x"] < first["x"] + first["width"]
+        and first["y"] < second["y"] + second["height"]
+        and second["y"] < first["y"] + first["height"]
+    )
+
+
+def shown_toolbar(page: AppPage, canvas: str) -> dict:
+    """The bounding box of the toolbar of the canvas keyed ``canvas`` where it shows (the pointer over the canvas,
+    as a mouse hovers it or a finger has touched it), once it has moved there: the whole box that takes clicks."""
+    page.canvas(canvas).hover()
+    toolbar = page.keyed(canvas).locator(".dc-toolbar")
+    toolbar.evaluate(
+        """(bar) => new Promise((done) => {
+          const settled = () => getComputedStyle(bar).opacity === "1" && bar.getAnimations().length === 0;
+          const check = () => (settled() ? done() : requestAnimationFrame(check));
+          check();
+        })"""
+    )
+    return toolbar.bounding_box()
+
+
+def canvas_whole(page: AppPage, canvas: str) -> bool:
+    """Whether the canvas keyed ``canvas`` takes a pen at its left and right edges (none of it hidden)."""
+    upper = page.canvas(canvas)
+    upper.scroll_into_view_if_needed()
+    ready = "(upper, point) => window.__bnn.canvasReady(upper, point)"
+    return all(upper.evaluate(ready, [x, 0.5]) for x in (0.01, 0.99))
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_each_canvas_is_whole_and_its_toolbar_covers_nothing(open_page, screen):
+    """Issue 36: the floating toolbar of each canvas (upload, undo, redo, pen, bin), where it shows, lies clear of
+    the tab list and of what is above the canvas (the one-line verdict on a narrow screen, the Number tab's source
+    choice), on the Draw and Number tabs; and every canvas is whole in its column."""
+    viewport, device = SCREENS[screen]
+    page = open_page(viewport, **device)
+    page.canvas().scroll_into_view_if_needed()
+    page.arm("draw", min_charts=2)
+    (page.touch_strokes if device else page.draw)(DIGIT_STROKES[7])  # the line above the canvas: a verdict
+    assert_reads(page.wait_result(DRAW_TIMEOUT), 7)
+    for tab, canvas in (("Draw", "canvas"), ("Number", "number-canvas")):
+        page.tab(tab)
+        toolbar = shown_toolbar(page, canvas)
+        open_page.view(page, f"{tab}-toolbar")
+        neighbours = {"the tab list": page.page.get_by_role("tablist")}
+        line = page.keyed(f"verdict-line-{tab.lower()}")
+        if tab == "Number":
+            neighbours["the source choice"] = page.keyed("number-source")
+        if device:  # a narrow screen: the line is shown
+            assert line.is_visible(), tab
+            neighbours["the verdict line"] = line
+        for name, neighbour in neighbours.items():
+            box = neighbour.bounding_box()
+            assert not overlap(toolbar, box), f"on the {tab} tab the toolbar {toolbar} covers {name} {box}"
+        assert canvas_whole(page, canvas), f"the {tab} tab's canvas is cut off: {page.canvas(canvas).bounding_box()}"
+    assert page.console_errors == []
 
 
 # --- uploading ----------------------------------------------------------------------------------------------
