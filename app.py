@@ -23,17 +23,17 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 import bnn  # after the thread settings above
-from bnn import config, plots
-from bnn.assets import SHIFT_FILE, read_json, report_path, shipped_architectures, shipped_kinds
-from bnn.data import load_mnist_test
-from bnn.display import enlarge, preprocessing_panels
-from bnn.examples import EXAMPLES, example_image
-from bnn.explore import Exploration, explore
-from bnn.insight import read_insight
-from bnn.insight_text import readings
-from bnn.predict import PredictionMemo
-from bnn.preprocess import NetworkInput, PreprocessSteps
-from bnn.verdict import (
+from bnn import config
+from bnn.corpora.nondigits import EXAMPLES, example_image
+from bnn.data.mnist import load_mnist_test
+from bnn.evaluation.insight import read_insight
+from bnn.figures import plots
+from bnn.figures.captions import readings
+from bnn.figures.images import enlarge, preprocessing_panels
+from bnn.image.preprocess import NetworkInput, PreprocessSteps
+from bnn.model.predict import PredictionMemo
+from bnn.model.weights import SHIFT_FILE, read_json, report_path, shipped_architectures, shipped_kinds
+from bnn.reading.verdict import (
     MAX_ENTROPY,
     METHOD_NAMES,
     Thresholds,
@@ -43,6 +43,7 @@ from bnn.verdict import (
     failure_row,
     summarise,
 )
+from bnn.reading.whatif import Exploration, explore
 
 LOGGER = logging.getLogger("bnn.app")
 ARCH_LABELS = {"mlp": "MLP", "conv": "Conv"}

@@ -27,7 +27,7 @@ import traceback
 from pathlib import Path
 
 from bench.text import plain
-from bnn.environment import environment  # importing bnn sets TF_USE_LEGACY_KERAS before TensorFlow loads
+from bnn.model.environment import environment  # importing bnn sets TF_USE_LEGACY_KERAS before TensorFlow loads
 
 PARTS = ("predictive", "preprocess", "training", "memory", "app", "load", "number")
 DEFAULT_OUTPUT = Path("reports/bench.json")
@@ -36,7 +36,7 @@ DEFAULT_OUTPUT = Path("reports/bench.json")
 def machine() -> dict:
     """Cores, CPU model, GPUs, TensorFlow's threads and library versions: what the figures depend on.
 
-    The versions, usable cores and platform are ``bnn.environment``'s, as the model cards record them.
+    The versions, usable cores and platform are ``bnn.model.environment``'s, as the model cards record them.
     """
     import tensorflow as tf
 

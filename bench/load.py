@@ -42,7 +42,7 @@ from bench.browser.proxy import ServeMany, nginx_path
 from bench.browser.server import AppServer, MemorySampler, _process_tree
 from bench.browser.session import Answer, AppSession, digit_drawing
 from bench.stats import percentiles
-from bnn.environment import usable_cpus
+from bnn.model.environment import usable_cpus
 
 TITLE = "Load (WebSocket sessions without a browser: answered strokes, latency, server CPU and memory)"
 TIMEOUT = 180.0  # seconds for any one answer, page or start; generous, the machine may be busy

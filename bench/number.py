@@ -18,10 +18,10 @@ from PIL import Image
 
 from bench.stats import percentiles
 from bench.text import verdict
-from bnn import number_corpus
-from bnn.data import DataNotFoundError, load_mnist
-from bnn.number import read_number
-from bnn.predict import load_model
+from bnn.corpora import numbers as number_corpus
+from bnn.data.mnist import DataNotFoundError, load_mnist
+from bnn.model.predict import load_model
+from bnn.reading.number import read_number
 
 TITLE = "Reading a whole number (read_number, 4 digits, T = 100)"
 TARGET_P50_MS = 40.0

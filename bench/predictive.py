@@ -2,12 +2,12 @@
 
 The batched predictive (``DigitModel.predict``: all T weight samples in one compiled call) is timed
 against the tutorial baseline of T separate forward passes with freshly sampled weights
-(``bnn.predict.sample_naively``), both as one ``tf.function`` call per sample and as the plain eager
+(``bnn.model.predict.sample_naively``), both as one ``tf.function`` call per sample and as the plain eager
 ``network(x)`` loop. Each figure is a median (p50) or p90 over repeated calls in this process, and
 each ratio is naive p50 / batched p50 of those same measurements.
 
 The "What if?" explorer's server-side cost is timed beside them: what opening it adds to one result's
-script run (``bnn.explore.explore`` at T = 100, its figure built and serialised, one thumbnail per variant),
+script run (``bnn.reading.whatif.explore`` at T = 100, its figure built and serialised, one thumbnail per variant),
 against that result's own predictions (both networks at T = 100 on the same image) in the same process.
 """
 
@@ -19,13 +19,14 @@ import numpy as np
 
 from bench.stats import percentiles
 from bench.text import plain, verdict
-from bnn import assets, predict
 from bnn.config import THUMBNAIL_SIZE, assets_dir, network_name
-from bnn.data import DataNotFoundError, load_mnist
-from bnn.display import enlarge
-from bnn.explore import explore
-from bnn.plots import exploration_figure
-from bnn.verdict import answer_name
+from bnn.data.mnist import DataNotFoundError, load_mnist
+from bnn.figures.images import enlarge
+from bnn.figures.plots import exploration_figure
+from bnn.model import predict
+from bnn.model import weights as assets
+from bnn.reading.verdict import answer_name
+from bnn.reading.whatif import explore
 
 SAMPLE_COUNTS = (1, 10, 100, 1000)
 TARGET_T = 100  # the issue's targets are set at T = 100
@@ -210,8 +211,8 @@ def run(quick: bool = False) -> dict:
         "image": {"source": image_source, "nonzero_pixels": int(np.count_nonzero(image))},
         "throughput_images": source if images is not None else f"skipped: {source}",
         "naive_variants": {
-            "naive_compiled": "bnn.predict.sample_naively(compiled=True): T calls of one traced tf.function forward pass",
-            "naive_eager": "bnn.predict.sample_naively(compiled=False): T eager network(x) calls, as most tutorials do",
+            "naive_compiled": "bnn.model.predict.sample_naively(compiled=True): T calls of one traced tf.function forward pass",
+            "naive_eager": "bnn.model.predict.sample_naively(compiled=False): T eager network(x) calls, as most tutorials do",
         },
         "models": {},
     }

@@ -1,6 +1,6 @@
 """Time of `bnn.preprocess_image` on what the app is given: a phone's photo and a drawing from the canvas.
 
-The photo is `bnn.photos.phone_photo`: a 4000 x 3000 JPEG of ruled paper with light falling away and a hard
+The photo is `bnn.corpora.photos.phone_photo`: a 4000 x 3000 JPEG of ruled paper with light falling away and a hard
 shadow, the hardest kind the pipeline reads (decoding, the paper's background model, the ruled lines and the
 MNIST geometry all count). The drawing is the canvas's 280 x 280 RGBA image of white strokes. Each is timed
 REPEATS times after one untimed call, with the load average before and after, and set against its target.
@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw
 
 from bench.stats import percentiles
 from bnn.config import CANVAS_SIZE
-from bnn.photos import phone_photo
-from bnn.preprocess import preprocess_image
+from bnn.corpora.photos import phone_photo
+from bnn.image.preprocess import preprocess_image
 
 TITLE = "Preprocessing (one image through preprocess_image)"
 REPEATS = 30

@@ -1,11 +1,11 @@
 """Training speed: seconds per 55,000-image epoch of the ELBO training, against a batch-size-1 eager loop.
 
-Fast path: the network, loss and optimiser exactly as ``bnn.train.train`` compiles them, trained with
+Fast path: the network, loss and optimiser exactly as ``bnn.model.train.train`` compiles them, trained with
 Keras ``fit`` at batch 128 (its per-epoch Monte Carlo validation callback left out, as that is not
 training). Baseline: the same Bayesian network and the same loss (cross-entropy + KL / 55,000), one image per
 step in an eager ``tf.GradientTape`` loop, timed over a fixed number of steps and extrapolated to 55,000.
 Both report the validation accuracy they reached (posterior predictive from as many weight samples as
-bnn.train validates with, ``Config.validation_samples``).
+bnn.model.train validates with, ``Config.validation_samples``).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import time
 import numpy as np
 
 from bench.text import verdict
-from bnn import assets, uncertainty  # bnn first: it sets TF_USE_LEGACY_KERAS before TensorFlow loads
-from bnn.augment import training_dataset
-from bnn.card import ModelCard
 from bnn.config import NUM_TRAIN, Config, assets_dir
-from bnn.data import DataNotFoundError, load_mnist
-from bnn.predict import DigitModel
-from bnn.train import EpochTimer, compile_network
+from bnn.data.augment import training_dataset
+from bnn.data.mnist import DataNotFoundError, load_mnist
+from bnn.model import uncertainty  # bnn first: it sets TF_USE_LEGACY_KERAS before TensorFlow loads
+from bnn.model import weights as assets
+from bnn.model.card import ModelCard
+from bnn.model.predict import DigitModel
+from bnn.model.train import EpochTimer, compile_network
 
 # isort: split
 import tensorflow as tf
@@ -34,7 +35,7 @@ TITLE = "Training (seconds per 55,000-image epoch)"
 
 def _validation_accuracy(network: keras.Model, config: Config, validation, count: int) -> dict:
     """Accuracy of the posterior predictive on the first ``count`` validation images, from as many weight
-    samples as ``bnn.train`` validates with every epoch (``config.validation_samples``)."""
+    samples as ``bnn.model.train`` validates with every epoch (``config.validation_samples``)."""
     model = DigitModel(network, ModelCard.untrained(config))
     prediction = model.predict(validation.images[:count], config.validation_samples, seed=config.seed)
     return {
@@ -45,7 +46,7 @@ def _validation_accuracy(network: keras.Model, config: Config, validation, count
 
 
 def fast_path(config: Config, data, quick: bool) -> dict:
-    """Keras ``fit`` at batch 128 on bnn.train's input pipeline (augmented when ``config.augment``): whole
+    """Keras ``fit`` at batch 128 on bnn.model.train's input pipeline (augmented when ``config.augment``): whole
     epochs over the 55,000 images, or a few steps when quick."""
     images = 5 * config.batch_size if quick else len(data.train)
     epochs = 2 if quick else 3  # the first epoch traces the training step and is not counted
@@ -58,8 +59,8 @@ def fast_path(config: Config, data, quick: bool) -> dict:
     timed = timer.seconds[1:]
     seconds = float(np.median(timed))
     return {
-        "how": "bnn.train's compile (Adam, cross-entropy + KL/55,000) and Keras fit, batch 128, shuffled, "
-        + ("augmented as bnn.augment" if config.augment else "not augmented"),
+        "how": "bnn.model.train's compile (Adam, cross-entropy + KL/55,000) and Keras fit, batch 128, shuffled, "
+        + ("augmented as bnn.data.augment" if config.augment else "not augmented"),
         "batch_size": config.batch_size,
         "images_per_timed_epoch": images,
         "timed_epochs_seconds": timed,
@@ -79,7 +80,7 @@ def batch_one(config: Config, data, quick: bool, compiled: bool = False) -> dict
     ``compiled=False`` is the issue's baseline (eager, as tutorials write it); ``compiled=True`` wraps the
     same step in ``tf.function``, to show how much of the gap is batching rather than Python overhead.
     """
-    network = compile_network(config, NUM_TRAIN)  # for bnn.train's network, optimiser and loss, not for fit
+    network = compile_network(config, NUM_TRAIN)  # for bnn.model.train's network, optimiser and loss, not for fit
     optimizer, cross_entropy = network.optimizer, network.loss
     order = np.random.default_rng(config.seed).permutation(len(data.train))
 

@@ -8,12 +8,12 @@ import json
 import sys
 from pathlib import Path
 
-from bnn import ablate as ablate_module
 from bnn import config as config_module
-from bnn import insight as insight_module
-from bnn import shift as shift_module
 from bnn.config import Config
-from bnn.verdict import TABLE_COLUMNS, Verdict, failure_row, summarise
+from bnn.evaluation import ablation as ablate_module
+from bnn.evaluation import insight as insight_module
+from bnn.evaluation import shift as shift_module
+from bnn.reading.verdict import TABLE_COLUMNS, Verdict, failure_row, summarise
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -138,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--assets-dir", type=Path, default=None)
 
     photos = commands.add_parser(
-        "photos", help="read MNIST test digits photographed on paper (bnn.photos) with the shipped MLPs"
+        "photos", help="read MNIST test digits photographed on paper (bnn.corpora.photos) with the shipped MLPs"
     )
     _add_data_options(photos)
     photos.add_argument(
@@ -216,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from bnn.data import load_mnist
-    from bnn.train import train
+    from bnn.data.mnist import load_mnist
+    from bnn.model.train import train
 
     data = load_mnist(args.data_dir, download=args.download)
     output_dir = args.output_dir or config_module.assets_dir()
@@ -236,13 +236,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from bnn import plots
-    from bnn.assets import shipped_kinds
-    from bnn.data import load_fashion_mnist_test, load_mnist
-    from bnn.evaluate import build_report, format_table
-    from bnn.insight import weight_posterior
-    from bnn.models import posterior_parameters
-    from bnn.predict import load_model
+    from bnn.data.mnist import load_fashion_mnist_test, load_mnist
+    from bnn.evaluation.insight import weight_posterior
+    from bnn.evaluation.report import build_report, format_table
+    from bnn.figures import plots
+    from bnn.model.networks import posterior_parameters
+    from bnn.model.predict import load_model
+    from bnn.model.weights import shipped_kinds
 
     test = load_mnist(args.data_dir, download=args.download).test
     ood = load_fashion_mnist_test(args.ood_dir)
@@ -271,10 +271,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _insight(args: argparse.Namespace) -> int:
-    from bnn import plots
-    from bnn.data import Dataset, load_fashion_mnist_test, load_mnist
-    from bnn.insight_text import readings
-    from bnn.predict import load_model
+    from bnn.data.mnist import Dataset, load_fashion_mnist_test, load_mnist
+    from bnn.figures import plots
+    from bnn.figures.captions import readings
+    from bnn.model.predict import load_model
 
     output = args.output or insight_module.insight_path(args.assets_dir or config_module.assets_dir(), args.arch)
     output.parent.mkdir(parents=True, exist_ok=True)  # before minutes of work, not after
@@ -310,8 +310,8 @@ def _insight(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from bnn.predict import load_model
-    from bnn.preprocess import preprocess_image
+    from bnn.image.preprocess import preprocess_image
+    from bnn.model.predict import load_model
 
     models = [load_model(kind, args.arch, args.assets_dir) for kind in (args.method, "deterministic")]
     thresholds = [model.card.thresholds for model in models]
@@ -344,7 +344,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _predict_numbers(args: argparse.Namespace, models: list, paths: list[tuple[Path, str]]) -> int:
     """``predict --number``: each file read as a whole number; a paragraph per file, or one JSON object per line."""
-    from bnn.number import read_number
+    from bnn.reading.number import read_number
 
     status = 0
     for path, problem in paths:
@@ -429,9 +429,9 @@ class ProgressBar:
 
 
 def _photos(args: argparse.Namespace) -> int:
-    from bnn.data import Dataset, load_mnist
-    from bnn.evaluate import format_crop_table, format_photo_table, photo_report
-    from bnn.predict import load_model
+    from bnn.data.mnist import Dataset, load_mnist
+    from bnn.evaluation.report import format_crop_table, format_photo_table, photo_report
+    from bnn.model.predict import load_model
 
     test = load_mnist(args.data_dir, download=args.download).test
     digits = Dataset(test.images[: args.num_images], test.labels[: args.num_images])
@@ -446,7 +446,7 @@ def _photos(args: argparse.Namespace) -> int:
 
 
 def _shift(args: argparse.Namespace) -> int:
-    from bnn.shift import format_shift_table, run_shift_benchmark
+    from bnn.evaluation.shift import format_shift_table, run_shift_benchmark
 
     args.output.parent.mkdir(parents=True, exist_ok=True)  # before minutes of work, not after
     report = run_shift_benchmark(
@@ -456,7 +456,7 @@ def _shift(args: argparse.Namespace) -> int:
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.output}")
     if args.figure:
-        from bnn.plots import rotation_figure
+        from bnn.figures.plots import rotation_figure
 
         args.figure.parent.mkdir(parents=True, exist_ok=True)
         rotation_figure(report).write_html(args.figure, include_plotlyjs=True)  # self-contained: opens offline
@@ -465,7 +465,7 @@ def _shift(args: argparse.Namespace) -> int:
 
 
 def _ablate(args: argparse.Namespace) -> int:
-    from bnn.data import load_fashion_mnist_test, load_mnist
+    from bnn.data.mnist import load_fashion_mnist_test, load_mnist
 
     data = load_mnist(args.data_dir, download=args.download)
     if args.confirm:
@@ -480,7 +480,7 @@ def _ablate(args: argparse.Namespace) -> int:
 
 
 def _confirm(args: argparse.Namespace, validation, ood) -> int:
-    from bnn.predict import load_model
+    from bnn.model.predict import load_model
 
     report = ablate_module.read_ablation(args.output)
     names = args.candidate or [report["winner"]]

@@ -38,7 +38,7 @@ CANVAS = {
     "return_image_data": True,
     "key": "canvas",
 }
-# Reading a whole number (bnn.segment, bnn.number, the app's Number tab).
+# Reading a whole number (bnn.image.segment, bnn.reading.number, the app's Number tab).
 MAX_DIGITS = 12  # more separate digits than this is not read as one number
 SPLIT_SAMPLES = 10  # weight samples per candidate when touching digits are cut where the network reads them best
 READINGS_SHOWN = 5  # the most frequent readings of the sampled networks that are listed and charted
@@ -69,7 +69,7 @@ THUMBNAIL_SIZE = 56  # px per side of each "What if?" variant on the page
 
 
 def is_variational(kind: str) -> bool:
-    """A variational network: a posterior over every weight (``bnn.models``), not one of the baselines."""
+    """A variational network: a posterior over every weight (``bnn.model.networks``), not one of the baselines."""
     return kind == "bayesian"
 
 
@@ -118,7 +118,7 @@ def parse_network_name(name: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Augmentation:
-    """Ranges of the training-time distortions of ``bnn.augment`` (each drawn uniformly per image)."""
+    """Ranges of the training-time distortions of ``bnn.data.augment`` (each drawn uniformly per image)."""
 
     probability: float = 0.5  # each geometric and thickness distortion is applied to this share of images
     rotation_degrees: float = 40.0  # rotation in [-40, 40] degrees

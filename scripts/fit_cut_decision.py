@@ -1,4 +1,4 @@
-"""Fit the cut decision of `bnn.segment` on digits of MNIST's *training* split and write assets/cut-decision.json.
+"""Fit the cut decision of `bnn.image.segment` on digits of MNIST's *training* split and write assets/cut-decision.json.
 
     .venv/bin/python -m scripts.fit_cut_decision [--singles 16000] [--pairs 3000]   # about 4 minutes on 2 cores
 
@@ -9,7 +9,7 @@ weight samples; the group's width; the ink valley at the cut; the shorter part's
 
 - one digit (label 0): every decision met while segmenting single training digits, half as the 28 px MNIST image,
   half enlarged 7x as drawn on the app's canvas (the decision is recorded and answered "keep whole");
-- two digits (label 1): the first decision met on a touching pair of training digits (`bnn.number_corpus`,
+- two digits (label 1): the first decision met on a touching pair of training digits (`bnn.corpora.numbers`,
   canvas and photo alternately) when it concerns the whole pair.
 
 Single digits are weighted more than pairs: a digit cut in two is a wrong number, and single digits are what
@@ -31,10 +31,11 @@ import numpy as np
 from scipy.optimize import minimize
 
 import bnn
-from bnn import number_corpus, segment
 from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
-from bnn.data import load_mnist
-from bnn.preprocess import CROP_THRESHOLD
+from bnn.corpora import numbers as number_corpus
+from bnn.data.mnist import load_mnist
+from bnn.image import segment
+from bnn.image.preprocess import CROP_THRESHOLD
 
 SINGLE_WEIGHTS = (2.5, 4.0, 6.0, 8.0, 12.0)
 BEFORE_FEATURES = 4  # the decision this one replaced read the first four features ...

@@ -1,4 +1,4 @@
-"""Fit the merge decision of `bnn.segment` on MNIST's *training* split and write assets/merge-decision.json.
+"""Fit the merge decision of `bnn.image.segment` on MNIST's *training* split and write assets/merge-decision.json.
 
     .venv/bin/python -m scripts.fit_merge_decision [--singles 55000] [--drawn 10000] [--numbers 16000]   # 14 min
 
@@ -9,9 +9,9 @@ variational MLP's reading of the two together and apart (10 weight samples), the
 the narrower one's width and the shorter one's height. Its examples, every decision met while segmenting:
 
 - one digit (label 0): single training digits, every one as the 28 px MNIST image and the first ``drawn`` of a
-  shuffle also enlarged 7x as drawn on the app's canvas; two-stroke digits (`bnn.number_corpus`); and decisions
+  shuffle also enlarged 7x as drawn on the app's canvas; two-stroke digits (`bnn.corpora.numbers`); and decisions
   between two groups of the same digit in a two-digit number;
-- two digits (label 1): decisions between the digits of separated two-digit numbers (`bnn.number_corpus`, canvas
+- two digits (label 1): decisions between the digits of separated two-digit numbers (`bnn.corpora.numbers`, canvas
   and photo alternately), told by the boundary between the digits lying between the two groups.
 
 One-digit decisions are weighted more: the weight is the largest of SINGLE_WEIGHTS whose out-of-fold decisions
@@ -32,9 +32,10 @@ import numpy as np
 from PIL import Image
 
 import bnn
-from bnn import number_corpus, segment
 from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
-from bnn.data import load_mnist
+from bnn.corpora import numbers as number_corpus
+from bnn.data.mnist import load_mnist
+from bnn.image import segment
 from scripts.fit_cut_decision import L2, fit, out_of_fold
 
 SINGLE_WEIGHTS = (1.0, 2.5, 4.0, 8.0, 12.0)

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bnn.photos import phone_photo, photo
-from bnn.preprocess import preprocess_steps
+from bnn.corpora.photos import phone_photo, photo
+from bnn.image.preprocess import preprocess_steps
 
 HEIGHT = 160  # px per panel
 GAP = 6

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrain the shipped networks with the shipped recipe (Config's defaults: augmented training, see
-# bnn/augment.py; at most 60 epochs, learning rate decayed by 0.95 per epoch, early stopping on validation NLL).
+# bnn/data/augment.py; at most 60 epochs, learning rate decayed by 0.95 per epoch, early stopping on validation NLL).
 #   bash scripts/train_all.sh [OUTPUT_DIR]      (default: assets/; MNIST from $BNN_DATA_DIR)
 # The two architectures train side by side, each its Bayesian network and its twin, then its two baselines:
 # MC dropout (Config.dropout_rate, chosen on the MLP's validation NLL and used for both) and a deep ensemble

@@ -19,7 +19,7 @@ if not os.environ.get("BNN_DATA_DIR") and SHARED_MNIST.is_dir():
 @pytest.fixture(scope="session")
 def mnist():
     """The fixed 55k / 5k / 10k split (loaded once per test session)."""
-    from bnn.data import load_mnist
+    from bnn.data.mnist import load_mnist
 
     return load_mnist()
 
@@ -28,6 +28,6 @@ def mnist():
 def round_trips(mnist):
     """{size: the 10,000 MNIST test digits through preprocess_image at that size} (``ROUND_TRIP_SIZES``), made
     once per session: the round-trip tests and the evaluate command's test share them (about two minutes)."""
-    from bnn.evaluate import ROUND_TRIP_SIZES, round_trip_inputs
+    from bnn.evaluation.report import ROUND_TRIP_SIZES, round_trip_inputs
 
     return {size: round_trip_inputs(mnist.test.images, size) for size in ROUND_TRIP_SIZES}

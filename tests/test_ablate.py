@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import bnn
-from bnn import ablate
 from bnn.config import ASSETS_DIR, Config
-from bnn.data import Dataset, load_fashion_mnist_test
+from bnn.data.mnist import Dataset, load_fashion_mnist_test
+from bnn.evaluation import ablation as ablate
 
 TINY = (
     ablate.Candidate("kl-1", {}, "reference"),
@@ -55,7 +55,9 @@ def test_ablation_scores_each_candidate_on_validation_and_skips_what_it_has(tiny
     assert written["winner"] == ablate.choose_winner(written)
 
     trained = []
-    monkeypatch.setattr("bnn.train.fit", lambda config, *args, **kwargs: trained.append(config.kl_weight) or 1 / 0)
+    monkeypatch.setattr(
+        "bnn.model.train.fit", lambda config, *args, **kwargs: trained.append(config.kl_weight) or 1 / 0
+    )
     with pytest.raises(ZeroDivisionError):  # the one missing candidate, and only it, is trained on the rerun
         _run(tiny, output)
     assert trained == [0.1]

@@ -23,10 +23,12 @@ from streamlit.testing.v1 import AppTest
 
 import bnn
 from bench.browser.session import DIGIT_STROKES, canvas_drawing
-from bnn import config, explore, plots
-from bnn.assets import shipped_architectures, shipped_kinds
-from bnn.examples import EXAMPLES
-from bnn.verdict import METHOD_NAMES, METHOD_SAMPLES
+from bnn import config
+from bnn.corpora.nondigits import EXAMPLES
+from bnn.figures import plots
+from bnn.model.weights import shipped_architectures, shipped_kinds
+from bnn.reading import whatif as explore
+from bnn.reading.verdict import METHOD_NAMES, METHOD_SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -132,9 +134,9 @@ def test_network_selector_lists_only_shipped_architectures(tmp_path):
 
 
 def test_choosing_a_network_loads_that_architecture(monkeypatch):
-    monkeypatch.setattr(bnn.assets, "shipped_architectures", lambda assets_dir=None: ("mlp", "conv"))
+    monkeypatch.setattr(bnn.model.weights, "shipped_architectures", lambda assets_dir=None: ("mlp", "conv"))
     requested = []
-    real_load_model = bnn.predict.load_model
+    real_load_model = bnn.model.predict.load_model
 
     def load_model(kind, arch="mlp", assets_dir=None):
         requested.append((kind, arch))
@@ -142,7 +144,7 @@ def test_choosing_a_network_loads_that_architecture(monkeypatch):
             raise bnn.WeightsError("Model card assets/conv-bayesian.json is missing. Restore the shipped files.")
         return real_load_model(kind, arch, assets_dir)
 
-    monkeypatch.setattr(bnn.predict, "load_model", load_model)
+    monkeypatch.setattr(bnn.model.predict, "load_model", load_model)
     app = open_app()
     assert app.sidebar.selectbox[0].options == ["MLP", "Conv"]
     app.sidebar.selectbox[0].select("Conv").run()
@@ -264,7 +266,7 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
 
 def test_the_charts_of_an_answer_reach_st_plotly_chart_unvalidated(fake_canvas, monkeypatch):
     """Plotly's validation and copying were most of the figures' cost on every stroke, and st.plotly_chart validates
-    any figure it is given as a dict: the page hands it `bnn.plots.PlainFigure`s, which it takes as they are."""
+    any figure it is given as a dict: the page hands it `bnn.figures.plots.PlainFigure`s, which it takes as they are."""
     fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
     handed = []
     take_figure = plotly.tools.return_figure_from_figure_or_data  # what st.plotly_chart does first with its figure
@@ -449,7 +451,7 @@ def test_an_unexpected_failure_shows_a_message_not_a_traceback(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail that must not reach the page")
 
-    monkeypatch.setattr(bnn.plots, "votes_figure", broken)
+    monkeypatch.setattr(bnn.figures.plots, "votes_figure", broken)
     app = upload(open_app("Upload"), ("three.png", png(font_digit(3))))
     assert_no_exception(app)
     errors = [error.value for error in result(app, "result-upload-0").error]
@@ -475,7 +477,7 @@ def test_missing_or_damaged_weights_give_a_message(tmp_path, monkeypatch, damage
         def broken(*args, **kwargs):
             raise RuntimeError("internal detail that must not reach the page")
 
-        monkeypatch.setattr(bnn.predict, "load_model", broken)
+        monkeypatch.setattr(bnn.model.predict, "load_model", broken)
     monkeypatch.setenv(config.ASSETS_DIR_ENV, str(tmp_path))
     app = open_app()
     assert_no_exception(app)
@@ -728,7 +730,7 @@ def test_the_lenet5_offers_each_baseline_beside_variational_inference_and_answer
 
 def number_png(mnist, indices, gaps) -> bytes:
     """A number of MNIST test digits as the wide canvas sends it (RGBA PNG, white on black)."""
-    from bnn import number_corpus
+    from bnn.corpora import numbers as number_corpus
 
     digits = mnist.test.images[list(indices)]
     ink = number_corpus.number_ink(digits, np.array(gaps), 4, np.random.default_rng(0))
@@ -825,7 +827,7 @@ def test_the_number_tab_says_when_there_are_too_many_digits_or_nothing(fake_canv
 
 
 def test_the_number_tab_reads_an_uploaded_photo(mnist):
-    from bnn import number_corpus
+    from bnn.corpora import numbers as number_corpus
 
     ink = number_corpus.number_ink(mnist.test.images[[0, 1]], np.array([12]), 4, np.random.default_rng(0))
     photo = number_corpus.paper_photo(ink, np.random.default_rng(0))

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from bnn import assets
 from bnn.config import ALL_KINDS, ARCHITECTURES, network_name, parse_network_name
+from bnn.model import weights as assets
 
 CARD = {"name": "mlp-bayesian", "architecture": {"kind": "bayesian", "arch": "mlp"}}
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bnn.augment import _thickness, augment_batch, training_dataset
 from bnn.config import Augmentation
-from bnn.preprocess import FIELD_CENTRE
+from bnn.data.augment import _thickness, augment_batch, training_dataset
+from bnn.image.preprocess import FIELD_CENTRE
 
 DEFAULT = Augmentation()
 NONE = Augmentation(probability=0.0, min_scale=1.0, hard_stroke_probability=0.0, blur_probability=0.0, ink_noise=0.0)

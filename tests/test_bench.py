@@ -12,9 +12,10 @@ from bench import app as app_bench
 from bench import memory, predictive
 from bench.browser import Result
 from bench.stats import percentiles
-from bnn import assets, explore
 from bnn.config import Config
-from bnn.environment import environment
+from bnn.model import weights as assets
+from bnn.model.environment import environment
+from bnn.reading import whatif as explore
 
 NUM_TRAIN = 55_000
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,7 +32,8 @@ from bench.browser import (
     timing_stroke,
 )
 from bench.stats import percentiles
-from bnn import config, explore
+from bnn import config
+from bnn.reading import whatif as explore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium, and a server started for the module
 DRAW_TIMEOUT = 120.0  # seconds for one answer; the first one also loads TensorFlow and the networks

@@ -1,4 +1,4 @@
-"""bnn.card: the model card read once into a ModelCard, the shipped cards' numbers unchanged."""
+"""bnn.model.card: the model card read once into a ModelCard, the shipped cards' numbers unchanged."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bnn import assets
-from bnn.card import ModelCard, Thresholds
 from bnn.config import ALL_KINDS, ASSETS_DIR, Config, network_name
+from bnn.model import weights as assets
+from bnn.model.card import ModelCard, Thresholds
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)

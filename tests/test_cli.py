@@ -11,11 +11,12 @@ import pytest
 from digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 
-from bnn import config, evaluate
-from bnn.assets import shipped_kinds
+from bnn import config
 from bnn.cli import main
 from bnn.config import ASSETS_DIR
-from bnn.verdict import TABLE_COLUMNS
+from bnn.evaluation import report as evaluate
+from bnn.model.weights import shipped_kinds
+from bnn.reading.verdict import TABLE_COLUMNS
 
 
 @pytest.fixture
@@ -179,8 +180,8 @@ def test_errors_are_one_line_with_the_fix(argv, message, capsys, tmp_path):
 def test_predict_number_reads_each_digit_and_the_sampled_readings(tmp_path, capsys):
     import numpy as np
 
-    from bnn.data import load_mnist
-    from bnn.number_corpus import canvas, number_ink
+    from bnn.corpora.numbers import canvas, number_ink
+    from bnn.data.mnist import load_mnist
 
     digits = load_mnist().test.images[:3]  # 7, 2, 1
     path = tmp_path / "number.png"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnn import corruptions
-from bnn.corruptions import Corruption
+from bnn.evaluation import corruptions
+from bnn.evaluation.corruptions import Corruption
 
 
 @pytest.fixture(scope="module")

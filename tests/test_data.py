@@ -4,7 +4,8 @@ import struct
 import numpy as np
 import pytest
 
-from bnn import config, data
+from bnn import config
+from bnn.data import mnist as data
 
 
 def test_split_sizes_and_value_range(mnist):

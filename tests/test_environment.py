@@ -1,4 +1,4 @@
-"""bnn.environment: the machine and versions that model cards and benchmark reports record."""
+"""bnn.model.environment: the machine and versions that model cards and benchmark reports record."""
 
 import json
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bnn.environment import environment
+from bnn.model.environment import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ def test_environment_names_the_cores_platform_and_library_versions():
 
 
 def test_importing_it_does_not_load_tensorflow():
-    code = "import sys, bnn.environment; print('tensorflow' in sys.modules)"
+    code = "import sys, bnn.model.environment; print('tensorflow' in sys.modules)"
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "False"
 

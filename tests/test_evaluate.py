@@ -3,12 +3,17 @@ import json
 import numpy as np
 import pytest
 
-from bnn import assets, config, corruptions, evaluate, models, plots
-from bnn.card import ModelCard
+from bnn import config
 from bnn.config import Config
-from bnn.data import Dataset
-from bnn.insight import weight_posterior
-from bnn.predict import DigitModel, Prediction
+from bnn.data.mnist import Dataset
+from bnn.evaluation import corruptions
+from bnn.evaluation import report as evaluate
+from bnn.evaluation.insight import weight_posterior
+from bnn.figures import plots
+from bnn.model import networks as models
+from bnn.model import weights as assets
+from bnn.model.card import ModelCard
+from bnn.model.predict import DigitModel, Prediction
 
 
 def _prediction(samples):

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from bnn.examples import EXAMPLE_SIZE, EXAMPLES, example_image
-from bnn.preprocess import preprocess_image
+from bnn.corpora.nondigits import EXAMPLE_SIZE, EXAMPLES, example_image
+from bnn.image.preprocess import preprocess_image
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnn import explore, plots, preprocess
-from bnn.predict import Prediction
+from bnn.figures import plots
+from bnn.image import preprocess
+from bnn.model.predict import Prediction
+from bnn.reading import whatif as explore
 
 
 def stroke() -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnn import imageops
+from bnn.image import ops as imageops
 
 
 def bar() -> np.ndarray:

@@ -8,11 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from bnn import insight, insight_text, uncertainty
-from bnn.card import ModelCard
 from bnn.config import ASSETS_DIR, Config
-from bnn.models import build_network, posterior_parameters, weight_arrays
-from bnn.predict import DigitModel, Prediction, load_model
+from bnn.evaluation import insight
+from bnn.figures import captions as insight_text
+from bnn.model import uncertainty
+from bnn.model.card import ModelCard
+from bnn.model.networks import build_network, posterior_parameters, weight_arrays
+from bnn.model.predict import DigitModel, Prediction, load_model
 
 
 def dirichlet_prediction(num_samples: int, num_images: int, seed: int, spread: float = 2.0) -> Prediction:
@@ -254,7 +256,7 @@ def test_pruned_arrays_zero_the_mean_and_remove_the_noise_of_masked_weights_only
 
 
 def test_a_pruned_weight_has_mean_zero_and_no_noise_in_the_network():
-    from bnn.models import assign_weight_arrays
+    from bnn.model.networks import assign_weight_arrays
 
     network = build_network(Config(hidden_units=(8,)), num_train=100)
     parameters = posterior_parameters(network)

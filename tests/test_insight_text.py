@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from test_insight import synthetic_insight
 
-from bnn import insight, insight_text
-from bnn.card import ModelCard
 from bnn.config import ASSETS_DIR, Config
+from bnn.evaluation import insight
+from bnn.figures import captions as insight_text
+from bnn.model.card import ModelCard
 
 
 def test_readings_quote_the_measured_numbers():

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bnn import models, predict
-from bnn.card import ModelCard
 from bnn.config import Config, answers_with_samples, is_variational
+from bnn.model import networks as models
+from bnn.model import predict
+from bnn.model.card import ModelCard
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bnn import models
 from bnn.config import Config
+from bnn.model import networks as models
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])

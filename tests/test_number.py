@@ -1,5 +1,5 @@
 """Reading a whole number with the shipped variational MLP (T = 100): its readings, and the issue's targets on
-numbers written with MNIST test digits (``bnn.number_corpus``; the recipes were chosen on validation digits)."""
+numbers written with MNIST test digits (``bnn.corpora.numbers``; the recipes were chosen on validation digits)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import bnn
-from bnn import config, number_corpus
-from bnn.preprocess import preprocess_image
+from bnn import config
+from bnn.corpora import numbers as number_corpus
+from bnn.image.preprocess import preprocess_image
 
 T = 100
 
@@ -66,7 +67,7 @@ def test_a_number_written_on_a_narrower_canvas_is_the_same_number_smaller_drawn_
     canvas that wide and redrawn with that canvas's pen, narrower in proportion (``bnn.config.number_canvas``)."""
     from scipy import ndimage
 
-    from bnn import imageops
+    from bnn.image import ops as imageops
 
     images, labels = mnist.validation.images, mnist.validation.labels
     for layout in number_corpus.LAYOUTS:

@@ -1,7 +1,7 @@
-"""Uploads as people make them (bnn.photos): tight crops, uneven light, shadows, ruled and squared paper, pens.
+"""Uploads as people make them (bnn.corpora.photos): tight crops, uneven light, shadows, ruled and squared paper, pens.
 
 Generated from MNIST test digits (the pipeline's settings were chosen on validation digits, never on these) and
-read with the shipped MLPs exactly as the Upload tab reads a file (`bnn.evaluate.photo_report`, also
+read with the shipped MLPs exactly as the Upload tab reads a file (`bnn.evaluation.report.photo_report`, also
 `python -m bnn photos`). Per condition: no digit refused as blank, accuracy within a point of the same digits on
 plain, evenly lit paper, and the same condition with no digit refused as blank every time. Per crop (a digit cropped
 to its ink): within two points of its twin with a margin of paper, refused only when it is one solid level.
@@ -17,10 +17,10 @@ import pytest
 
 import bnn
 from bnn.config import KINDS
-from bnn.data import Dataset
-from bnn.evaluate import format_crop_table, format_photo_table, photo_report, read_uploads
-from bnn.photos import CONDITIONS, CROPS, crop_corpus, photo, photo_corpus
-from bnn.preprocess import BlankImageError, preprocess_image
+from bnn.corpora.photos import CONDITIONS, CROPS, crop_corpus, photo, photo_corpus
+from bnn.data.mnist import Dataset
+from bnn.evaluation.report import format_crop_table, format_photo_table, photo_report, read_uploads
+from bnn.image.preprocess import BlankImageError, preprocess_image
 
 ROOT = Path(__file__).resolve().parents[1]
 README, REPORT = ROOT / "README.md", ROOT / "assets" / "photos.json"  # REPORT: python -m bnn photos --output

@@ -11,13 +11,14 @@ import plotly.tools
 import pytest
 from test_insight import synthetic_insight
 
-from bnn import explore, plots
-from bnn.assets import shipped_kinds
-from bnn.card import ModelCard
 from bnn.config import ASSETS_DIR, network_name
-from bnn.insight import read_insight, weight_posterior
-from bnn.predict import Prediction
-from bnn.verdict import Thresholds
+from bnn.evaluation.insight import read_insight, weight_posterior
+from bnn.figures import plots
+from bnn.model.card import ModelCard
+from bnn.model.predict import Prediction
+from bnn.model.weights import shipped_kinds
+from bnn.reading import whatif as explore
+from bnn.reading.verdict import Thresholds
 
 
 def random_prediction(num_samples: int = 50, num_images: int = 2, seed: int = 0) -> Prediction:
@@ -110,8 +111,8 @@ def answered_exploration(num_samples: int = 20) -> explore.Exploration:
 
 def doubtful_reading():
     """A three-digit number read by T = 50 random samples: much doubt, many different readings."""
-    from bnn.number import NumberReading
-    from bnn.segment import Segmentation
+    from bnn.image.segment import Segmentation
+    from bnn.reading.number import NumberReading
 
     rng = np.random.default_rng(0)
     samples = rng.dirichlet(np.full(10, 0.3), size=(50, 3)).astype(np.float32)  # (T, 3 digits, 10)
@@ -211,7 +212,7 @@ def test_rotation_figure_keeps_one_architecture_when_asked():
 
 # --- the "Inside the model" tab: figures from an insight JSON -------------------------------------------------
 
-INSIGHT = synthetic_insight()  # built by bnn.insight from synthetic predictions
+INSIGHT = synthetic_insight()  # built by bnn.evaluation.insight from synthetic predictions
 
 
 def test_coverage_figure_draws_each_ranking_and_the_threshold_cuts():

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bnn import models, predict
-from bnn.card import ModelCard
 from bnn.config import Config
+from bnn.model import networks as models
+from bnn.model import predict
+from bnn.model.card import ModelCard
 
 
 def _model(arch="mlp", kind="bayesian", init_scale=0.05, seed=0):

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import bnn
-from bnn.assets import shipped_architectures
 from bnn.config import KINDS
-from bnn.evaluate import ROUND_TRIP_SIZES as SIZES
-from bnn.evaluate import round_trip_geometry
-from bnn.preprocess import FIELD_CENTRE
+from bnn.evaluation.report import ROUND_TRIP_SIZES as SIZES
+from bnn.evaluation.report import round_trip_geometry
+from bnn.image.preprocess import FIELD_CENTRE
+from bnn.model.weights import shipped_architectures
 
 NUM_SAMPLES = 10  # weight samples; raw and preprocessed use the same seed, so the same weights
 MAX_ACCURACY_CHANGE = 0.002  # 0.2 points

@@ -9,9 +9,10 @@ import pytest
 from scipy import ndimage
 
 import bnn
-from bnn import number_corpus, segment
 from bnn.config import MAX_DIGITS
-from bnn.preprocess import preprocess_image
+from bnn.corpora import numbers as number_corpus
+from bnn.image import segment
+from bnn.image.preprocess import preprocess_image
 
 
 def separated(mnist, indices, gaps, scale=number_corpus.CANVAS_SCALE, seed=0) -> np.ndarray:

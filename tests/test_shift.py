@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from bnn import corruptions, shift
-from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.cli import main
 from bnn.config import network_name
+from bnn.evaluation import corruptions, shift
+from bnn.model.weights import shipped_architectures, shipped_kinds
 
 ROW_KEYS = {"corruption", "severity", "network", "accuracy", "nll", "brier", "ece", "mean_entropy"}
 ROW_KEYS |= {"mean_mutual_information", "blank_images"}  # the keys the README documents for each row
@@ -31,7 +31,7 @@ def test_preprocessing_reads_every_corruption_as_a_digit(canvases):
 
 
 def test_a_blank_image_is_counted_wrong_with_a_uniform_prediction():
-    from bnn.predict import Prediction
+    from bnn.model.predict import Prediction
 
     class AlwaysZero:  # a network that answers 0 with certainty: right for label 0, unless the image is blank
         name, kind = "stub-bayesian", "bayesian"

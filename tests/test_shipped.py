@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import bnn
-from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.config import Config, assets_dir, network_name
-from bnn.evaluate import prediction_metrics
+from bnn.evaluation.report import prediction_metrics
+from bnn.model.weights import shipped_architectures, shipped_kinds
 
 ARCHITECTURES = shipped_architectures()
 REPORTS = {"mlp": "report.json", "conv": "report-conv.json"}  # written by `python -m bnn evaluate --output`
@@ -124,7 +124,7 @@ def test_shipped_bayesian_network_has_an_ece_of_at_most_one_percent(arch):
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_readme_table_is_the_measured_report(arch):
-    from bnn.evaluate import format_table
+    from bnn.evaluation.report import format_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert format_table(_report(arch)) in readme
@@ -198,7 +198,7 @@ def _shift_rows(network: str) -> dict[tuple[str, str], dict]:
 
 
 def test_shift_report_covers_every_family_and_shipped_network():
-    from bnn import corruptions
+    from bnn.evaluation import corruptions
 
     report = _shift_report()
     assert report["num_images"] >= 1000 and report["num_samples"] >= 100
@@ -212,7 +212,7 @@ def test_shift_report_covers_every_family_and_shipped_network():
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_shift_report_is_the_shipped_deterministic_networks_own(arch, mnist):
     """A deterministic network has no sampling noise: one committed row must be reproduced exactly."""
-    from bnn import corruptions, shift
+    from bnn.evaluation import corruptions, shift
 
     report = _shift_report()
     corruption = next(item for item in corruptions.CORRUPTIONS if item.key == "rotation:45")
@@ -261,7 +261,7 @@ def test_shift_mutual_information_rises_with_the_rotation_angle():
 
 
 def test_readme_shift_table_is_the_committed_report():
-    from bnn.shift import format_shift_table
+    from bnn.evaluation.shift import format_shift_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert format_shift_table(_shift_report()) in readme

@@ -22,7 +22,7 @@ def _imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "bnn").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "bnn").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_package_never_imports_streamlit(path):
     assert not {"streamlit", "streamlit_drawable_canvas"} & _imported_modules(path)
 

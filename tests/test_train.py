@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bnn import assets, models, uncertainty
-from bnn.card import ModelCard
 from bnn.config import SHIPPED_KL_WEIGHT, Config
-from bnn.data import Dataset, MnistSplit
-from bnn.predict import load_model
-from bnn.train import _KlWarmup, _objective, _recipe, compile_network, noisy_dirichlet_nll, train
+from bnn.data.mnist import Dataset, MnistSplit
+from bnn.model import networks as models
+from bnn.model import uncertainty
+from bnn.model import weights as assets
+from bnn.model.card import ModelCard
+from bnn.model.predict import load_model
+from bnn.model.train import _KlWarmup, _objective, _recipe, compile_network, noisy_dirichlet_nll, train
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +155,7 @@ def test_the_kl_weight_defaults_to_the_one_each_architecture_shipped_with():
 
 
 def _model_card_of(config):
-    from bnn.train import _Fitted, _model_card
+    from bnn.model.train import _Fitted, _model_card
 
     fitted = _Fitted(
         {"nll": [0.5], "loss": [0.6], "accuracy": [0.9], "val_nll": [0.4], "val_accuracy": [0.9]}, [1.0], 0

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from bnn import uncertainty as u
+from bnn.model import uncertainty as u
 
 
 def test_entropy_of_known_distributions():

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from bench.browser.session import VERDICT
-from bnn.assets import read_card
-from bnn.card import ModelCard
 from bnn.config import Config
-from bnn.predict import Prediction
-from bnn.verdict import (
+from bnn.model.card import ModelCard
+from bnn.model.predict import Prediction
+from bnn.model.weights import read_card
+from bnn.reading.verdict import (
     COMPARISON_COLUMNS,
     MAX_ENTROPY,
     TABLE_COLUMNS,

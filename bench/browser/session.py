@@ -43,7 +43,7 @@ from PIL import Image, ImageDraw
 CANVAS_SIZE = 280  # px, the app's canvas (bnn.config.CANVAS_SIZE)
 CANVAS_COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-VERDICT = re.compile(r"^\*\*[^*]+: (\d)\*\*.* · \*\*Deterministic: \d\*\*")  # bnn.verdict.Verdict.headline
+VERDICT = re.compile(r"^\*\*[^*]+: (\d)\*\*.* · \*\*Deterministic: \d\*\*")  # bnn.reading.verdict.Verdict.headline
 FINISHED = {0: "finished", 1: "compile error", 2: "interrupted", 3: "fragment finished"}
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 

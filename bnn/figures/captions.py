@@ -1,6 +1,6 @@
 """The words of the "Inside the model" tab and the README's tables, written from stored insight numbers.
 
-``bnn.insight`` computes the numbers (``python -m bnn insight`` stores them as JSON); here they become
+``bnn.evaluation.insight`` computes the numbers (``python -m bnn insight`` stores them as JSON); here they become
 :func:`readings`, one sentence under each chart of the tab, and :func:`format_tables`, the README's pruning and
 Monte Carlo tables. Plain dicts in, strings out: nothing here loads TensorFlow.
 """
@@ -14,7 +14,7 @@ import numpy as np
 from bnn.config import PREDICTION_SAMPLES, network_name, parse_network_name
 
 if TYPE_CHECKING:
-    from bnn.card import ModelCard
+    from bnn.model.card import ModelCard
 
 READING_PRUNED_FRACTION = 0.95  # the fraction Blundell et al. report, quoted under the pruning chart
 
@@ -31,8 +31,8 @@ def readings(
 ) -> dict[str, str]:
     """One sentence per chart of the tab for ``arch``, written from the measured numbers.
 
-    ``insight`` as ``bnn.insight.read_insight`` gives it, ``report`` from ``bnn evaluate``, ``shift`` from
-    ``bnn shift``, ``cards`` the model cards (``bnn.card.ModelCard``) keyed by kind. Keys: reliability, coverage,
+    ``insight`` as ``bnn.evaluation.insight.read_insight`` gives it, ``report`` from ``bnn evaluate``, ``shift`` from
+    ``bnn shift``, ``cards`` the model cards (``bnn.model.card.ModelCard``) keyed by kind. Keys: reliability, coverage,
     ood, rotation, weights, pruning, training, convergence; a chart whose data is missing gets a sentence naming
     the command that computes it.
     """

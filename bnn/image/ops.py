@@ -1,8 +1,8 @@
 """Image operations on (H, W) float arrays, the background (0) extending beyond the edges: Gaussian blur, grey
 dilation and erosion, bilinear sampling, affine warps, resizing, rotation and thinning. On scipy.ndimage and Pillow.
 
-Used by the shift benchmark's corruptions (``bnn.corruptions``) and What if?'s variants (``bnn.explore``). Training-time
-augmentation (``bnn.augment``) does the same kinds of thing in TensorFlow, batched inside the tf.data graph, and
+Used by the shift benchmark's corruptions (``bnn.evaluation.corruptions``) and What if?'s variants (``bnn.reading.whatif``). Training-time
+augmentation (``bnn.data.augment``) does the same kinds of thing in TensorFlow, batched inside the tf.data graph, and
 keeps them there.
 """
 

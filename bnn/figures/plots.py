@@ -11,12 +11,12 @@ from plotly.subplots import make_subplots
 
 from bnn.config import NUM_CLASSES, PREDICTION_SAMPLES, READINGS_SHOWN, parse_network_name
 
-if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
-    from bnn.card import ModelCard
-    from bnn.explore import Exploration
-    from bnn.number import NumberReading
-    from bnn.predict import Prediction
-    from bnn.verdict import Thresholds
+if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow
+    from bnn.model.card import ModelCard
+    from bnn.model.predict import Prediction
+    from bnn.reading.number import NumberReading
+    from bnn.reading.verdict import Thresholds
+    from bnn.reading.whatif import Exploration
 
 MODEL_COLOURS = {"bayesian": "#1f77b4", "deterministic": "#ff7f0e", "mc-dropout": "#2ca02c", "ensemble": "#8c564b"}
 ARCH_DASHES = {"mlp": "solid", "conv": "dash"}
@@ -216,7 +216,7 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
 
 def softmax_comparison_figure(sampled: Prediction, deterministic: Prediction, name: str, index: int = 0) -> go.Figure:
     """The deterministic network's softmax beside the sampled network's mean (error bars: 5-95 % of the samples);
-    ``name`` is the page's word for the sampled network (``bnn.verdict.answer_name``)."""
+    ``name`` is the page's word for the sampled network (``bnn.reading.verdict.answer_name``)."""
     samples = sampled.samples[:, index, :].astype(np.float64)
     mean = sampled.mean_probs[index].astype(np.float64)
     lower, upper = np.percentile(samples, INTERVAL, axis=0)
@@ -294,7 +294,7 @@ WEIGHT_QUANTITIES = {"mean": "mean mu", "std": "std sigma", "snr": "|mu| / sigma
 def weight_posterior_figure(weights: dict[str, list[dict]], title: str = "") -> go.Figure:
     """Per layer (columns), histograms of the posterior means, standard deviations and signal-to-noise ratios (rows).
 
-    ``weights`` maps a kind to its layers as ``bnn.insight.weight_posterior`` gives them (the ``weights`` of an
+    ``weights`` maps a kind to its layers as ``bnn.evaluation.insight.weight_posterior`` gives them (the ``weights`` of an
     insight JSON); a deterministic network has its weights in the mean row only. Sigma and SNR are on log axes.
     """
     layers = [layer["name"] for layer in next(iter(weights.values()))]
@@ -339,7 +339,7 @@ def weight_posterior_figure(weights: dict[str, list[dict]], title: str = "") -> 
 def rotation_figure(shift_report: dict, arch: str | None = None) -> go.Figure:
     """Accuracy (left) and mean mutual information in nats (right) against rotation angle, one line per network.
 
-    Reads the ``rotation`` rows of a ``bnn.shift`` report, with its ``clean`` row drawn at 0 degrees; ``arch``
+    Reads the ``rotation`` rows of a ``bnn.evaluation.shift`` report, with its ``clean`` row drawn at 0 degrees; ``arch``
     ("mlp" or "conv") keeps that architecture's networks only (every shipped kind).
     Colour tells Bayesian from deterministic; dashes tell the architectures apart.
     """
@@ -382,11 +382,11 @@ def _rotation_degrees(row: dict) -> float:
 
 
 def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
-    """What if? One row per sweep of ``bnn.explore``: uncertainty in nats (left) and confidence (right).
+    """What if? One row per sweep of ``bnn.reading.whatif``: uncertainty in nats (left) and confidence (right).
 
     Left: the sampled network's predictive entropy and mutual information (``name``: the page's word for it,
-    ``bnn.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is
-    one step of every sweep; a step with no ink left (``bnn.preprocess.is_blank_ink``) is a gap, as the page reads no
+    ``bnn.reading.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is
+    one step of every sweep; a step with no ink left (``bnn.image.preprocess.is_blank_ink``) is a gap, as the page reads no
     digit in it. The panels are laid out by hand (axis domains) rather than with ``make_subplots``, which costs
     more than the rest of the figure.
     """
@@ -454,7 +454,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     return PlainFigure(traces, layout)
 
 
-# --- the "Inside the model" tab: figures from an insight JSON (bnn.insight) and model cards ---------------
+# --- the "Inside the model" tab: figures from an insight JSON (bnn.evaluation.insight) and model cards ---------------
 
 SCORE_LABELS = {
     "predictive_entropy": "predictive entropy",
@@ -604,7 +604,7 @@ def training_curves_figure(cards: dict[str, ModelCard | None]) -> go.Figure | No
     """Per epoch: training and validation NLL, KL / N and validation accuracy, one colour per kind.
 
     Reads the ``history`` (``{"nll", "kl", "val_nll", "val_accuracy"}``, one float per epoch) of each card in
-    ``cards`` (kind -> ``bnn.card.ModelCard``). None when no card records a history.
+    ``cards`` (kind -> ``bnn.model.card.ModelCard``). None when no card records a history.
     """
     histories = {kind: card.history for kind, card in cards.items() if card is not None and card.history}
     if not histories:

@@ -7,9 +7,9 @@ For one architecture, its Bayesian network beside its deterministic twin:
 - pruning: test accuracy with the lowest-SNR weights set to zero (Blundell et al. 2015, "Weight
   Uncertainty in Neural Networks", section 5.1), the deterministic twin pruned by |w| beside it;
 - convergence: the Monte Carlo estimates of accuracy, NLL and mutual information as T grows.
-Everything is NumPy in and lists out; ``bnn.insight_text`` writes the sentence under each chart and the
+Everything is NumPy in and lists out; ``bnn.figures.captions`` writes the sentence under each chart and the
 README's tables from the stored numbers.
-TensorFlow is touched only through ``DigitModel.predict`` and ``bnn.models`` (imported where needed, so
+TensorFlow is touched only through ``DigitModel.predict`` and ``bnn.model.networks`` (imported where needed, so
 reading the JSON stays light).
 """
 
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bnn import uncertainty
 from bnn.config import PREDICTION_SAMPLES, answers_with_samples, is_variational
+from bnn.model import uncertainty
 
-if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
-    from bnn.data import Dataset
-    from bnn.predict import DigitModel, Prediction
+if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow
+    from bnn.data.mnist import Dataset
+    from bnn.model.predict import DigitModel, Prediction
 
 PRUNING_FRACTIONS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)  # share of kernel weights set to zero
 CONVERGENCE_SAMPLES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # T
@@ -180,7 +180,7 @@ def ood_histograms(
 
 
 def weight_posterior(parameters: list[dict[str, np.ndarray]], bins: int = HISTOGRAM_BINS) -> list[dict]:
-    """Per layer (as ``bnn.models.posterior_parameters`` gives them), histograms of the kernel's posterior.
+    """Per layer (as ``bnn.model.networks.posterior_parameters`` gives them), histograms of the kernel's posterior.
 
     Bayesian layers: ``mean`` (mu), ``std`` (sigma, log-spaced bins) and ``snr`` (|mu| / sigma, log-spaced,
     from SNR_FLOOR), with medians and the share of weights whose |mu| < sigma. Deterministic layers (sigma = 0):
@@ -234,7 +234,7 @@ def pruning_masks(parameters: list[dict[str, np.ndarray]], fraction: float) -> d
 
 
 def pruned_arrays(arrays: dict[str, np.ndarray], masks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Copies of a network's weight arrays (``bnn.models.weight_arrays``) with the masked kernel weights pruned.
+    """Copies of a network's weight arrays (``bnn.model.networks.weight_arrays``) with the masked kernel weights pruned.
 
     A pruned weight takes its prior mean, 0, and no noise: the posterior mean is set to 0 and its
     untransformed scale to PRUNED_UNTRANSFORMED_SCALE (sigma = float32 eps). Deterministic kernels are set to 0.
@@ -266,7 +266,7 @@ def pruning_curve(
     Every fraction uses the same ``num_samples`` and ``seed``, so 0 % equals ``model.predict``'s own accuracy.
     The model's weights are changed while it runs and restored afterwards, even on error.
     """
-    from bnn.models import assign_weight_arrays, posterior_parameters, weight_arrays  # TensorFlow
+    from bnn.model.networks import assign_weight_arrays, posterior_parameters, weight_arrays  # TensorFlow
 
     parameters = posterior_parameters(model.network)
     original = weight_arrays(model.network)
@@ -365,11 +365,11 @@ def build_insight(
 ) -> dict:
     """The insight JSON of one architecture (layout in the README).
 
-    Test predictions use ``seed`` and OOD predictions ``seed + 1``, as ``bnn.evaluate`` does, so the
+    Test predictions use ``seed`` and OOD predictions ``seed + 1``, as ``bnn.evaluation.report`` does, so the
     accuracies and AUROCs equal the evaluation report's at the same T. ``log`` gets a line per section.
     """
-    from bnn.evaluate import ood_metrics  # TensorFlow
-    from bnn.models import posterior_parameters
+    from bnn.evaluation.report import ood_metrics  # TensorFlow
+    from bnn.model.networks import posterior_parameters
 
     if bayesian.arch != deterministic.arch or not is_variational(bayesian.kind) or is_variational(deterministic.kind):
         raise ValueError(

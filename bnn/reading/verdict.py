@@ -1,8 +1,8 @@
 """What the page says about one prediction: a :class:`Verdict` in plain data and plain words.
 
 Turns the sampled network's (the uncertainty method's: variational, MC dropout or ensemble) and the
-deterministic network's :class:`~bnn.predict.Prediction` of the same image, and the uncertainty thresholds
-recorded in their model cards (``ModelCard.thresholds``: a ``bnn.card.Thresholds``, importable from here too),
+deterministic network's :class:`~bnn.model.predict.Prediction` of the same image, and the uncertainty thresholds
+recorded in their model cards (``ModelCard.thresholds``: a ``bnn.model.card.Thresholds``, importable from here too),
 into the digit, its probability, an uncertainty level in words and, when a threshold is exceeded, an honest
 "not sure" with the reason. The app only lays this out; everything here is unit-tested without Streamlit.
 """
@@ -13,11 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bnn.card import Thresholds
 from bnn.config import NUM_CLASSES, is_variational
+from bnn.model.card import Thresholds
 
-if TYPE_CHECKING:  # the type only: importing bnn.predict loads TensorFlow
-    from bnn.predict import Prediction
+if TYPE_CHECKING:  # the type only: importing bnn.model.predict loads TensorFlow
+    from bnn.model.predict import Prediction
 
 MAX_ENTROPY = math.log(NUM_CLASSES)  # nats: entropy of the uniform distribution over 10 digits
 # Uncertainty in words, by the larger of (measure / its threshold): below 1 nothing is flagged.

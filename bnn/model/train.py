@@ -19,14 +19,16 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from bnn import assets, evaluate, uncertainty
-from bnn.augment import training_dataset
-from bnn.card import ModelCard
 from bnn.config import Config, assets_dir, network_name
-from bnn.data import Dataset, MnistSplit
-from bnn.environment import environment
-from bnn.models import build_network, ensemble_arrays, initialise_from_twin, weight_arrays
-from bnn.predict import DigitModel, EnsembleModel
+from bnn.data.augment import training_dataset
+from bnn.data.mnist import Dataset, MnistSplit
+from bnn.evaluation import report as evaluate
+from bnn.model import uncertainty
+from bnn.model import weights as assets
+from bnn.model.card import ModelCard
+from bnn.model.environment import environment
+from bnn.model.networks import build_network, ensemble_arrays, initialise_from_twin, weight_arrays
+from bnn.model.predict import DigitModel, EnsembleModel
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 A number's digits are cropped to their ink, enlarged and set left to right with a gap between neighbours (negative:
 they overlap and touch). Canvas numbers are white strokes on black, as the app's canvas sends them; photos are dark
-ink on lit paper with blur, noise and JPEG, after ``bnn.photos``. A two-stroke digit is one digit's ink cut in two by
+ink on lit paper with blur, noise and JPEG, after ``bnn.corpora.photos``. A two-stroke digit is one digit's ink cut in two by
 a thin line across it, as a 5 or a 4 written in two strokes. Nothing is written to disk.
 
     sample = number_sample(images, labels, "separated", "canvas", rng)   # -> NumberSample(image, text)
@@ -20,16 +20,16 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from bnn import imageops
 from bnn.config import BRUSH_SLIDER, PREDICTION_SAMPLES, number_canvas
-from bnn.corruptions import BINARY_THRESHOLD
-from bnn.photos import INK_RGB, JPEG_QUALITY, PAPER_RGB
+from bnn.corpora.photos import INK_RGB, JPEG_QUALITY, PAPER_RGB
+from bnn.evaluation.corruptions import BINARY_THRESHOLD
+from bnn.image import ops as imageops
 
 if TYPE_CHECKING:
-    from bnn.predict import DigitModel
+    from bnn.model.predict import DigitModel
 
 CANVAS_SCALE = 7  # the 28 px field enlarged 7x: a 20 px digit is 140 px tall, as drawn on the app's 280 px canvas
-PHOTO_SCALE = 4  # on paper the 20 px digit is 80 px tall, as in bnn.photos
+PHOTO_SCALE = 4  # on paper the 20 px digit is 80 px tall, as in bnn.corpora.photos
 GAPS = (2, 20)  # px between neighbours' ink in the written image, for separated digits
 TOUCHING_OVERLAP = (0, 3)  # px that touching neighbours' ink overlaps
 MARGIN = 24  # px of canvas or paper around the number
@@ -218,7 +218,7 @@ def measure(
 ) -> Score:
     """Read ``count`` generated numbers (seeded: the same seed gives the same numbers and samples; ``canvas_width``:
     canvas numbers written to fit a canvas that many px wide, see `number_sample`)."""
-    from bnn.number import read_number
+    from bnn.reading.number import read_number
 
     right, top_right, found, uncertainty = [], [], [], []
     for index in range(count):

@@ -1,7 +1,7 @@
 """A network's model card, read once: the JSON beside its weights as a typed :class:`ModelCard`.
 
-``bnn.train`` writes the card as a plain dict (``bnn.assets.write_weights``); everything that reads one goes
-through :meth:`ModelCard.from_dict` (``bnn.assets.read_card`` for a file), so each field is looked up in one
+``bnn.model.train`` writes the card as a plain dict (``bnn.model.weights.write_weights``); everything that reads one goes
+through :meth:`ModelCard.from_dict` (``bnn.model.weights.read_card`` for a file), so each field is looked up in one
 place. ``ModelCard.raw`` keeps the dict as written, for the fields no reader needs a name for.
 """
 
@@ -21,7 +21,7 @@ class Thresholds:
     rule: str = ""
 
     def by_score(self) -> dict[str, float]:
-        """The thresholds keyed by score name, as ``bnn.insight`` stores them: mutual information is ``epistemic``."""
+        """The thresholds keyed by score name, as ``bnn.evaluation.insight`` stores them: mutual information is ``epistemic``."""
         scores = {"predictive_entropy": self.predictive_entropy, "mutual_information": self.epistemic}
         return {score: value for score, value in scores.items() if value is not None}
 
@@ -62,7 +62,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, card: dict) -> ModelCard:
-        """Read a card's dict (as ``bnn.train`` writes it). Raises ValueError when it records no architecture."""
+        """Read a card's dict (as ``bnn.model.train`` writes it). Raises ValueError when it records no architecture."""
         architecture = card.get("architecture") if isinstance(card, dict) else None
         if not isinstance(architecture, dict) or "kind" not in architecture or "arch" not in architecture:
             raise ValueError("it records no architecture (kind and arch)")

@@ -1,6 +1,6 @@
 """The shift benchmark: MNIST test digits, corrupted at high resolution, through the app's own preprocessing.
 
-Every corruption of ``bnn.corruptions.CORRUPTIONS`` is applied to the upsampled digits (112 px on a 160 px
+Every corruption of ``bnn.evaluation.corruptions.CORRUPTIONS`` is applied to the upsampled digits (112 px on a 160 px
 canvas), the result is quantised to 8 bits like every real image, and `bnn.preprocess_image` turns each image
 into the (28, 28) input, exactly as for a drawing or an upload. Every shipped network then predicts the whole
 batch.
@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bnn.assets import shipped_architectures, shipped_kinds
 from bnn.config import (
     IMAGE_SIZE,
     KINDS,
@@ -29,7 +28,8 @@ from bnn.config import (
     network_name,
     parse_network_name,
 )
-from bnn.corruptions import (
+from bnn.data.mnist import load_mnist
+from bnn.evaluation.corruptions import (
     CORRUPTIONS,
     FAMILIES,
     PADDED_SIZE,
@@ -40,11 +40,11 @@ from bnn.corruptions import (
     corruption_rng,
     upsample,
 )
-from bnn.data import load_mnist
-from bnn.preprocess import BlankImageError, preprocess_image
+from bnn.image.preprocess import BlankImageError, preprocess_image
+from bnn.model.weights import shipped_architectures, shipped_kinds
 
-if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow, which the corruptions do not need
-    from bnn.predict import DigitModel
+if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow, which the corruptions do not need
+    from bnn.model.predict import DigitModel
 
 NUM_IMAGES = 1000  # default: the first 1,000 MNIST test digits (a few minutes for four networks on 2 cores)
 BLANK_RULE = (
@@ -76,8 +76,8 @@ def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labe
     ``predict`` is passed to ``model.predict`` (``num_samples``, ``seed``). Entropies are in nats. In ECE and
     ``accuracy_at_95_coverage`` a blank image's uniform prediction reads as a guess of 0 (it is rare).
     """
-    from bnn.evaluate import prediction_metrics
-    from bnn.predict import Prediction
+    from bnn.evaluation.report import prediction_metrics
+    from bnn.model.predict import Prediction
 
     seen = model.predict(inputs[~blank], **predict).samples  # (T, N - blanks, 10)
     samples = np.full((seen.shape[0], len(labels), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
@@ -106,7 +106,7 @@ def run_shift_benchmark(
     Returns the report written as JSON by ``python -m bnn shift``: settings, ``families`` (each corruption's
     parameters) and ``rows``, one per (corruption, severity, network). ``log`` receives a line per family.
     """
-    from bnn.predict import load_model
+    from bnn.model.predict import load_model
 
     if not 1 <= num_images <= NUM_TEST:
         raise ValueError(f"num_images must be between 1 and {NUM_TEST}, got {num_images}")

@@ -26,11 +26,12 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 
-from bnn import assets, uncertainty
-from bnn.card import ModelCard
 from bnn.config import IMAGE_SIZE, NUM_CLASSES, PREDICTION_SAMPLES, Config, answers_with_samples
 from bnn.config import assets_dir as default_assets_dir
-from bnn.models import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
+from bnn.model import uncertainty
+from bnn.model import weights as assets
+from bnn.model.card import ModelCard
+from bnn.model.networks import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
 
 MAX_SAMPLES = 10_000
 _ACTIVATION_BUDGET = 1 << 24  # floats per intermediate tensor; images are processed in chunks below it

@@ -9,12 +9,12 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from bnn import uncertainty
-from bnn.card import ModelCard
 from bnn.config import CANVAS_SIZE, FLAGGED_FRACTION, IMAGE_SIZE, answers_with_samples, network_name
-from bnn.data import Dataset
-from bnn.predict import DigitModel, Prediction
-from bnn.preprocess import BlankImageError, preprocess_image
+from bnn.data.mnist import Dataset
+from bnn.image.preprocess import BlankImageError, preprocess_image
+from bnn.model import uncertainty
+from bnn.model.card import ModelCard
+from bnn.model.predict import DigitModel, Prediction
 
 ECE_BINS = 15
 COVERAGE = 0.95
@@ -109,13 +109,13 @@ def read_uploads(uploads: list) -> tuple[np.ndarray, np.ndarray]:
 
 
 def photo_report(models: dict[str, DigitModel], test: Dataset, num_samples: int, seed: int, num_blanks: int) -> dict:
-    """Every condition of `bnn.photos` on ``test``'s digits: how many were refused as blank, each network's
+    """Every condition of `bnn.corpora.photos` on ``test``'s digits: how many were refused as blank, each network's
     accuracy (a refused digit counts as wrong), and how many of ``num_blanks`` empty pages were refused.
 
-    ``crops``: every crop of `bnn.photos.CROPS` (cropped to the ink) beside its twin with a margin of paper: the
+    ``crops``: every crop of `bnn.corpora.photos.CROPS` (cropped to the ink) beside its twin with a margin of paper: the
     same counts for both, the mean absolute difference of their network inputs (over digits both read), and how
     many crops are one grey level only (a digit stretched into a solid block: nothing left to read)."""
-    from bnn.photos import crop_corpus, photo_corpus  # scikit-image's transforms load only for this report
+    from bnn.corpora.photos import crop_corpus, photo_corpus  # scikit-image's transforms load only for this report
 
     uploads = photo_corpus(test.images, seed=seed)
     blanks = photo_corpus(np.zeros((num_blanks, IMAGE_SIZE, IMAGE_SIZE), np.float32), seed=seed + 1)
@@ -302,7 +302,7 @@ def format_methods_table(
 ) -> str:
     """A Markdown table comparing every network kind of one architecture on the same rows.
 
-    ``report`` from :func:`build_report`; ``shift_report`` from ``bnn.shift``; ``cards`` the model cards by kind
+    ``report`` from :func:`build_report`; ``shift_report`` from ``bnn.evaluation.shift``; ``cards`` the model cards by kind
     (training time and weights size); ``latency_ms`` one image at T = 100 by kind, from ``python -m bench``.
     """
     kinds = list(report["models"])

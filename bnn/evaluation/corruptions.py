@@ -3,9 +3,9 @@
 Each 28 px test digit is upsampled to RESOLUTION (112 px, Pillow bicubic, as a drawing canvas would give it)
 and centred on a PADDED_SIZE (160 px) square, so that a rotated, slanted or enlarged digit never leaves it
 (:func:`upsample`). CORRUPTIONS is the table: one :class:`Corruption` per row, its family described in FAMILIES;
-:func:`corrupt` applies one at that resolution. ``bnn.shift`` runs the benchmark over the table.
+:func:`corrupt` applies one at that resolution. ``bnn.evaluation.shift`` runs the benchmark over the table.
 
-The image operations (bilinear warps, blur, dilation and erosion, thinning) are ``bnn.imageops``'s, on
+The image operations (bilinear warps, blur, dilation and erosion, thinning) are ``bnn.image.ops``'s, on
 scipy.ndimage and Pillow; everything random draws from ``numpy.random.default_rng`` seeded per (seed, corruption,
 image) (:func:`corruption_rng`).
 """
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from bnn import imageops
 from bnn.config import IMAGE_SIZE
+from bnn.image import ops as imageops
 
 RESOLUTION = 112  # px: the 28 px MNIST field upsampled 4x, about the size of a digit drawn on the app's canvas
 SCALE = RESOLUTION // IMAGE_SIZE  # canvas pixels per MNIST pixel

@@ -123,7 +123,7 @@ def preprocess_steps(image: ImageInput) -> PreprocessSteps:
 
 def ink_image(image: ImageInput) -> np.ndarray:
     """Any image -> (H, W) float32 white ink on black at working resolution, paper, light and ruling removed:
-    the ``normalised`` stage of `preprocess_steps`, for images holding more than one digit (``bnn.segment``)."""
+    the ``normalised`` stage of `preprocess_steps`, for images holding more than one digit (``bnn.image.segment``)."""
     return _separate_ink(_grayscale(image))[0]
 
 

@@ -1,8 +1,8 @@
 """Shipped weights on disk: a NumPy ``.npz`` of named arrays (never pickle) beside a JSON model card.
 
 The card records the sha256 of the weights file; :func:`read_weights` refuses a file that does not match.
-:func:`read_card` is the one reader of a card file (a ``bnn.card.ModelCard``); :func:`write_weights` writes the
-dict ``bnn.train`` builds.
+:func:`read_card` is the one reader of a card file (a ``bnn.model.card.ModelCard``); :func:`write_weights` writes the
+dict ``bnn.model.train`` builds.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bnn.card import ModelCard
 from bnn.config import ALL_KINDS, ARCHITECTURES, KINDS, network_name, parse_network_name
 from bnn.config import assets_dir as default_assets_dir
+from bnn.model.card import ModelCard
 
 WEIGHTS_SUFFIX = ".weights.npz"
 CARD_SUFFIX = ".json"

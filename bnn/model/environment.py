@@ -1,6 +1,6 @@
 """The machine and library versions that training and timing figures depend on.
 
-One place for what the model card (``bnn.train``) and the benchmark report (``python -m bench``) record.
+One place for what the model card (``bnn.model.train``) and the benchmark report (``python -m bench``) record.
 TensorFlow and friends are imported inside `environment`, so importing this module stays cheap.
 """
 

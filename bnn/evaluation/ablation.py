@@ -3,9 +3,9 @@
 Each candidate is a :class:`Config` of the MLP "bayesian" kind that differs from the defaults in a few fields:
 the tempering of the KL term (``kl_weight``, Wenzel et al. 2020), where the posterior starts (``posterior_init``
 "twin" and ``posterior_init_fraction``: MOPED, Krishnan et al. 2020), the prior scale or the schedule. Every
-candidate is trained by ``bnn.train.fit`` for the same number of epochs and scored on the 5,000 validation digits
-(never the test set: the split handed to training has no test images), on a subset of ``bnn.corruptions``' table
-applied to validation digits, and on Fashion-MNIST (AUROC by mutual information, as ``bnn.evaluate`` scores it).
+candidate is trained by ``bnn.model.train.fit`` for the same number of epochs and scored on the 5,000 validation digits
+(never the test set: the split handed to training has no test images), on a subset of ``bnn.evaluation.corruptions``' table
+applied to validation digits, and on Fashion-MNIST (AUROC by mutual information, as ``bnn.evaluation.report`` scores it).
 
     report = run_ablation(load_mnist().train, load_mnist().validation, load_fashion_mnist_test(), Path("a.json"))
     print(format_ablation_table(report))
@@ -33,16 +33,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bnn import corruptions as corruptions_module
-from bnn import shift
-from bnn.card import ModelCard
 from bnn.config import Config, answers_with_samples
-from bnn.data import Dataset, MnistSplit
+from bnn.data.mnist import Dataset, MnistSplit
+from bnn.evaluation import corruptions as corruptions_module
+from bnn.evaluation import shift
+from bnn.model.card import ModelCard
 
 EPOCHS = 12  # default budget per candidate: 19 x 12 epochs, about 125 min on 2 cores shared with other trainings
 NUM_SAMPLES = 30  # weight samples T per image when scoring a candidate
 SHIFT_IMAGES = 1000  # the first 1,000 validation digits are corrupted
-# One severe row per corruption family of bnn.corruptions (both 90 degree turns: where variational inference led).
+# One severe row per corruption family of bnn.evaluation.corruptions (both 90 degree turns: where variational inference led).
 SHIFT_CORRUPTIONS = (
     "rotation:-90",
     "rotation:45",
@@ -74,11 +74,11 @@ SELECTION_RULE = (
 )
 
 
-# The full-length check scores shift as the issue's target counts it: every corrupted row of bnn.corruptions (38),
+# The full-length check scores shift as the issue's target counts it: every corrupted row of bnn.evaluation.corruptions (38),
 # on the same validation digits. Twelve rows, two of them the 90 degree turns, decided the mean: see the README.
 CONFIRMATION_CORRUPTIONS = tuple(item.key for item in corruptions_module.CORRUPTIONS if item.family != "clean")
 ROWS_TO_WIN = (30, 38)  # lower shift NLL than the shipped network on at least 30 of every 38 rows (the issue's count)
-CONFIRMATION_RULE = (
+CONFIRMATION_RULE = (  # worded as assets/ablation.json records it (module names as they were then)
     "each candidate trained to full length is scored on the same validation scores as the shipped network and its "
     "deterministic twin, under shift on every corrupted row of bnn.corruptions (38) applied to validation digits; of "
     "those whose Fashion-MNIST AUROC by mutual information is at least the shipped network's, whose validation NLL "
@@ -177,20 +177,24 @@ def candidate_config(candidate: Candidate, epochs: int, base: Config | None = No
 def shift_inputs(
     validation: Dataset, num_images: int, corruptions: tuple[str, ...], seed: int
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per corruption key, ``bnn.shift.corrupted_inputs`` of the first ``num_images`` validation digits:
+    """Per corruption key, ``bnn.evaluation.shift.corrupted_inputs`` of the first ``num_images`` validation digits:
     ((N, 28, 28) inputs, (N,) blank flags), computed once and shared by every candidate."""
     by_key = {corruption.key: corruption for corruption in corruptions_module.CORRUPTIONS}
     unknown = sorted(set(corruptions) - set(by_key))
     if unknown:
-        raise ValueError(f"unknown corruptions {unknown}; choose among bnn.corruptions.CORRUPTIONS: {sorted(by_key)}")
+        raise ValueError(
+            f"unknown corruptions {unknown}; choose among bnn.evaluation.corruptions.CORRUPTIONS: {sorted(by_key)}"
+        )
     canvases = corruptions_module.upsample(validation.images[:num_images])
     return {key: shift.corrupted_inputs(canvases, by_key[key], seed) for key in corruptions}
 
 
 def score(model, validation: Dataset, ood: Dataset, shifted: dict, num_samples: int, seed: int) -> dict:
-    """Validation metrics of one trained ``model`` (a ``bnn.predict.DigitModel``): accuracy, NLL, ECE, mean top
+    """Validation metrics of one trained ``model`` (a ``bnn.model.predict.DigitModel``): accuracy, NLL, ECE, mean top
     probability; mean NLL and accuracy over the ``shifted`` validation rows; Fashion-MNIST AUROCs."""
-    from bnn import evaluate  # loads TensorFlow: not at import, so that `python -m bnn --help` stays quick
+    from bnn.evaluation import (
+        report as evaluate,  # loads TensorFlow: not at import, so that `python -m bnn --help` stays quick
+    )
 
     prediction = model.predict(validation.images, num_samples, seed=seed)
     metrics = evaluate.prediction_metrics(prediction, validation.labels)
@@ -229,8 +233,8 @@ def run_ablation(
     Candidates already in ``output`` are kept, not retrained; its settings (epochs, T, shift rows) must match.
     Returns the report (see :func:`format_ablation_table`). ``twin_dir``: where the deterministic twin is read.
     """
-    from bnn.predict import DigitModel
-    from bnn.train import fit, read_twin
+    from bnn.model.predict import DigitModel
+    from bnn.model.train import fit, read_twin
 
     chosen = [candidate for candidate in candidates if only is None or candidate.name in only]
     unknown = sorted(set(only or ()) - {candidate.name for candidate in candidates})
@@ -311,6 +315,7 @@ def _report_header(
         "shift": {
             "num_images": shift_images,
             "corruptions": list(corruptions),
+            # worded as assets/ablation.json records it
             "rule": f"bnn.shift's corruptions of the first {shift_images} validation digits, one severe row per "
             "family (a subset of its 38 rows, to stay cheap); shift_nll is the mean NLL over these rows",
         },
@@ -347,7 +352,7 @@ def confirm(
     shifted: dict | None = None,
 ) -> dict:
     """Score the ``shipped`` network, its deterministic ``twin`` and candidate ``name`` (default: the winner)
-    ``trained`` to full length (``bnn.predict.DigitModel``s of one architecture) as the candidates were scored, and
+    ``trained`` to full length (``bnn.model.predict.DigitModel``s of one architecture) as the candidates were scored, and
     record them in ``report["confirmation"][arch]``: the rule, the shipped network's and the twin's rows and one row
     per candidate, each with whether it passed. ``shifted``: :func:`shift_inputs` of CONFIRMATION_CORRUPTIONS
     (computed when None). A shipped network or twin scored on other rows or with other weights is scored again."""

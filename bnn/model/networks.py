@@ -11,7 +11,7 @@ Posterior means start He-normal, or at the deterministic twin's weights (MOPED, 
 Gradients use Flipout (Wen et al. 2018) or the plain reparameterisation trick (Kingma & Welling 2014).
 
 The two cheap baselines are built from the deterministic layers: MC dropout (Gal & Ghahramani 2016) puts a
-Dropout layer before every dense layer and keeps it on at prediction (``bnn.predict``); a deep ensemble
+Dropout layer before every dense layer and keeps it on at prediction (``bnn.model.predict``); a deep ensemble
 (Lakshminarayanan et al. 2017) is ``ensemble_size`` deterministic networks from different seeds.
 """
 

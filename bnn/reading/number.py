@@ -1,6 +1,6 @@
 """A whole number read from one image: each digit with its own uncertainty, and the number's posterior.
 
-`read_number` segments the image (``bnn.segment``), reads every digit in one batched call of the sampled network,
+`read_number` segments the image (``bnn.image.segment``), reads every digit in one batched call of the sampled network,
 and lets each of the T weight samples read the whole number (its own most probable digit at each position): how
 often each reading comes up is the number's posterior, beside the reading of the averaged probabilities.
 
@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bnn.config import MAX_DIGITS, PREDICTION_SAMPLES, READINGS_SHOWN, SPLIT_SAMPLES
-from bnn.preprocess import ImageInput
-from bnn.segment import Segmentation, segment
-from bnn.verdict import Thresholds, not_sure_reasons
+from bnn.image.preprocess import ImageInput
+from bnn.image.segment import Segmentation, segment
+from bnn.reading.verdict import Thresholds, not_sure_reasons
 
-if TYPE_CHECKING:  # the types only: importing bnn.predict loads TensorFlow
-    from bnn.predict import DigitModel, Prediction
+if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow
+    from bnn.model.predict import DigitModel, Prediction
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,1 @@
+"""MNIST and Fashion-MNIST: loading, the fixed 55,000 / 5,000 / 10,000 split, and training-time augmentation."""

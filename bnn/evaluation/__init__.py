@@ -1,0 +1,2 @@
+"""Measuring the networks: the test report, the photo report, the shift benchmark and its corruptions,
+"Inside the model", the recipe's ablation."""

@@ -1,0 +1,1 @@
+"""Plotly figures and their captions, Markdown tables, display images."""

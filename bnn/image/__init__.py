@@ -1,0 +1,1 @@
+"""Images in: decoding untrusted files, paper, light and ruling, MNIST's geometry, segmenting a number."""
