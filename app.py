@@ -25,12 +25,12 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 import bnn  # after the thread settings above
 from bnn import config
 from bnn.corpora.nondigits import EXAMPLES, example_image
-from bnn.data.mnist import load_mnist_test
+from bnn.data import load_mnist_test
 from bnn.evaluation.insight import read_insight
 from bnn.figures import plots
 from bnn.figures.captions import readings
 from bnn.figures.images import enlarge, preprocessing_panels
-from bnn.image.preprocess import NetworkInput, PreprocessSteps
+from bnn.image import NetworkInput, PreprocessSteps
 from bnn.model.predict import PredictionMemo
 from bnn.model.weights import SHIFT_FILE, read_json, report_path, shipped_architectures, shipped_kinds
 from bnn.reading.verdict import (

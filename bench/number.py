@@ -19,7 +19,7 @@ from PIL import Image
 from bench.stats import percentiles
 from bench.text import verdict
 from bnn.corpora import numbers as number_corpus
-from bnn.data.mnist import DataNotFoundError, load_mnist
+from bnn.data import DataNotFoundError, load_mnist
 from bnn.model.predict import load_model
 from bnn.reading.number import read_number
 

@@ -20,7 +20,7 @@ import numpy as np
 from bench.stats import percentiles
 from bench.text import plain, verdict
 from bnn.config import THUMBNAIL_SIZE, assets_dir, network_name
-from bnn.data.mnist import DataNotFoundError, load_mnist
+from bnn.data import DataNotFoundError, load_mnist
 from bnn.figures.images import enlarge
 from bnn.figures.plots import exploration_figure
 from bnn.model import predict

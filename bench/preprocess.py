@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from bench.stats import percentiles
 from bnn.config import CANVAS_SIZE
 from bnn.corpora.photos import phone_photo
-from bnn.image.preprocess import preprocess_image
+from bnn.image import preprocess_image
 
 TITLE = "Preprocessing (one image through preprocess_image)"
 REPEATS = 30

@@ -17,8 +17,8 @@ import numpy as np
 
 from bench.text import verdict
 from bnn.config import NUM_TRAIN, Config, assets_dir
+from bnn.data import DataNotFoundError, load_mnist
 from bnn.data.augment import training_dataset
-from bnn.data.mnist import DataNotFoundError, load_mnist
 from bnn.model import uncertainty  # bnn first: it sets TF_USE_LEGACY_KERAS before TensorFlow loads
 from bnn.model import weights as assets
 from bnn.model.card import ModelCard

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from bnn.data.mnist import load_mnist
+    from bnn.data import load_mnist
     from bnn.model.train import train
 
     data = load_mnist(args.data_dir, download=args.download)
@@ -236,10 +236,11 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from bnn.data.mnist import load_fashion_mnist_test, load_mnist
+    from bnn.data import load_fashion_mnist_test, load_mnist
     from bnn.evaluation.insight import weight_posterior
-    from bnn.evaluation.report import build_report, format_table
+    from bnn.evaluation.report import build_report
     from bnn.figures import plots
+    from bnn.figures.tables import format_table
     from bnn.model.networks import posterior_parameters
     from bnn.model.predict import load_model
     from bnn.model.weights import shipped_kinds
@@ -271,7 +272,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _insight(args: argparse.Namespace) -> int:
-    from bnn.data.mnist import Dataset, load_fashion_mnist_test, load_mnist
+    from bnn.data import Dataset, load_fashion_mnist_test, load_mnist
     from bnn.figures import plots
     from bnn.figures.captions import readings
     from bnn.model.predict import load_model
@@ -310,7 +311,7 @@ def _insight(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from bnn.image.preprocess import preprocess_image
+    from bnn.image import preprocess_image
     from bnn.model.predict import load_model
 
     models = [load_model(kind, args.arch, args.assets_dir) for kind in (args.method, "deterministic")]
@@ -429,8 +430,9 @@ class ProgressBar:
 
 
 def _photos(args: argparse.Namespace) -> int:
-    from bnn.data.mnist import Dataset, load_mnist
-    from bnn.evaluation.report import format_crop_table, format_photo_table, photo_report
+    from bnn.data import Dataset, load_mnist
+    from bnn.evaluation.photos import photo_report
+    from bnn.figures.tables import format_crop_table, format_photo_table
     from bnn.model.predict import load_model
 
     test = load_mnist(args.data_dir, download=args.download).test
@@ -465,7 +467,7 @@ def _shift(args: argparse.Namespace) -> int:
 
 
 def _ablate(args: argparse.Namespace) -> int:
-    from bnn.data.mnist import load_fashion_mnist_test, load_mnist
+    from bnn.data import load_fashion_mnist_test, load_mnist
 
     data = load_mnist(args.data_dir, download=args.download)
     if args.confirm:

@@ -33,9 +33,8 @@ from scipy.optimize import minimize
 import bnn
 from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
 from bnn.corpora import numbers as number_corpus
-from bnn.data.mnist import load_mnist
-from bnn.image import segment
-from bnn.image.preprocess import CROP_THRESHOLD
+from bnn.data import load_mnist
+from bnn.image import CROP_THRESHOLD, segment
 
 SINGLE_WEIGHTS = (2.5, 4.0, 6.0, 8.0, 12.0)
 BEFORE_FEATURES = 4  # the decision this one replaced read the first four features ...

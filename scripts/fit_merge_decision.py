@@ -34,7 +34,7 @@ from PIL import Image
 import bnn
 from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
 from bnn.corpora import numbers as number_corpus
-from bnn.data.mnist import load_mnist
+from bnn.data import load_mnist
 from bnn.image import segment
 from scripts.fit_cut_decision import L2, fit, out_of_fold
 

@@ -19,8 +19,8 @@ import numpy as np
 
 import bnn
 from bnn.corpora import numbers as number_corpus
-from bnn.data.mnist import load_mnist
-from bnn.image.preprocess import preprocess_image
+from bnn.data import load_mnist
+from bnn.image import preprocess_image
 
 T = 100
 CORPORA = (("touching", "canvas", 300), ("touching", "photo", 150), ("separated", "canvas", 150))

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from bnn.corpora.photos import phone_photo, photo
-from bnn.image.preprocess import preprocess_steps
+from bnn.image import preprocess_steps
 
 HEIGHT = 160  # px per panel
 GAP = 6

@@ -19,7 +19,7 @@ if not os.environ.get("BNN_DATA_DIR") and SHARED_MNIST.is_dir():
 @pytest.fixture(scope="session")
 def mnist():
     """The fixed 55k / 5k / 10k split (loaded once per test session)."""
-    from bnn.data.mnist import load_mnist
+    from bnn.data import load_mnist
 
     return load_mnist()
 

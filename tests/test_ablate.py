@@ -5,7 +5,7 @@ import pytest
 
 import bnn
 from bnn.config import ASSETS_DIR, Config
-from bnn.data.mnist import Dataset, load_fashion_mnist_test
+from bnn.data import Dataset, load_fashion_mnist_test
 from bnn.evaluation import ablation as ablate
 
 TINY = (

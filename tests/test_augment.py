@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from bnn.config import Augmentation
 from bnn.data.augment import _thickness, augment_batch, training_dataset
-from bnn.image.preprocess import FIELD_CENTRE
+from bnn.image import FIELD_CENTRE
 
 DEFAULT = Augmentation()
 NONE = Augmentation(probability=0.0, min_scale=1.0, hard_stroke_probability=0.0, blur_probability=0.0, ink_noise=0.0)

@@ -181,7 +181,7 @@ def test_predict_number_reads_each_digit_and_the_sampled_readings(tmp_path, caps
     import numpy as np
 
     from bnn.corpora.numbers import canvas, number_ink
-    from bnn.data.mnist import load_mnist
+    from bnn.data import load_mnist
 
     digits = load_mnist().test.images[:3]  # 7, 2, 1
     path = tmp_path / "number.png"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bnn.figures.images import enlarge, preprocessing_panels
-from bnn.image.preprocess import preprocess_steps
+from bnn.image import preprocess_steps
 
 
 def test_enlarge_keeps_pixels_crisp():

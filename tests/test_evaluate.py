@@ -5,11 +5,12 @@ import pytest
 
 from bnn import config
 from bnn.config import Config
-from bnn.data.mnist import Dataset
+from bnn.data import Dataset
 from bnn.evaluation import corruptions
 from bnn.evaluation import report as evaluate
 from bnn.evaluation.insight import weight_posterior
-from bnn.figures import plots
+from bnn.figures import plots, tables
+from bnn.model import metrics
 from bnn.model import networks as models
 from bnn.model import weights as assets
 from bnn.model.card import ModelCard
@@ -23,19 +24,19 @@ def _prediction(samples):
 def test_prediction_metrics_on_a_known_prediction():
     # (T=2, N=2, K=2): image 0 is right and sure (mean 0.9), image 1 wrong and unsure (mean [0.4, 0.6]).
     samples = [[[0.9, 0.1], [0.6, 0.4]], [[0.9, 0.1], [0.2, 0.8]]]
-    metrics = evaluate.prediction_metrics(_prediction(samples), np.array([0, 0]))
-    assert metrics["accuracy"] == 0.5
-    assert metrics["nll"] == pytest.approx(-(np.log(0.9) + np.log(0.4)) / 2)
-    assert metrics["accuracy_at_95_coverage"] == 0.5  # ceil(0.95 * 2) = 2 images kept
-    assert set(metrics) == {"accuracy", "nll", "brier", "ece", "accuracy_at_95_coverage"}
+    scores = metrics.prediction_metrics(_prediction(samples), np.array([0, 0]))
+    assert scores["accuracy"] == 0.5
+    assert scores["nll"] == pytest.approx(-(np.log(0.9) + np.log(0.4)) / 2)
+    assert scores["accuracy_at_95_coverage"] == 0.5  # ceil(0.95 * 2) = 2 images kept
+    assert set(scores) == {"accuracy", "nll", "brier", "ece", "accuracy_at_95_coverage"}
 
 
 def test_ood_metrics_separate_sure_from_unsure_inputs():
     sure = _prediction([[[0.99, 0.01]] * 3, [[0.98, 0.02]] * 3])
     disagreeing = _prediction([[[0.9, 0.1]] * 3, [[0.1, 0.9]] * 3])
-    result = evaluate.ood_metrics(sure, disagreeing, sampled=True)
+    result = metrics.ood_metrics(sure, disagreeing, sampled=True)
     assert result["ood_auroc_entropy"] == 1.0 and result["ood_auroc_mutual_information"] == 1.0
-    assert evaluate.ood_metrics(sure, disagreeing, sampled=False)["ood_auroc_mutual_information"] is None
+    assert metrics.ood_metrics(sure, disagreeing, sampled=False)["ood_auroc_mutual_information"] is None
 
 
 def test_thresholds_flag_five_percent_of_validation_digits():
@@ -43,7 +44,7 @@ def test_thresholds_flag_five_percent_of_validation_digits():
     probs = rng.dirichlet(np.full(10, 0.3), size=(20, 1000)).astype(np.float32)
     prediction = _prediction(probs)
     labels = rng.integers(0, 10, 1000)
-    thresholds = evaluate.uncertainty_thresholds(prediction, labels)
+    thresholds = metrics.uncertainty_thresholds(prediction, labels)
     for name, score in (("predictive_entropy", prediction.predictive_entropy), ("epistemic", prediction.epistemic)):
         assert np.mean(score > thresholds[name]) == pytest.approx(0.05, abs=0.002)
         assert 0 <= thresholds[f"{name}_errors_caught"] <= 1
@@ -73,7 +74,7 @@ def test_report_has_the_documented_shape_and_prints_a_table():
     }
     assert keys <= set(report["models"]["bayesian"]) and keys <= set(report["models"]["deterministic"])
     assert report["models"]["deterministic"]["num_samples"] == 1
-    table = evaluate.format_table(report)
+    table = tables.format_table(report)
     assert "bayesian" in table and "OOD AUROC, mutual information" in table
     figure = plots.reliability_figure(report)
     assert len(figure.data) == 3  # the diagonal and one curve per model
@@ -92,7 +93,7 @@ def test_round_trip_reports_accuracy_after_preprocessing_at_each_size(mnist):
     assert report["round_trip"]["28px"]["mean_abs_pixel_change"] < 0.02
     for size in evaluate.ROUND_TRIP_SIZES:
         assert 0 <= report["models"]["deterministic"][f"round_trip_accuracy_{size}px"] <= 1
-    assert "accuracy, preprocessed at 280 px" in evaluate.format_table(report)
+    assert "accuracy, preprocessed at 280 px" in tables.format_table(report)
     assert "round_trip" not in evaluate.build_report([model], test, None, num_samples=1)
 
 
@@ -101,7 +102,7 @@ def test_the_methods_table_compares_every_kind_on_the_same_rows():
     report = json.loads((folder / "report.json").read_text())
     shift_report = json.loads((folder / "shift.json").read_text())
     cards = {kind: assets.read_card(folder, f"mlp-{kind}") for kind in report["models"]}
-    table = evaluate.format_methods_table(report, shift_report, cards, {"bayesian": 5.25}).splitlines()
+    table = tables.format_methods_table(report, shift_report, cards, {"bayesian": 5.25}).splitlines()
     assert table[0] == "| | " + " | ".join(report["models"]) + " |"
     rows = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:] for line in table[2:]}
     assert rows["test accuracy"] == [f"{report['models'][kind]['accuracy']:.4f}" for kind in report["models"]]
@@ -116,4 +117,4 @@ def test_the_readme_methods_table_is_the_shipped_reports(arch, report_name):
     report = json.loads((folder / report_name).read_text())
     shift_report = json.loads((folder / "shift.json").read_text())
     cards = {kind: assets.read_card(folder, f"{arch}-{kind}") for kind in report["models"]}
-    assert evaluate.format_methods_table(report, shift_report, cards) in (folder.parent / "README.md").read_text()
+    assert tables.format_methods_table(report, shift_report, cards) in (folder.parent / "README.md").read_text()

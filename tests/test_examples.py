@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bnn.corpora.nondigits import EXAMPLE_SIZE, EXAMPLES, example_image
-from bnn.image.preprocess import preprocess_image
+from bnn.image import preprocess_image
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))

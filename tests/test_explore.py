@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bnn import image as preprocess
 from bnn.figures import plots
-from bnn.image import preprocess
 from bnn.model.predict import Prediction
 from bnn.reading import whatif as explore
 

@@ -11,7 +11,7 @@ import pytest
 import bnn
 from bnn import config
 from bnn.corpora import numbers as number_corpus
-from bnn.image.preprocess import preprocess_image
+from bnn.image import preprocess_image
 
 T = 100
 

@@ -18,9 +18,10 @@ import pytest
 import bnn
 from bnn.config import KINDS
 from bnn.corpora.photos import CONDITIONS, CROPS, crop_corpus, photo, photo_corpus
-from bnn.data.mnist import Dataset
-from bnn.evaluation.report import format_crop_table, format_photo_table, photo_report, read_uploads
-from bnn.image.preprocess import BlankImageError, preprocess_image
+from bnn.data import Dataset
+from bnn.evaluation.photos import photo_report, read_uploads
+from bnn.figures.tables import format_crop_table, format_photo_table
+from bnn.image import BlankImageError, preprocess_image
 
 ROOT = Path(__file__).resolve().parents[1]
 README, REPORT = ROOT / "README.md", ROOT / "assets" / "photos.json"  # REPORT: python -m bnn photos --output

@@ -1,4 +1,4 @@
-"""Tests of bnn.image.preprocess on digits drawn with Pillow and on hand-made hostile files (no MNIST needed).
+"""Tests of bnn.image on digits drawn with Pillow and on hand-made hostile files (no MNIST needed).
 
 Centre convention: pixel i of the 28x28 field has index coordinate i; MNIST's digits have their centre of mass at
 (14.0, 14.0) in these coordinates (FIELD_CENTRE), not at the geometric centre 13.5.
@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageDraw, ImageOps
 
 from bnn.config import IMAGE_SIZE, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
-from bnn.image.preprocess import (
+from bnn.image import (
     FIELD_CENTRE,
     BlankImageError,
     InvalidImageError,

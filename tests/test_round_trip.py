@@ -14,7 +14,7 @@ import bnn
 from bnn.config import KINDS
 from bnn.evaluation.report import ROUND_TRIP_SIZES as SIZES
 from bnn.evaluation.report import round_trip_geometry
-from bnn.image.preprocess import FIELD_CENTRE
+from bnn.image import FIELD_CENTRE
 from bnn.model.weights import shipped_architectures
 
 NUM_SAMPLES = 10  # weight samples; raw and preprocessed use the same seed, so the same weights

@@ -11,8 +11,7 @@ from scipy import ndimage
 import bnn
 from bnn.config import MAX_DIGITS
 from bnn.corpora import numbers as number_corpus
-from bnn.image import segment
-from bnn.image.preprocess import preprocess_image
+from bnn.image import preprocess_image, segment
 
 
 def separated(mnist, indices, gaps, scale=number_corpus.CANVAS_SCALE, seed=0) -> np.ndarray:

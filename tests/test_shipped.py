@@ -11,7 +11,7 @@ import pytest
 
 import bnn
 from bnn.config import Config, assets_dir, network_name
-from bnn.evaluation.report import prediction_metrics
+from bnn.model.metrics import prediction_metrics
 from bnn.model.weights import shipped_architectures, shipped_kinds
 
 ARCHITECTURES = shipped_architectures()
@@ -124,7 +124,7 @@ def test_shipped_bayesian_network_has_an_ece_of_at_most_one_percent(arch):
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_readme_table_is_the_measured_report(arch):
-    from bnn.evaluation.report import format_table
+    from bnn.figures.tables import format_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert format_table(_report(arch)) in readme

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from bnn.config import SHIPPED_KL_WEIGHT, Config
-from bnn.data.mnist import Dataset, MnistSplit
+from bnn.data import Dataset, MnistSplit
 from bnn.model import networks as models
 from bnn.model import uncertainty
 from bnn.model import weights as assets

@@ -5,7 +5,7 @@ Every batch goes through one vectorised ``tf.data`` map (``augment_batch``):
 1. stroke thickness: a blend towards a 3x3 grey dilation (thicker) or erosion (thinner);
 2. one random affine map per image: rotation, slant (shear) and aspect ratio, composed with an elastic
    displacement field (Simard, Steinkraus & Platt 2003: uniform noise smoothed by a Gaussian);
-3. then the geometry is normalised the way ``bnn.image.preprocess`` does it at serving time: the ink's bounding box
+3. then the geometry is normalised the way ``bnn.image`` does it at serving time: the ink's bounding box
    is fitted to 20 px on its longest side and the centre of mass stays within half a pixel of MNIST's (14, 14),
    as whole-pixel centring leaves it, so the network never sees a size or position the app cannot produce;
 4. what a canvas or a phone adds: hard uniform-width strokes, blur, and uneven ink.
@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from bnn.config import IMAGE_SIZE, Augmentation
-from bnn.image.preprocess import CROP_THRESHOLD, DIGIT_SIZE, FIELD_CENTRE
+from bnn.image import CROP_THRESHOLD, DIGIT_SIZE, FIELD_CENTRE
 
 
 def training_dataset(

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from bnn.config import Config, answers_with_samples
-from bnn.data.mnist import Dataset, MnistSplit
+from bnn.data import Dataset, MnistSplit
 from bnn.evaluation import corruptions as corruptions_module
 from bnn.evaluation import shift
 from bnn.model.card import ModelCard

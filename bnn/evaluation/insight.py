@@ -28,7 +28,7 @@ from bnn.config import PREDICTION_SAMPLES, answers_with_samples, is_variational
 from bnn.model import uncertainty
 
 if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow
-    from bnn.data.mnist import Dataset
+    from bnn.data import Dataset
     from bnn.model.predict import DigitModel, Prediction
 
 PRUNING_FRACTIONS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)  # share of kernel weights set to zero
@@ -368,7 +368,7 @@ def build_insight(
     Test predictions use ``seed`` and OOD predictions ``seed + 1``, as ``bnn.evaluation.report`` does, so the
     accuracies and AUROCs equal the evaluation report's at the same T. ``log`` gets a line per section.
     """
-    from bnn.evaluation.report import ood_metrics  # TensorFlow
+    from bnn.model.metrics import ood_metrics  # TensorFlow
     from bnn.model.networks import posterior_parameters
 
     if bayesian.arch != deterministic.arch or not is_variational(bayesian.kind) or is_variational(deterministic.kind):

@@ -28,7 +28,7 @@ from bnn.config import (
     network_name,
     parse_network_name,
 )
-from bnn.data.mnist import load_mnist
+from bnn.data import load_mnist
 from bnn.evaluation.corruptions import (
     CORRUPTIONS,
     FAMILIES,
@@ -40,7 +40,7 @@ from bnn.evaluation.corruptions import (
     corruption_rng,
     upsample,
 )
-from bnn.image.preprocess import BlankImageError, preprocess_image
+from bnn.image import BlankImageError, preprocess_image
 from bnn.model.weights import shipped_architectures, shipped_kinds
 
 if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow, which the corruptions do not need
@@ -76,7 +76,7 @@ def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labe
     ``predict`` is passed to ``model.predict`` (``num_samples``, ``seed``). Entropies are in nats. In ECE and
     ``accuracy_at_95_coverage`` a blank image's uniform prediction reads as a guess of 0 (it is rare).
     """
-    from bnn.evaluation.report import prediction_metrics
+    from bnn.model.metrics import prediction_metrics
     from bnn.model.predict import Prediction
 
     seen = model.predict(inputs[~blank], **predict).samples  # (T, N - blanks, 10)

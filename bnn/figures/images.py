@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 if TYPE_CHECKING:
-    from bnn.image.preprocess import PreprocessSteps
+    from bnn.image import PreprocessSteps
 
 
 def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:

@@ -386,7 +386,7 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
 
     Left: the sampled network's predictive entropy and mutual information (``name``: the page's word for it,
     ``bnn.reading.verdict.answer_name``); right: the probability each network gives its own answer. The input as drawn is
-    one step of every sweep; a step with no ink left (``bnn.image.preprocess.is_blank_ink``) is a gap, as the page reads no
+    one step of every sweep; a step with no ink left (``bnn.image.is_blank_ink``) is a gap, as the page reads no
     digit in it. The panels are laid out by hand (axis domains) rather than with ``make_subplots``, which costs
     more than the rest of the figure.
     """

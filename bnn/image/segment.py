@@ -35,7 +35,7 @@ import numpy as np
 from scipy import ndimage
 
 from bnn.config import ASSETS_DIR, MAX_DIGITS
-from bnn.image.preprocess import CROP_THRESHOLD, BlankImageError, ImageInput, digit_field, ink_image
+from bnn.image import CROP_THRESHOLD, BlankImageError, ImageInput, digit_field, ink_image
 
 Score = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) digits -> (N, 10) class probabilities
 

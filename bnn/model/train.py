@@ -20,10 +20,9 @@ import tensorflow as tf
 import tf_keras as keras
 
 from bnn.config import Config, assets_dir, network_name
+from bnn.data import Dataset, MnistSplit
 from bnn.data.augment import training_dataset
-from bnn.data.mnist import Dataset, MnistSplit
-from bnn.evaluation import report as evaluate
-from bnn.model import uncertainty
+from bnn.model import metrics, uncertainty
 from bnn.model import weights as assets
 from bnn.model.card import ModelCard
 from bnn.model.environment import environment
@@ -224,10 +223,10 @@ def _finish(
     card["metrics"] = {
         "num_samples": test_prediction.num_samples,
         "split": "test",
-        **evaluate.prediction_metrics(test_prediction, data.test.labels),
+        **metrics.prediction_metrics(test_prediction, data.test.labels),
     }
     validation_prediction = model.predict(data.validation.images, config.evaluation_samples, seed=config.seed)
-    card["uncertainty_thresholds"] = evaluate.uncertainty_thresholds(validation_prediction, data.validation.labels)
+    card["uncertainty_thresholds"] = metrics.uncertainty_thresholds(validation_prediction, data.validation.labels)
     if output_dir is not None:
         card = assets.write_weights(arrays, card, Path(output_dir), config.name)
     model.card = ModelCard.from_dict(card)

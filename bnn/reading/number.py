@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bnn.config import MAX_DIGITS, PREDICTION_SAMPLES, READINGS_SHOWN, SPLIT_SAMPLES
-from bnn.image.preprocess import ImageInput
+from bnn.image import ImageInput
 from bnn.image.segment import Segmentation, segment
 from bnn.reading.verdict import Thresholds, not_sure_reasons
 

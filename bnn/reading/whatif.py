@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bnn.config import IMAGE_SIZE
+from bnn.image import is_blank_ink
 from bnn.image import ops as imageops
-from bnn.image.preprocess import is_blank_ink
 
 if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow
     from bnn.model.predict import DigitModel
@@ -45,7 +45,7 @@ class Sweep:
 
     @property
     def blank(self) -> np.ndarray:
-        """(K,) bool: the steps with too little ink left to read (``bnn.image.preprocess.is_blank_ink``: the rule a
+        """(K,) bool: the steps with too little ink left to read (``bnn.image.is_blank_ink``: the rule a
         drawing is refused as blank by), e.g. a thin stroke thinned away."""
         return np.array([is_blank_ink(image) for image in self.images])
 

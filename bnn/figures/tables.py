@@ -1,0 +1,145 @@
+"""Markdown and plain-text tables of the committed reports, for the CLI and the generated docs pages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bnn.config import CANVAS_SIZE, network_name
+from bnn.evaluation.report import ROUND_TRIP_SIZES
+from bnn.model.card import ModelCard
+from bnn.model.metrics import ECE_BINS
+
+TABLE_ROWS = (
+    ("accuracy", "test accuracy", "{:.4f}"),
+    ("nll", "test NLL (nats)", "{:.4f}"),
+    ("brier", "Brier score", "{:.4f}"),
+    ("ece", f"ECE ({ECE_BINS} bins)", "{:.4f}"),
+    ("accuracy_at_95_coverage", "accuracy, 95 % most certain", "{:.4f}"),
+    ("ood_auroc_entropy", "OOD AUROC, entropy", "{:.4f}"),
+    ("ood_auroc_mutual_information", "OOD AUROC, mutual information", "{:.4f}"),
+    ("ood_auroc_max_probability", "OOD AUROC, max probability", "{:.4f}"),
+    *((f"round_trip_accuracy_{size}px", f"accuracy, preprocessed at {size} px", "{:.4f}") for size in ROUND_TRIP_SIZES),
+    ("num_samples", "weight samples T", "{}"),
+)
+
+
+def format_table(report: dict) -> str:
+    """The report's metrics as a plain-text table, one column per model."""
+    names = list(report["models"])
+    lines = [f"{'':<32}" + "".join(f"{name:>15}" for name in names)]
+    for key, label, fmt in TABLE_ROWS:
+        cells = []
+        for name in names:
+            value = report["models"][name].get(key)
+            cells.append(f"{'-' if value is None else fmt.format(value):>15}")
+        if any(cell.strip() != "-" for cell in cells):
+            lines.append(f"{label:<32}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def format_methods_table(
+    report: dict, shift_report: dict | None, cards: dict[str, ModelCard], latency_ms: dict[str, float] | None = None
+) -> str:
+    """A Markdown table comparing every network kind of one architecture on the same rows.
+
+    ``report`` from :func:`build_report`; ``shift_report`` from ``bnn.evaluation.shift``; ``cards`` the model cards by kind
+    (training time and weights size); ``latency_ms`` one image at T = 100 by kind, from ``python -m bench``.
+    """
+    kinds = list(report["models"])
+    arch = cards[kinds[0]].arch
+    shifted = {kind: _shift_rows(shift_report, network_name(arch, kind)) for kind in kinds} if shift_report else {}
+    if not all(shifted.values()):  # a network the shift benchmark has not scored yet
+        shifted = {}
+
+    def metric(key: str, digits: int = 4) -> list[str]:
+        return [_cell(report["models"][kind].get(key), digits) for kind in kinds]
+
+    rows = [
+        ("test accuracy", metric("accuracy")),
+        ("test NLL (nats)", metric("nll")),
+        ("Brier score", metric("brier")),
+        (f"ECE ({ECE_BINS} bins)", metric("ece")),
+        ("accuracy, 95 % most certain (by entropy)", metric("accuracy_at_95_coverage")),
+        ("Fashion-MNIST AUROC, entropy", metric("ood_auroc_entropy")),
+        ("Fashion-MNIST AUROC, mutual information", metric("ood_auroc_mutual_information")),
+        (f"accuracy, preprocessed at {CANVAS_SIZE} px", metric(f"round_trip_accuracy_{CANVAS_SIZE}px")),
+    ]
+    if shifted:
+        best = _lowest_nll_counts(shifted)
+        count = len(next(iter(shifted.values())))
+        rows += [
+            (
+                f"shift: mean accuracy over {count} corrupted rows",
+                [_cell(_mean(shifted[k], "accuracy"), 3) for k in kinds],
+            ),
+            ("shift: mean NLL (nats)", [_cell(_mean(shifted[k], "nll"), 3) for k in kinds]),
+            (f"shift: rows with the lowest NLL of the {len(kinds)}", [str(best[kind]) for kind in kinds]),
+        ]
+    rows += [
+        ("weight samples T per image", [str(report["models"][kind]["num_samples"]) for kind in kinds]),
+        (
+            "training time on this machine (min)",
+            [_cell(sum(cards[k].epoch_seconds) / 60, 0) for k in kinds],
+        ),
+        ("weights (MB)", [_cell(cards[kind].weights_bytes / 1e6, 1) for kind in kinds]),
+    ]
+    if latency_ms:
+        rows.append(("one image, T = 100 (ms, median)", [_cell(latency_ms.get(kind), 1) for kind in kinds]))
+    header = "| | " + " | ".join(kinds) + " |"
+    lines = [header, "|---" + "|---:" * len(kinds) + "|"]
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _shift_rows(shift_report: dict, network: str) -> list[dict]:
+    return [row for row in shift_report["rows"] if row["network"] == network and row["corruption"] != "clean"]
+
+
+def _mean(rows: list[dict], key: str) -> float | None:
+    return float(np.mean([row[key] for row in rows])) if rows else None
+
+
+def _lowest_nll_counts(shifted: dict[str, list[dict]]) -> dict[str, int]:
+    """Per kind, on how many corrupted rows its NLL is the lowest of all kinds."""
+    counts = dict.fromkeys(shifted, 0)
+    for rows in zip(*shifted.values(), strict=True):
+        counts[list(shifted)[int(np.argmin([row["nll"] for row in rows]))]] += 1
+    return counts
+
+
+def format_photo_table(report: dict) -> str:
+    """`photo_report` as a Markdown table: a row per condition."""
+    names = list(next(iter(report["conditions"].values()))["accuracy"])
+    lines = [
+        "| upload | refused as blank | " + " | ".join(f"acc. {name}" for name in names) + " | empty page refused |",
+        "|---|---:|" + "---:|" * len(names) + "---:|",
+    ]
+    for condition, row in report["conditions"].items():
+        cells = [f"{row['refused']} of {report['num_images']}"]
+        cells += [f"{row['accuracy'][name]:.3f}" for name in names]
+        cells.append(f"{row['blanks_refused']} of {report['num_blanks']}")
+        lines.append(f"| {condition} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_crop_table(report: dict) -> str:
+    """The crops of `photo_report` as a Markdown table: each network's accuracy cropped to the ink and with a
+    margin of paper, a row per crop."""
+    names = list(next(iter(report["crops"].values()))["accuracy"])
+    lines = [
+        "| crop | refused (one level) | "
+        + " | ".join(f"acc. {name} tight / margin" for name in names)
+        + " | input difference | empty crop refused |",
+        "|---|---:|" + "---:|" * len(names) + "---:|---:|",
+    ]
+    for crop, row in report["crops"].items():
+        cells = [f"{row['refused']} ({row['one_level']}) of {report['num_images']}"]
+        cells += [f"{row['accuracy'][name]:.3f} / {row['margin_accuracy'][name]:.3f}" for name in names]
+        cells.append(f"{row['mean_abs_difference']:.4f}")
+        cells.append(f"{row['blanks_refused']} of {report['num_blanks']}")
+        lines.append(f"| {crop} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
