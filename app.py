@@ -23,12 +23,11 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 import bnn  # after the thread settings above
-from bnn import config
+from bnn import config, figures
 from bnn.corpora.nondigits import EXAMPLES, example_image
 from bnn.data import load_mnist_test
 from bnn.evaluation.insight import read_insight
-from bnn.figures import plots
-from bnn.figures.captions import readings
+from bnn.figures.captions import chart_captions
 from bnn.figures.images import enlarge, preprocessing_panels
 from bnn.image import NetworkInput, PreprocessSteps
 from bnn.model.predict import PredictionMemo
@@ -363,19 +362,19 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
                 for column, (caption, picture) in zip(st.columns(len(panels)), panels, strict=True):
                     column.image(enlarge(picture, 112), caption=caption)
     # Every figure is built before the first is sent, so the page draws the four charts in one go.
-    figures = {
-        "votes": plots.votes_figure(sampled),
-        "spread": plots.sampled_probabilities_figure(sampled),
-        "split": plots.uncertainty_figure(sampled, thresholds[choices.method]),
-        "compare": plots.softmax_comparison_figure(sampled, deterministic, verdict.name),
+    charts = {
+        "votes": figures.votes_figure(sampled),
+        "spread": figures.sampled_probabilities_figure(sampled),
+        "split": figures.uncertainty_figure(sampled, thresholds[choices.method]),
+        "compare": figures.softmax_comparison_figure(sampled, deterministic, verdict.name),
     }
     # Two columns of two charts, not two rows of two columns: every block is one more message on every stroke.
     left, right = st.columns(2)
-    left.plotly_chart(figures["votes"], key=f"votes-{suffix}", config=CHART_CONFIG)
-    right.plotly_chart(figures["spread"], key=f"spread-{suffix}", config=CHART_CONFIG)
-    left.plotly_chart(figures["split"], key=f"split-{suffix}", config=CHART_CONFIG)
+    left.plotly_chart(charts["votes"], key=f"votes-{suffix}", config=CHART_CONFIG)
+    right.plotly_chart(charts["spread"], key=f"spread-{suffix}", config=CHART_CONFIG)
+    left.plotly_chart(charts["split"], key=f"split-{suffix}", config=CHART_CONFIG)
     left.markdown("\n".join(f"- {sentence}" for sentence in verdict.uncertainty_sentences().values()))
-    right.plotly_chart(figures["compare"], key=f"compare-{suffix}", config=CHART_CONFIG)
+    right.plotly_chart(charts["compare"], key=f"compare-{suffix}", config=CHART_CONFIG)
     if len(thresholds) > len(config.KINDS):  # more than the variational network and its twin are shipped
         methods = st.expander(METHODS_LABEL, key=f"methods-{suffix}", on_change="rerun")  # closed: nothing computed
         if methods.open:
@@ -396,12 +395,14 @@ def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices)
     exploration = explore_input(network_input, choices)
     st.caption(WHAT_IF_HELP)
     for answers in exploration.sweeps:
-        captions = [f"{label}: {read}" for label, read in zip(answers.sweep.labels(), answers.readings(), strict=True)]
+        captions = [
+            f"{label}: {read}" for label, read in zip(answers.sweep.labels(), answers.digits_shown(), strict=True)
+        ]
         st.markdown(f"**{answers.sweep.title}** ({answer_name(choices.method)} digit under each)")
         thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in answers.sweep.images]
         st.image(thumbnails, caption=captions, width=config.THUMBNAIL_SIZE)
     st.plotly_chart(
-        plots.exploration_figure(exploration, answer_name(choices.method)),
+        figures.exploration_figure(exploration, answer_name(choices.method)),
         key=f"explore-chart-{suffix}",
         config=CHART_CONFIG,
     )
@@ -412,17 +413,17 @@ def show_inside(choices: Choices, networks: Networks) -> None:
     stored = load_inside(choices.arch, choices.assets_dir)
     report, shift, insight = stored["report"], stored["shift"], stored["insight"]
     cards = {kind: networks.models[kind].card for kind in config.KINDS}
-    lines = readings(choices.arch, insight, report, shift, cards)
+    lines = chart_captions(choices.arch, insight, report, shift, cards)
     st.markdown(INSIDE_INTRO.format(network=ARCH_LABELS.get(choices.arch, choices.arch)))
     charts = {
-        "reliability": lambda: report and plots.reliability_figure(report),
-        "coverage": lambda: insight and plots.coverage_figure(insight),
-        "ood": lambda: insight and plots.ood_histogram_figure(insight),
-        "rotation": lambda: shift and plots.rotation_figure(shift, choices.arch),
-        "weights": lambda: insight and plots.weight_posterior_figure(insight["weights"]),
-        "pruning": lambda: insight and plots.pruning_figure(insight),
-        "training": lambda: plots.training_curves_figure(cards),
-        "convergence": lambda: insight and plots.convergence_figure(insight),
+        "reliability": lambda: report and figures.reliability_figure(report),
+        "coverage": lambda: insight and figures.coverage_figure(insight),
+        "ood": lambda: insight and figures.ood_histogram_figure(insight),
+        "rotation": lambda: shift and figures.rotation_figure(shift, choices.arch),
+        "weights": lambda: insight and figures.weight_posterior_figure(insight["weights"]),
+        "pruning": lambda: insight and figures.pruning_figure(insight),
+        "training": lambda: figures.training_curves_figure(cards),
+        "convergence": lambda: insight and figures.convergence_figure(insight),
     }
     for name, build in charts.items():
         with st.container(key=f"inside-{name}", border=True):
@@ -602,7 +603,7 @@ def number_panel(choices: Choices, is_open: bool, brush: int) -> None:
             st.markdown(reading.sentence())
         for column, position in zip(st.columns(len(reading.digits)), range(len(reading.digits)), strict=True):
             column.image(enlarge(reading.digits[position], 112), caption=reading.digit_caption(position))
-        st.plotly_chart(plots.number_readings_figure(reading), key="number-readings", config=CHART_CONFIG)
+        st.plotly_chart(figures.number_readings_figure(reading), key="number-readings", config=CHART_CONFIG)
 
 
 # --- the page ------------------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from bench.stats import percentiles
 from bench.text import plain, verdict
 from bnn.config import THUMBNAIL_SIZE, assets_dir, network_name
 from bnn.data import DataNotFoundError, load_mnist
+from bnn.figures import exploration_figure
 from bnn.figures.images import enlarge
-from bnn.figures.plots import exploration_figure
 from bnn.model import predict
 from bnn.model import weights as assets
 from bnn.reading.verdict import answer_name

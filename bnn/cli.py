@@ -236,10 +236,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from bnn import figures
     from bnn.data import load_fashion_mnist_test, load_mnist
     from bnn.evaluation.insight import weight_posterior
     from bnn.evaluation.report import build_report
-    from bnn.figures import plots
     from bnn.figures.tables import format_table
     from bnn.model.networks import posterior_parameters
     from bnn.model.predict import load_model
@@ -258,9 +258,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}")
     if args.figures_dir:
         args.figures_dir.mkdir(parents=True, exist_ok=True)
-        figures = {"reliability": plots.reliability_figure(report)}
+        figures = {"reliability": figures.reliability_figure(report)}
         for model in (model for model in models if model.kind in config_module.KINDS):
-            figures[f"{model.name}-weights"] = plots.weight_posterior_figure(
+            figures[f"{model.name}-weights"] = figures.weight_posterior_figure(
                 {model.kind: weight_posterior(posterior_parameters(model.network))},
                 title=f"{model.name}: weight posterior",
             )
@@ -272,9 +272,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _insight(args: argparse.Namespace) -> int:
+    from bnn import figures
     from bnn.data import Dataset, load_fashion_mnist_test, load_mnist
-    from bnn.figures import plots
-    from bnn.figures.captions import readings
+    from bnn.figures.captions import chart_captions
     from bnn.model.predict import load_model
 
     output = args.output or insight_module.insight_path(args.assets_dir or config_module.assets_dir(), args.arch)
@@ -289,17 +289,17 @@ def _insight(args: argparse.Namespace) -> int:
     )
     output.write_text(json.dumps(insight, indent=1) + "\n")
     print(f"wrote {output} ({output.stat().st_size / 1024:.0f} KB)")
-    lines = readings(args.arch, insight)
+    lines = chart_captions(args.arch, insight)
     for name in ("coverage", "ood", "weights", "pruning", "convergence"):
         print(f"  {name}: {lines[name]}")
     if args.figures_dir:
         args.figures_dir.mkdir(parents=True, exist_ok=True)
         figures = {
-            "coverage": plots.coverage_figure(insight),
-            "ood": plots.ood_histogram_figure(insight),
-            "weights": plots.weight_posterior_figure(insight["weights"]),
-            "pruning": plots.pruning_figure(insight),
-            "convergence": plots.convergence_figure(insight),
+            "coverage": figures.coverage_figure(insight),
+            "ood": figures.ood_histogram_figure(insight),
+            "weights": figures.weight_posterior_figure(insight["weights"]),
+            "pruning": figures.pruning_figure(insight),
+            "convergence": figures.convergence_figure(insight),
         }
         for name, figure in figures.items():
             if figure is None:  # no OOD set
@@ -458,7 +458,7 @@ def _shift(args: argparse.Namespace) -> int:
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.output}")
     if args.figure:
-        from bnn.figures.plots import rotation_figure
+        from bnn.figures import rotation_figure
 
         args.figure.parent.mkdir(parents=True, exist_ok=True)
         rotation_figure(report).write_html(args.figure, include_plotlyjs=True)  # self-contained: opens offline

@@ -23,9 +23,8 @@ from streamlit.testing.v1 import AppTest
 
 import bnn
 from bench.browser.session import DIGIT_STROKES, canvas_drawing
-from bnn import config
+from bnn import config, figures
 from bnn.corpora.nondigits import EXAMPLES
-from bnn.figures import plots
 from bnn.model.weights import shipped_architectures, shipped_kinds
 from bnn.reading import whatif as explore
 from bnn.reading.verdict import METHOD_NAMES, METHOD_SAMPLES
@@ -266,7 +265,7 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
 
 def test_the_charts_of_an_answer_reach_st_plotly_chart_unvalidated(fake_canvas, monkeypatch):
     """Plotly's validation and copying were most of the figures' cost on every stroke, and st.plotly_chart validates
-    any figure it is given as a dict: the page hands it `bnn.figures.plots.PlainFigure`s, which it takes as they are."""
+    any figure it is given as a dict: the page hands it `bnn.figures.PlainFigure`s, which it takes as they are."""
     fake_canvas([{"type": "path"}], canvas_png(drawn_digit(7)))
     handed = []
     take_figure = plotly.tools.return_figure_from_figure_or_data  # what st.plotly_chart does first with its figure
@@ -279,7 +278,7 @@ def test_the_charts_of_an_answer_reach_st_plotly_chart_unvalidated(fake_canvas, 
     app = open_what_if(open_app("Draw"), "draw")
     assert_no_exception(app)
     assert len(handed) == 2 * CHARTS_PER_RESULT + 1  # one result's charts on each run, then What if?'s chart
-    assert all(isinstance(figure, plots.PlainFigure) and figure._checked is None for figure in handed), handed
+    assert all(isinstance(figure, figures.PlainFigure) and figure._checked is None for figure in handed), handed
 
 
 @pytest.mark.parametrize(
@@ -451,7 +450,7 @@ def test_an_unexpected_failure_shows_a_message_not_a_traceback(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail that must not reach the page")
 
-    monkeypatch.setattr(bnn.figures.plots, "votes_figure", broken)
+    monkeypatch.setattr(bnn.figures, "votes_figure", broken)
     app = upload(open_app("Upload"), ("three.png", png(font_digit(3))))
     assert_no_exception(app)
     errors = [error.value for error in result(app, "result-upload-0").error]

@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from bnn import config
+from bnn import config, figures
 from bnn.config import Config
 from bnn.data import Dataset
 from bnn.evaluation import corruptions
 from bnn.evaluation import report as evaluate
 from bnn.evaluation.insight import weight_posterior
-from bnn.figures import plots, tables
+from bnn.figures import tables
 from bnn.model import metrics
 from bnn.model import networks as models
 from bnn.model import weights as assets
@@ -76,9 +76,9 @@ def test_report_has_the_documented_shape_and_prints_a_table():
     assert report["models"]["deterministic"]["num_samples"] == 1
     table = tables.format_table(report)
     assert "bayesian" in table and "OOD AUROC, mutual information" in table
-    figure = plots.reliability_figure(report)
+    figure = figures.reliability_figure(report)
     assert len(figure.data) == 3  # the diagonal and one curve per model
-    weights = plots.weight_posterior_figure(
+    weights = figures.weight_posterior_figure(
         {"bayesian": weight_posterior(models.posterior_parameters(twins[0].network))}
     )
     assert len(weights.data) == 2 * 3  # means, stds and signal-to-noise ratios of two layers

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bnn import figures
 from bnn import image as preprocess
-from bnn.figures import plots
 from bnn.model.predict import Prediction
 from bnn.reading import whatif as explore
 
@@ -86,7 +86,7 @@ def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_o
         steps = len(answers.sweep.values)
         assert answers.epistemic.shape == answers.deterministic_probability.shape == (steps,)
         assert (answers.epistemic >= 0).all() and np.allclose(answers.predictive_entropy >= answers.epistemic, True)
-    figure = plots.exploration_figure(exploration, "Bayesian")
+    figure = figures.exploration_figure(exploration, "Bayesian")
     assert len(figure.data) == 4 * len(exploration.sweeps)
     assert {trace.name for trace in figure.data} >= {
         "Bayesian mutual information (nats)",
@@ -99,14 +99,14 @@ def test_a_variant_with_no_ink_left_reads_blank_not_a_digit():
     an empty canvas, and the chart leaves a gap; every other step keeps its digit."""
     exploration = explore.explore(CountingModel(num_samples=20), CountingModel(num_samples=1), stroke(), 20)
     thickness = next(answers for answers in exploration.sweeps if answers.sweep.name == "thickness")
-    readings = dict(zip(thickness.sweep.values, thickness.readings(), strict=True))
-    assert readings[-2] == explore.BLANK == "blank"
-    assert [value for value, read in readings.items() if read == "blank"] == [-2]
-    assert readings[0] == str(thickness.digit[thickness.sweep.values.index(0)])
+    shown = dict(zip(thickness.sweep.values, thickness.digits_shown(), strict=True))
+    assert shown[-2] == explore.BLANK == "blank"
+    assert [value for value, read in shown.items() if read == "blank"] == [-2]
+    assert shown[0] == str(thickness.digit[thickness.sweep.values.index(0)])
     for answers in exploration.sweeps:
         if answers.sweep.name != "thickness":
-            assert not answers.sweep.blank.any() and explore.BLANK not in answers.readings(), answers.sweep.name
-    figure = plots.exploration_figure(exploration, "Bayesian")
+            assert not answers.sweep.blank.any() and explore.BLANK not in answers.digits_shown(), answers.sweep.name
+    figure = figures.exploration_figure(exploration, "Bayesian")
     thinned = thickness.sweep.values.index(-2)
     for trace in figure.data[4 * 2 : 4 * 3]:  # the thickness row's four lines
         assert np.isnan(trace.y[thinned]) and not np.isnan(np.delete(trace.y, thinned)).any()

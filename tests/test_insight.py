@@ -10,7 +10,7 @@ import pytest
 
 from bnn.config import ASSETS_DIR, Config
 from bnn.evaluation import insight
-from bnn.figures import captions as insight_text
+from bnn.figures import captions
 from bnn.model import uncertainty
 from bnn.model.card import ModelCard
 from bnn.model.networks import build_network, posterior_parameters, weight_arrays
@@ -381,5 +381,5 @@ def test_the_shipped_insight_has_every_section_and_readings(arch):
         assert data["ood"]["auroc"]["bayesian"]["ood_auroc_mutual_information"] == pytest.approx(
             bayesian["ood_auroc_mutual_information"], abs=1e-6
         )
-    assert all(isinstance(line, str) and line for line in insight_text.readings(arch, data, report).values())
+    assert all(isinstance(line, str) and line for line in captions.chart_captions(arch, data, report).values())
     assert (ASSETS_DIR / f"insight-{arch}.json").stat().st_size < 300_000

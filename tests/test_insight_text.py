@@ -6,13 +6,13 @@ from test_insight import synthetic_insight
 
 from bnn.config import ASSETS_DIR, Config
 from bnn.evaluation import insight
-from bnn.figures import captions as insight_text
+from bnn.figures import captions, tables
 from bnn.model.card import ModelCard
 
 
 def test_readings_quote_the_measured_numbers():
     data = synthetic_insight()
-    lines = insight_text.readings("mlp", data)
+    lines = captions.chart_captions("mlp", data)
     assert set(lines) == {"reliability", "coverage", "ood", "rotation", "weights", "pruning", "training", "convergence"}
     assert "from 98.00 % to 81.00 %" in lines["pruning"] and "from 99.00 % to 42.00 %" in lines["pruning"]
     assert "Pruning 95 %" in lines["pruning"]
@@ -26,7 +26,7 @@ def test_readings_quote_the_measured_numbers():
 
 
 def test_readings_without_an_insight_name_the_command():
-    lines = insight_text.readings("conv", None)
+    lines = captions.chart_captions("conv", None)
     assert lines["pruning"] == lines["coverage"] and "python -m bnn insight --arch conv" in lines["pruning"]
 
 
@@ -64,7 +64,7 @@ def test_readings_from_a_report_a_shift_report_and_cards_with_history():
         ),
         "deterministic": ModelCard.untrained(Config(kind="deterministic", arch="conv")),
     }
-    lines = insight_text.readings("conv", None, report, {"rows": rows}, cards)
+    lines = captions.chart_captions("conv", None, report, {"rows": rows}, cards)
     assert (
         "1.14 %" in lines["reliability"]
         and "0.23 %" in lines["reliability"]
@@ -78,4 +78,4 @@ def test_readings_from_a_report_a_shift_report_and_cards_with_history():
 def test_the_readme_tables_are_the_shipped_insight():
     readme = (ASSETS_DIR.parent / "README.md").read_text()
     shipped = {arch: insight.read_insight(ASSETS_DIR, arch) for arch in ("mlp", "conv")}
-    assert insight_text.format_tables(shipped) in readme
+    assert tables.format_insight_tables(shipped) in readme

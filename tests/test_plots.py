@@ -11,9 +11,9 @@ import plotly.tools
 import pytest
 from test_insight import synthetic_insight
 
+from bnn import figures
 from bnn.config import ASSETS_DIR, network_name
 from bnn.evaluation.insight import read_insight, weight_posterior
-from bnn.figures import plots
 from bnn.model.card import ModelCard
 from bnn.model.predict import Prediction
 from bnn.model.weights import shipped_kinds
@@ -34,7 +34,7 @@ DETERMINISTIC = Prediction(random_prediction(num_samples=1, seed=1).samples)
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_votes_figure_counts_each_sample_once(index):
-    figure = plots.votes_figure(BAYESIAN, index)
+    figure = figures.votes_figure(BAYESIAN, index)
     (bars,) = figure.data
     np.testing.assert_array_equal(bars.y, BAYESIAN.votes[index])
     assert list(bars.x) == list(range(10)) and sum(bars.y) == BAYESIAN.num_samples
@@ -42,7 +42,7 @@ def test_votes_figure_counts_each_sample_once(index):
 
 
 def test_sampled_probabilities_boxes_are_the_quartiles_of_the_samples():
-    figure = plots.sampled_probabilities_figure(BAYESIAN, index=1)
+    figure = figures.sampled_probabilities_figure(BAYESIAN, index=1)
     (box,) = figure.data
     probabilities = BAYESIAN.samples[:, 1, :]
     np.testing.assert_allclose(box.median, np.median(probabilities, axis=0), rtol=1e-5)
@@ -52,14 +52,14 @@ def test_sampled_probabilities_boxes_are_the_quartiles_of_the_samples():
 
 
 def test_sampled_probabilities_figure_does_not_grow_with_t():
-    small = plots.sampled_probabilities_figure(random_prediction(num_samples=10)).to_json()
-    large = plots.sampled_probabilities_figure(random_prediction(num_samples=1000)).to_json()
+    small = figures.sampled_probabilities_figure(random_prediction(num_samples=10)).to_json()
+    large = figures.sampled_probabilities_figure(random_prediction(num_samples=1000)).to_json()
     assert len(large) < 1.5 * len(small)  # the browser gets ten boxes, not T x 10 points
 
 
 def test_uncertainty_split_stacks_aleatoric_and_epistemic_into_the_total():
     thresholds = Thresholds(predictive_entropy=0.5, epistemic=0.3)
-    figure = plots.uncertainty_figure(BAYESIAN, thresholds, index=0)
+    figure = figures.uncertainty_figure(BAYESIAN, thresholds, index=0)
     assert figure.layout.barmode == "stack"
     bars = {trace.name.split()[0]: trace for trace in figure.data if isinstance(trace, go.Bar)}
     assert set(bars) == {"aleatoric", "epistemic"}
@@ -72,20 +72,20 @@ def test_uncertainty_split_stacks_aleatoric_and_epistemic_into_the_total():
 
 
 def test_uncertainty_split_without_thresholds_has_no_markers():
-    figure = plots.uncertainty_figure(BAYESIAN)
+    figure = figures.uncertainty_figure(BAYESIAN)
     assert not [trace for trace in figure.data if isinstance(trace, go.Scatter)]
-    partial = plots.uncertainty_figure(BAYESIAN, Thresholds(predictive_entropy=0.4))
+    partial = figures.uncertainty_figure(BAYESIAN, Thresholds(predictive_entropy=0.4))
     (marks,) = [trace for trace in partial.data if isinstance(trace, go.Scatter)]
     assert list(marks.y) == ["total"]
 
 
 def test_softmax_comparison_puts_the_deterministic_bars_beside_the_bayesian_mean():
-    figure = plots.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, "Bayesian", index=1)
+    figure = figures.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, "Bayesian", index=1)
     bayesian, deterministic = figure.data
     assert figure.layout.barmode == "group"
     np.testing.assert_allclose(bayesian.y, BAYESIAN.mean_probs[1], rtol=1e-6)
     np.testing.assert_allclose(deterministic.y, DETERMINISTIC.mean_probs[1], rtol=1e-6)
-    lower, upper = np.percentile(BAYESIAN.samples[:, 1, :], plots.INTERVAL, axis=0)
+    lower, upper = np.percentile(BAYESIAN.samples[:, 1, :], figures.INTERVAL, axis=0)
     np.testing.assert_allclose(bayesian.y + bayesian.error_y.array, np.maximum(upper, bayesian.y), atol=1e-6)
     np.testing.assert_allclose(bayesian.y - bayesian.error_y.arrayminus, np.minimum(lower, bayesian.y), atol=1e-6)
     assert "deterministic" in deterministic.name and "Bayesian" in bayesian.name
@@ -121,13 +121,13 @@ def doubtful_reading():
 
 
 PER_ANSWER_FIGURES = {  # the figures built on every stroke: one result's four, and What if?'s chart
-    "votes": lambda: plots.votes_figure(BAYESIAN),
-    "spread": lambda: plots.sampled_probabilities_figure(BAYESIAN),
-    "split": lambda: plots.uncertainty_figure(BAYESIAN, Thresholds(0.5, 0.3)),
-    "split-without-thresholds": lambda: plots.uncertainty_figure(BAYESIAN),
-    "compare": lambda: plots.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, "Bayesian"),
-    "what-if": lambda: plots.exploration_figure(answered_exploration(), "Bayesian"),
-    "number": lambda: plots.number_readings_figure(doubtful_reading(), shown=4),
+    "votes": lambda: figures.votes_figure(BAYESIAN),
+    "spread": lambda: figures.sampled_probabilities_figure(BAYESIAN),
+    "split": lambda: figures.uncertainty_figure(BAYESIAN, Thresholds(0.5, 0.3)),
+    "split-without-thresholds": lambda: figures.uncertainty_figure(BAYESIAN),
+    "compare": lambda: figures.softmax_comparison_figure(BAYESIAN, DETERMINISTIC, "Bayesian"),
+    "what-if": lambda: figures.exploration_figure(answered_exploration(), "Bayesian"),
+    "number": lambda: figures.number_readings_figure(doubtful_reading(), shown=4),
 }
 
 
@@ -151,7 +151,7 @@ def as_sent(figure: go.Figure) -> dict:
 @pytest.mark.parametrize("name", PER_ANSWER_FIGURES)
 def test_per_answer_figures_skip_validation_which_would_change_nothing(name):
     figure = PER_ANSWER_FIGURES[name]()
-    assert isinstance(figure, plots.PlainFigure) and figure._checked is None  # built as a plain spec
+    assert isinstance(figure, figures.PlainFigure) and figure._checked is None  # built as a plain spec
     sent = plotly.tools.return_figure_from_figure_or_data(figure, validate_figure=True)  # st.plotly_chart's first step
     assert sent is figure.to_dict() and figure._checked is None  # taken as it is: no go.Figure built, nothing copied
     validated = go.Figure(figure.to_plotly_json())  # raises on any property Plotly does not know
@@ -161,10 +161,10 @@ def test_per_answer_figures_skip_validation_which_would_change_nothing(name):
 def test_report_figures_still_work():
     bins = {"confidence": [0.5, 0.9], "accuracy": [0.4, 0.95], "count": [10, 90]}
     report = {"test_size": 100, "num_samples": 10, "models": {"bayesian": {"ece": 0.01, "reliability": bins}}}
-    assert len(plots.reliability_figure(report).data) == 2
+    assert len(figures.reliability_figure(report).data) == 2
     layer = {"name": "dense", "kernel_mean": np.zeros((4, 3)), "kernel_std": np.ones((4, 3))}
     weights = weight_posterior([layer, {**layer, "name": "logits"}])
-    assert len(plots.weight_posterior_figure({"bayesian": weights}).data) == 2 * 3  # mean, std and SNR per layer
+    assert len(figures.weight_posterior_figure({"bayesian": weights}).data) == 2 * 3  # mean, std and SNR per layer
 
 
 def shift_row(corruption: str, severity, network: str, accuracy: float) -> dict:
@@ -188,7 +188,7 @@ def test_rotation_figure_draws_accuracy_and_mutual_information_against_the_angle
         rows += [shift_row("rotation", angle, network, 1 - abs(angle) / 100) for angle in (30, -30, 90)]
     report = {"num_images": 20, "num_samples": 5, "networks": list(networks), "rows": rows}
 
-    figure = plots.rotation_figure(report)
+    figure = figures.rotation_figure(report)
 
     assert len(figure.data) == 2 * len(networks)  # an accuracy and a mutual-information line per network
     traces = {(trace.name, trace.xaxis): trace for trace in figure.data}
@@ -198,7 +198,7 @@ def test_rotation_figure_draws_accuracy_and_mutual_information_against_the_angle
     np.testing.assert_allclose(traces[("mlp-bayesian", "x2")].y, [0.3, 0.02, 0.3, 0.9])
     assert list(traces[("mlp-deterministic", "x2")].y) == [0.0] * 4
     assert [trace.showlegend for trace in figure.data].count(True) == len(networks)
-    assert accuracy.line.color == plots.MODEL_COLOURS["bayesian"] and accuracy.line.dash == "dash"
+    assert accuracy.line.color == figures.MODEL_COLOURS["bayesian"] and accuracy.line.dash == "dash"
     assert figure.to_json()
 
 
@@ -206,8 +206,8 @@ def test_rotation_figure_keeps_one_architecture_when_asked():
     rows = [shift_row("clean", "none", network, 0.98) for network in ("mlp-bayesian", "conv-bayesian")]
     rows += [shift_row("rotation", 45, network, 0.9) for network in ("mlp-bayesian", "conv-bayesian")]
     report = {"num_images": 20, "num_samples": 5, "rows": rows}
-    assert {trace.name for trace in plots.rotation_figure(report, arch="conv").data} == {"conv-bayesian"}
-    assert len(plots.rotation_figure(report).data) == 4
+    assert {trace.name for trace in figures.rotation_figure(report, arch="conv").data} == {"conv-bayesian"}
+    assert len(figures.rotation_figure(report).data) == 4
 
 
 # --- the "Inside the model" tab: figures from an insight JSON -------------------------------------------------
@@ -216,12 +216,12 @@ INSIGHT = synthetic_insight()  # built by bnn.evaluation.insight from synthetic 
 
 
 def test_coverage_figure_draws_each_ranking_and_the_threshold_cuts():
-    figure = plots.coverage_figure(INSIGHT)
+    figure = figures.coverage_figure(INSIGHT)
     lines = [trace for trace in figure.data if trace.mode == "lines"]
     marks = [trace for trace in figure.data if trace.mode == "markers"]
     assert len(lines) == 3 and len(marks) == len(INSIGHT["coverage"]["thresholds"]) == 2
     assert lines[0].x[-1] == 100 and lines[0].y[-1] == pytest.approx(INSIGHT["accuracy"]["bayesian"])
-    assert lines[2].line.color == plots.MODEL_COLOURS["deterministic"] and "max probability" in lines[2].name
+    assert lines[2].line.color == figures.MODEL_COLOURS["deterministic"] and "max probability" in lines[2].name
     assert lines[1].line.dash == "dot"  # mutual information
     mark = INSIGHT["coverage"]["thresholds"][0]
     assert marks[0].x == (100 * mark["coverage"],) and marks[0].y == (mark["accuracy"],)
@@ -229,7 +229,7 @@ def test_coverage_figure_draws_each_ranking_and_the_threshold_cuts():
 
 
 def test_ood_histogram_figure_has_auroc_in_the_legend_and_every_image():
-    figure = plots.ood_histogram_figure(INSIGHT)
+    figure = figures.ood_histogram_figure(INSIGHT)
     assert len(figure.data) == 2 * len(INSIGHT["ood"]["histograms"])  # MNIST and Fashion-MNIST per histogram
     names = [trace.name for trace in figure.data]
     assert any("AUROC 0.9500" in name and "mutual information" in name for name in names)
@@ -239,29 +239,29 @@ def test_ood_histogram_figure_has_auroc_in_the_legend_and_every_image():
     assert figure.layout.yaxis.type == "log" and figure.layout.title.text
     thresholds = [shape for shape in figure.layout.shapes if shape.line.dash == "dot"]
     assert len(thresholds) == 3  # Bayesian entropy and mutual information, deterministic entropy
-    assert plots.ood_histogram_figure({**INSIGHT, "ood": None}) is None
+    assert figures.ood_histogram_figure({**INSIGHT, "ood": None}) is None
 
 
 def test_weight_posterior_figure_has_mean_std_and_snr_rows_per_layer():
-    figure = plots.weight_posterior_figure(INSIGHT["weights"])
+    figure = figures.weight_posterior_figure(INSIGHT["weights"])
     bayesian = [trace for trace in figure.data if trace.name == "bayesian"]
     deterministic = [trace for trace in figure.data if trace.name == "deterministic"]
     assert len(bayesian) == 2 * 3 and len(deterministic) == 2  # its weights, in the mean row only
     assert sum(bayesian[0].y[:-1]) == INSIGHT["weights"]["bayesian"][0]["num_weights"]
-    assert [trace.line.color for trace in deterministic] == [plots.MODEL_COLOURS["deterministic"]] * 2
+    assert [trace.line.color for trace in deterministic] == [figures.MODEL_COLOURS["deterministic"]] * 2
     assert figure.layout.xaxis3.type == "log" and figure.layout.xaxis5.type == "log"  # std and SNR rows
     assert figure.layout.xaxis.type != "log"
     assert [trace.showlegend for trace in figure.data].count(True) == 2
-    only_deterministic = plots.weight_posterior_figure({"deterministic": INSIGHT["weights"]["deterministic"]})
+    only_deterministic = figures.weight_posterior_figure({"deterministic": INSIGHT["weights"]["deterministic"]})
     assert len(only_deterministic.data) == 2
 
 
 def test_pruning_figure_draws_accuracy_against_the_fraction_pruned():
-    figure = plots.pruning_figure(INSIGHT)
+    figure = figures.pruning_figure(INSIGHT)
     bayesian, deterministic = figure.data
     assert list(bayesian.x) == ["0 %", "50 %", "95 %"] and list(bayesian.y) == [0.98, 0.975, 0.81]
     assert list(deterministic.y) == [0.99, 0.985, 0.42] and "magnitude" in deterministic.name
-    assert bayesian.line.color == plots.MODEL_COLOURS["bayesian"] and figure.layout.title.text
+    assert bayesian.line.color == figures.MODEL_COLOURS["bayesian"] and figure.layout.title.text
 
 
 def _card(kind: str, training: dict) -> ModelCard:
@@ -269,14 +269,14 @@ def _card(kind: str, training: dict) -> ModelCard:
 
 
 def test_training_curves_figure_needs_a_history():
-    assert plots.training_curves_figure({"bayesian": _card("bayesian", {}), "deterministic": None}) is None
+    assert figures.training_curves_figure({"bayesian": _card("bayesian", {}), "deterministic": None}) is None
     history = {"nll": [0.5, 0.2], "kl": [0.9, 0.5], "val_nll": [0.3, 0.1], "val_accuracy": [0.9, 0.97]}
     plain = {**history, "kl": [0.0, 0.0]}
     cards = {
         "bayesian": _card("bayesian", {"history": history}),
         "deterministic": _card("deterministic", {"history": plain}),
     }
-    figure = plots.training_curves_figure(cards)
+    figure = figures.training_curves_figure(cards)
     assert len(figure.data) == 4 + 3  # nll, val_nll, kl, val_accuracy; the deterministic net has no KL
     kl = [trace for trace in figure.data if trace.xaxis == "x2"]
     assert len(kl) == 1 and list(kl[0].y) == [0.9, 0.5] and list(kl[0].x) == [1, 2]
@@ -290,7 +290,7 @@ def test_training_curves_figure_needs_a_history():
 
 
 def test_convergence_figure_has_error_bars_and_the_deterministic_reference():
-    figure = plots.convergence_figure(INSIGHT)
+    figure = figures.convergence_figure(INSIGHT)
     bayesian = [trace for trace in figure.data if trace.name.startswith("bayesian")]
     deterministic = [trace for trace in figure.data if trace.name.startswith("deterministic")]
     assert len(bayesian) == 3 and len(deterministic) == 2  # no mutual information for the deterministic net
@@ -305,21 +305,21 @@ def test_every_tab_figure_builds_from_the_shipped_insight(arch):
     shipped = read_insight(ASSETS_DIR, arch)
     assert shipped is not None, f"assets/insight-{arch}.json is missing: run python -m bnn insight --arch {arch}"
     for figure in (
-        plots.coverage_figure(shipped),
-        plots.ood_histogram_figure(shipped),
-        plots.weight_posterior_figure(shipped["weights"]),
-        plots.pruning_figure(shipped),
-        plots.convergence_figure(shipped),
+        figures.coverage_figure(shipped),
+        figures.ood_histogram_figure(shipped),
+        figures.weight_posterior_figure(shipped["weights"]),
+        figures.pruning_figure(shipped),
+        figures.convergence_figure(shipped),
     ):
         assert figure.layout.title.text and figure.to_json()
     shift = json.loads((ASSETS_DIR / "shift.json").read_text())
-    rotation = plots.rotation_figure(shift, arch=arch)
+    rotation = figures.rotation_figure(shift, arch=arch)
     assert {trace.name for trace in rotation.data} == {network_name(arch, kind) for kind in shipped_kinds(arch)}
 
 
 def test_number_readings_figure_shows_the_most_frequent_sampled_readings():
     reading = doubtful_reading()
-    figure = plots.number_readings_figure(reading, shown=4)
+    figure = figures.number_readings_figure(reading, shown=4)
     bar = figure.data[0]
     assert list(bar.x) == [text for text, _ in reading.sampled_readings[:4]]
     assert list(bar.y) == [count for _, count in reading.sampled_readings[:4]]
@@ -335,5 +335,5 @@ def test_plotly_writes_the_charts_json_with_orjson():
     import plotly.io as pio
 
     assert pio.json.config.default_engine in ("auto", "orjson")
-    figure = plots.votes_figure(BAYESIAN)
+    figure = figures.votes_figure(BAYESIAN)
     assert pio.to_json(figure, validate=False, engine="orjson") == pio.to_json(figure, validate=False)

@@ -22,7 +22,7 @@ READING_PRUNED_FRACTION = 0.95  # the fraction Blundell et al. report, quoted un
 # --- the sentence under each chart --------------------------------------------------------------------
 
 
-def readings(
+def chart_captions(
     arch: str,
     insight: dict | None,
     report: dict | None = None,
@@ -38,18 +38,18 @@ def readings(
     """
     missing = "Not computed yet: `python -m bnn {} --output PATH` writes it."
     lines = {
-        "reliability": _reliability_reading(report) if report else missing.format(f"evaluate --arch {arch}"),
-        "rotation": _rotation_reading(shift, arch) if shift else missing.format("shift"),
-        "training": _training_reading(cards or {}, arch),
+        "reliability": _reliability_caption(report) if report else missing.format(f"evaluate --arch {arch}"),
+        "rotation": _rotation_caption(shift, arch) if shift else missing.format("shift"),
+        "training": _training_caption(cards or {}, arch),
     }
     missing_insight = f"Not computed yet: `python -m bnn insight --arch {arch}` computes it."
     if insight is None:
         return {**lines, **dict.fromkeys(("coverage", "ood", "weights", "pruning", "convergence"), missing_insight)}
-    lines["coverage"] = _coverage_reading(insight)
-    lines["ood"] = _ood_reading(insight["ood"]) if insight.get("ood") else "No out-of-distribution set was evaluated."
-    lines["weights"] = _weights_reading(insight["weights"]["bayesian"])
-    lines["pruning"] = _pruning_reading(insight["pruning"])
-    lines["convergence"] = _convergence_reading(insight["convergence"])
+    lines["coverage"] = _coverage_caption(insight)
+    lines["ood"] = _ood_caption(insight["ood"]) if insight.get("ood") else "No out-of-distribution set was evaluated."
+    lines["weights"] = _weights_caption(insight["weights"]["bayesian"])
+    lines["pruning"] = _pruning_caption(insight["pruning"])
+    lines["convergence"] = _convergence_caption(insight["convergence"])
     return lines
 
 
@@ -57,7 +57,7 @@ def _percent(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f} %"
 
 
-def _reliability_reading(report: dict) -> str:
+def _reliability_caption(report: dict) -> str:
     ece = {kind: metrics["ece"] for kind, metrics in report["models"].items()}
     better = min(ece, key=ece.get)
     return (
@@ -66,7 +66,7 @@ def _reliability_reading(report: dict) -> str:
     )
 
 
-def _coverage_reading(insight: dict) -> str:
+def _coverage_caption(insight: dict) -> str:
     coverage = insight["coverage"]
     (entropy,) = [c for c in coverage["curves"] if c["kind"] == "bayesian" and c["score"] == "predictive_entropy"]
     marks = [m for m in coverage["thresholds"] if m["kind"] == "bayesian" and m["score"] == "predictive_entropy"]
@@ -81,7 +81,7 @@ def _coverage_reading(insight: dict) -> str:
     )
 
 
-def _ood_reading(ood: dict) -> str:
+def _ood_caption(ood: dict) -> str:
     bayesian, deterministic = ood["auroc"]["bayesian"], ood["auroc"]["deterministic"]
     return (
         f"Telling {ood['set']} from MNIST test (AUROC, 1 is perfect): Bayesian mutual information "
@@ -90,7 +90,7 @@ def _ood_reading(ood: dict) -> str:
     )
 
 
-def _rotation_reading(shift: dict, arch: str) -> str:
+def _rotation_caption(shift: dict, arch: str) -> str:
     rows = [r for r in shift["rows"] if parse_network_name(r["network"])[0] == arch and r["corruption"] == "rotation"]
     clean = {r["network"]: r for r in shift["rows"] if r["corruption"] == "clean"}
     if not rows:
@@ -105,7 +105,7 @@ def _rotation_reading(shift: dict, arch: str) -> str:
     )
 
 
-def _weights_reading(layers: list[dict]) -> str:
+def _weights_caption(layers: list[dict]) -> str:
     medians = ", ".join(f"{layer['name']} {layer['median_snr']:.2g}" for layer in layers)
     below = sum(layer["fraction_snr_below_1"] * layer["num_weights"] for layer in layers)
     total = sum(layer["num_weights"] for layer in layers)
@@ -115,7 +115,7 @@ def _weights_reading(layers: list[dict]) -> str:
     )
 
 
-def _pruning_reading(pruning: dict) -> str:
+def _pruning_caption(pruning: dict) -> str:
     bayesian, deterministic = pruning["bayesian"], pruning["deterministic"]
     fractions = bayesian["fractions"]
     at = min(range(len(fractions)), key=lambda i: abs(fractions[i] - READING_PRUNED_FRACTION))
@@ -132,7 +132,7 @@ def _pruning_reading(pruning: dict) -> str:
     return sentence + "."
 
 
-def _training_reading(cards: dict[str, ModelCard], arch: str) -> str:
+def _training_caption(cards: dict[str, ModelCard], arch: str) -> str:
     history = cards["bayesian"].history if cards.get("bayesian") else None
     if not history:
         return f"The model cards record no per-epoch history; `python -m bnn train --arch {arch}` records it."
@@ -144,7 +144,7 @@ def _training_reading(cards: dict[str, ModelCard], arch: str) -> str:
     )
 
 
-def _convergence_reading(convergence: dict) -> str:
+def _convergence_caption(convergence: dict) -> str:
     counts = convergence["num_samples"]
     bayesian = convergence["bayesian"]
     first, last = 0, len(counts) - 1
@@ -156,30 +156,3 @@ def _convergence_reading(convergence: dict) -> str:
         f"information is {bayesian['mutual_information']['mean'][default]:.4f} nats "
         f"({bayesian['mutual_information']['mean'][last]:.4f} at T = {counts[last]})."
     )
-
-
-def format_tables(insights: dict[str, dict]) -> str:
-    """The README's two Markdown tables from stored insight (arch -> JSON): test accuracy (%) against the share of
-    weights pruned, and the Monte Carlo estimates (mean ± standard deviation over runs) against T."""
-    first = next(iter(insights.values()))
-    fractions = first["pruning"]["bayesian"]["fractions"]
-    lines = [
-        "| test accuracy (%), pruned | " + " | ".join(f"{fraction:.0%}" for fraction in fractions) + " |",
-        "|---" * (len(fractions) + 1) + "|",
-    ]
-    for arch, insight in insights.items():
-        for kind, pruning in insight["pruning"].items():
-            score = "SNR" if kind == "bayesian" else "magnitude"
-            accuracies = " | ".join(f"{100 * accuracy:.2f}" for accuracy in pruning["accuracy"])
-            lines.append(f"| {arch} {kind} (by {score}) | {accuracies} |")
-    convergence = first["convergence"]
-    header = ["T"] + [f"{arch} {metric}" for arch in insights for metric in ("accuracy", "NLL", "MI")]
-    lines += ["", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
-    for row, count in enumerate(convergence["num_samples"]):
-        cells = [str(count)]
-        for insight in insights.values():
-            bayesian = insight["convergence"]["bayesian"]
-            for metric, digits in (("accuracy", 4), ("nll", 4), ("mutual_information", 5)):
-                cells.append(f"{bayesian[metric]['mean'][row]:.{digits}f} ± {bayesian[metric]['std'][row]:.{digits}f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)

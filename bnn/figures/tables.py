@@ -143,3 +143,30 @@ def format_crop_table(report: dict) -> str:
         cells.append(f"{row['blanks_refused']} of {report['num_blanks']}")
         lines.append(f"| {crop} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def format_insight_tables(insights: dict[str, dict]) -> str:
+    """The README's two Markdown tables from stored insight (arch -> JSON): test accuracy (%) against the share of
+    weights pruned, and the Monte Carlo estimates (mean ± standard deviation over runs) against T."""
+    first = next(iter(insights.values()))
+    fractions = first["pruning"]["bayesian"]["fractions"]
+    lines = [
+        "| test accuracy (%), pruned | " + " | ".join(f"{fraction:.0%}" for fraction in fractions) + " |",
+        "|---" * (len(fractions) + 1) + "|",
+    ]
+    for arch, insight in insights.items():
+        for kind, pruning in insight["pruning"].items():
+            score = "SNR" if kind == "bayesian" else "magnitude"
+            accuracies = " | ".join(f"{100 * accuracy:.2f}" for accuracy in pruning["accuracy"])
+            lines.append(f"| {arch} {kind} (by {score}) | {accuracies} |")
+    convergence = first["convergence"]
+    header = ["T"] + [f"{arch} {metric}" for arch in insights for metric in ("accuracy", "NLL", "MI")]
+    lines += ["", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for row, count in enumerate(convergence["num_samples"]):
+        cells = [str(count)]
+        for insight in insights.values():
+            bayesian = insight["convergence"]["bayesian"]
+            for metric, digits in (("accuracy", 4), ("nll", 4), ("mutual_information", 5)):
+                cells.append(f"{bayesian[metric]['mean'][row]:.{digits}f} ± {bayesian[metric]['std'][row]:.{digits}f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -62,7 +62,7 @@ class SweepAnswers:
     deterministic_digit: np.ndarray
     deterministic_probability: np.ndarray  # the deterministic network's max softmax probability
 
-    def readings(self) -> list[str]:
+    def digits_shown(self) -> list[str]:
         """Per step, what the page says the sampled network read: its digit, or `BLANK` for a step with no ink
         left, which the networks answer like any input but the page never gives a digit (as the Draw tab)."""
         return [BLANK if blank else str(digit) for digit, blank in zip(self.digit, self.sweep.blank, strict=True)]
