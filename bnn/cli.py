@@ -11,6 +11,7 @@ from pathlib import Path
 from bnn import config as config_module
 from bnn.config import Config
 from bnn.evaluation import ablation as ablate_module
+from bnn.evaluation import confirmation
 from bnn.evaluation import insight as insight_module
 from bnn.evaluation import shift as shift_module
 from bnn.reading.verdict import TABLE_COLUMNS, Verdict, failure_row, summarise
@@ -258,13 +259,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}")
     if args.figures_dir:
         args.figures_dir.mkdir(parents=True, exist_ok=True)
-        figures = {"reliability": figures.reliability_figure(report)}
+        charts = {"reliability": figures.reliability_figure(report)}
         for model in (model for model in models if model.kind in config_module.KINDS):
-            figures[f"{model.name}-weights"] = figures.weight_posterior_figure(
+            charts[f"{model.name}-weights"] = figures.weight_posterior_figure(
                 {model.kind: weight_posterior(posterior_parameters(model.network))},
                 title=f"{model.name}: weight posterior",
             )
-        for name, figure in figures.items():
+        for name, figure in charts.items():
             path = args.figures_dir / f"{name}.html"
             figure.write_html(path, include_plotlyjs=True)  # self-contained: opens offline
             print(f"wrote {path}")
@@ -294,14 +295,14 @@ def _insight(args: argparse.Namespace) -> int:
         print(f"  {name}: {lines[name]}")
     if args.figures_dir:
         args.figures_dir.mkdir(parents=True, exist_ok=True)
-        figures = {
+        charts = {
             "coverage": figures.coverage_figure(insight),
             "ood": figures.ood_histogram_figure(insight),
             "weights": figures.weight_posterior_figure(insight["weights"]),
             "pruning": figures.pruning_figure(insight),
             "convergence": figures.convergence_figure(insight),
         }
-        for name, figure in figures.items():
+        for name, figure in charts.items():
             if figure is None:  # no OOD set
                 continue
             path = args.figures_dir / f"insight-{args.arch}-{name}.html"
@@ -476,12 +477,15 @@ def _ablate(args: argparse.Namespace) -> int:
         data.train, data.validation, load_fashion_mnist_test(args.ood_dir), args.output, args.epochs,
         only=tuple(args.only) if args.only else None, log=print,
     )  # fmt: skip
-    print(ablate_module.format_ablation_table(report))
+    from bnn.figures import tables
+
+    print(tables.format_ablation_table(report))
     print(f"wrote {args.output}; chosen by its rule: {report['winner']}")
     return 0
 
 
 def _confirm(args: argparse.Namespace, validation, ood) -> int:
+    from bnn.figures import tables
     from bnn.model.predict import load_model
 
     report = ablate_module.read_ablation(args.output)
@@ -490,7 +494,7 @@ def _confirm(args: argparse.Namespace, validation, ood) -> int:
         raise ValueError(f"give one --candidate for every DIR or one per DIR, not {len(names)} for {len(args.confirm)}")
     names = names * len(args.confirm) if len(names) == 1 else names
     # every corrupted row on the first validation digits, computed once for every folder
-    rows = ablate_module.CONFIRMATION_CORRUPTIONS
+    rows = confirmation.CONFIRMATION_CORRUPTIONS
     shifted = ablate_module.shift_inputs(validation, report["shift"]["num_images"], rows, report["seed"])
     for folder, name in zip(args.confirm, names, strict=True):
         found = [arch for arch in config_module.ARCHITECTURES if (folder / f"{arch}-bayesian.json").is_file()]
@@ -501,10 +505,10 @@ def _confirm(args: argparse.Namespace, validation, ood) -> int:
         twin = load_model("deterministic", arch, args.assets_dir)
         print(f"confirming {name} trained to full length ({folder}) against the shipped {shipped.card.name}")
         trained = load_model("bayesian", arch, folder)
-        ablate_module.confirm(report, shipped, twin, trained, name, validation, ood, shifted)
+        confirmation.confirm(report, shipped, twin, trained, name, validation, ood, shifted)
         ablate_module.write_ablation(args.output, report)
-    print(ablate_module.format_confirmation_table(report))
+    print(tables.format_confirmation_table(report))
     for arch in report["confirmation"]:
-        print(f"{arch}: the shipped recipe is {ablate_module.shipped_recipe(report, arch)}")
+        print(f"{arch}: the shipped recipe is {confirmation.shipped_recipe(report, arch)}")
     print(f"wrote {args.output}")
     return 0

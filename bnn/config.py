@@ -148,7 +148,7 @@ class Config:
     variational_layer: str = "flipout"  # TFP estimator of the ELBO gradient
     prior_scale: float = 3.0  # std of the zero-mean normal prior on every weight (1.0 and 0.1 tried: less accurate)
     posterior_init_scale: float = 1e-3  # initial std of the mean-field normal posterior
-    # The variational recipe of the shipped networks: ablate.shipped_recipe of assets/ablation.json (README, "The
+    # The variational recipe of the shipped networks: bnn.evaluation.confirmation.shipped_recipe of assets/ablation.json (README, "The
     # variational recipe"), per architecture. Tempering (Wenzel et al. 2020): the loss is
     # NLL + kl_weight x KL / N_train; 1 is the textbook ELBO. None: SHIPPED_KL_WEIGHT of the architecture.
     kl_weight: float | None = None

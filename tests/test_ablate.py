@@ -7,6 +7,8 @@ import bnn
 from bnn.config import ASSETS_DIR, Config
 from bnn.data import Dataset, load_fashion_mnist_test
 from bnn.evaluation import ablation as ablate
+from bnn.evaluation import confirmation
+from bnn.figures import tables
 
 TINY = (
     ablate.Candidate("kl-1", {}, "reference"),
@@ -103,7 +105,7 @@ def test_the_table_has_a_row_per_candidate_and_marks_the_winner():
     for row in rows:
         row["validation"] |= {"accuracy": 0.99, "ece": 0.002, "mean_top_probability": 0.98}
         row |= {"best_epoch": 3, "epochs_trained": 4, "seconds": 90.0}
-    table = ablate.format_ablation_table({"candidates": rows, "winner": "kl-0.1"})
+    table = tables.format_ablation_table({"candidates": rows, "winner": "kl-0.1"})
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].startswith("| candidate | val acc. | val NLL")
     assert lines[2] == "| kl-1 | 0.9900 | 0.0500 | 0.0020 | 0.9800 | 0.400 | 0.9999 | 3 | 4 | 1.5 |"
@@ -122,7 +124,7 @@ SHIPPED = ASSETS_DIR / "ablation.json"
 
 def test_the_readme_table_is_the_committed_ablation():
     readme = (ASSETS_DIR.parent / "README.md").read_text()
-    assert ablate.format_ablation_table(ablate.read_ablation(SHIPPED)) in readme
+    assert tables.format_ablation_table(ablate.read_ablation(SHIPPED)) in readme
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])
@@ -130,29 +132,31 @@ def test_the_defaults_are_the_recipe_the_committed_ablation_ships(arch):
     report = ablate.read_ablation(SHIPPED)
     assert report["winner"] == ablate.choose_winner(report)
     assert report["split"].endswith("the test set is never used")
-    shipped = ablate.shipped_recipe(report, arch)
+    shipped = confirmation.shipped_recipe(report, arch)
     candidate = next(row for row in report["candidates"] if row["name"] == shipped)
     recipe = {**ablate.RECIPE_BEFORE, **candidate["settings"]}
     del recipe["epochs"]  # the shipped network trains to Config.epochs with early stopping, not the ablation's budget
     defaults = Config(kind="bayesian", arch=arch)
     assert {name: getattr(defaults, name) for name in recipe} == recipe
-    assert bnn.load_model("bayesian", arch).card.weights_sha256 == ablate.shipped_weights_sha256(report, arch)
+    assert bnn.load_model("bayesian", arch).card.weights_sha256 == confirmation.shipped_weights_sha256(report, arch)
 
 
 def test_the_committed_confirmation_is_the_shipped_network_and_the_readme_shows_it():
     report = ablate.read_ablation(SHIPPED)
-    confirmation = report["confirmation"]["mlp"]
-    assert report["winner"] in confirmation["candidates"]  # the winner was checked at full length
+    recorded = report["confirmation"]["mlp"]
+    assert report["winner"] in recorded["candidates"]  # the winner was checked at full length
     shipped = bnn.load_model("bayesian", "mlp")
-    assert ablate.shipped_weights_sha256(report, "mlp") == shipped.card.weights_sha256
-    assert confirmation["twin"]["weights_sha256"] == bnn.load_model("deterministic", "mlp").card.weights_sha256
-    baseline, twin = confirmation["shipped"]["validation"], confirmation["twin"]["validation"]
-    assert set(baseline["shift_rows"]) == set(ablate.CONFIRMATION_CORRUPTIONS) and len(baseline["shift_rows"]) == 38
-    for row in confirmation["candidates"].values():
-        assert row["passed"] is ablate.confirms(row["validation"], baseline, twin)
-    assert confirmation["rule"] == ablate.CONFIRMATION_RULE
+    assert confirmation.shipped_weights_sha256(report, "mlp") == shipped.card.weights_sha256
+    assert recorded["twin"]["weights_sha256"] == bnn.load_model("deterministic", "mlp").card.weights_sha256
+    baseline, twin = recorded["shipped"]["validation"], recorded["twin"]["validation"]
+    assert (
+        set(baseline["shift_rows"]) == set(confirmation.CONFIRMATION_CORRUPTIONS) and len(baseline["shift_rows"]) == 38
+    )
+    for row in recorded["candidates"].values():
+        assert row["passed"] is confirmation.confirms(row["validation"], baseline, twin)
+    assert recorded["rule"] == confirmation.CONFIRMATION_RULE
     readme = (ASSETS_DIR.parent / "README.md").read_text()
-    assert ablate.format_confirmation_table(report) in readme
+    assert tables.format_confirmation_table(report) in readme
 
 
 ROWS = [f"row-{index}" for index in range(38)]
@@ -187,7 +191,7 @@ def _checked(nll, auroc, won, furthest=3.5):
         "weights_sha256": f"candidate-{nll}-{auroc}-{won}",
         "validation": _validation(nll, auroc, [0.09] * won + [0.11] * (36 - won) + [furthest] * 2),
     }
-    return row | {"passed": ablate.confirms(row["validation"], SHIPPED_ROW["validation"], TWIN_ROW["validation"])}
+    return row | {"passed": confirmation.confirms(row["validation"], SHIPPED_ROW["validation"], TWIN_ROW["validation"])}
 
 
 @pytest.mark.parametrize(
@@ -212,12 +216,12 @@ def _checked(nll, auroc, won, furthest=3.5):
     ],
 )
 def test_a_candidate_replaces_the_shipped_recipe_only_when_full_length_confirms_it(candidates, recipe):
-    confirmation = {"shipped": SHIPPED_ROW, "twin": TWIN_ROW, "candidates": candidates}
-    report = {"winner": "twin", "confirmation": {"mlp": confirmation}}
-    assert ablate.shipped_recipe(report, "mlp") == recipe
-    assert ablate.shipped_recipe({"winner": "twin"}, "mlp") == "twin"  # not checked at full length yet
+    recorded = {"shipped": SHIPPED_ROW, "twin": TWIN_ROW, "candidates": candidates}
+    report = {"winner": "twin", "confirmation": {"mlp": recorded}}
+    assert confirmation.shipped_recipe(report, "mlp") == recipe
+    assert confirmation.shipped_recipe({"winner": "twin"}, "mlp") == "twin"  # not checked at full length yet
     shipped = candidates[recipe]["weights_sha256"] if recipe in candidates else "shipped"
-    assert ablate.shipped_weights_sha256(report, "mlp") == shipped
+    assert confirmation.shipped_weights_sha256(report, "mlp") == shipped
 
 
 def test_confirm_scores_every_network_as_the_candidates_were_scored_and_keeps_what_a_check_shipped(tiny):
@@ -230,32 +234,32 @@ def test_confirm_scores_every_network_as_the_candidates_were_scored_and_keeps_wh
         "shift": {"num_images": 30, "corruptions": ["blur:strong"]},
     }
     shifted = ablate.shift_inputs(validation, 30, ("rotation:90", "blur:strong"), 0)
-    ablate.confirm(report, shipped, twin, shipped, validation=validation, ood=ood, shifted=shifted)
-    confirmation = report["confirmation"]["mlp"]
-    row = confirmation["candidates"]["same"]
-    assert confirmation["shipped"]["validation"] == row["validation"]  # the same network and seed
+    confirmation.confirm(report, shipped, twin, shipped, validation=validation, ood=ood, shifted=shifted)
+    recorded = report["confirmation"]["mlp"]
+    row = recorded["candidates"]["same"]
+    assert recorded["shipped"]["validation"] == row["validation"]  # the same network and seed
     assert row["passed"] is False  # a network is never below itself under shift
-    assert confirmation["rule"] == ablate.CONFIRMATION_RULE
+    assert recorded["rule"] == confirmation.CONFIRMATION_RULE
     assert set(row["validation"]["shift_rows"]) == {"rotation:90", "blur:strong"}
     assert row["recipe"] == {
         "kl_weight": shipped.card.raw["training"].get("kl_weight", 1.0),
         "posterior_init": "none",
         "posterior_init_fraction": None,
     }
-    assert confirmation["twin"]["recipe"] is None and confirmation["twin"]["network"] == "mlp-deterministic"
-    assert confirmation["twin"]["validation"]["ood_auroc_mutual_information"] is None
-    table = ablate.format_confirmation_table(report).splitlines()
+    assert recorded["twin"]["recipe"] is None and recorded["twin"]["network"] == "mlp-deterministic"
+    assert recorded["twin"]["validation"]["ood_auroc_mutual_information"] is None
+    table = tables.format_confirmation_table(report).splitlines()
     assert len(table) == 5 and table[2].startswith("| mlp-bayesian | shipped before |")
     assert table[3].startswith("| mlp-deterministic | twin |")
     assert table[4].startswith("| mlp-bayesian, full length | same |")
     assert "| 0 of 2 |" in table[4] and table[4].endswith("| no |")
 
     # the shipped network is now a candidate this check shipped: the candidates stay judged against the one it replaced
-    row["passed"], confirmation["shipped"]["weights_sha256"] = True, "the network it replaced"
-    ablate.confirm(report, shipped, twin, shipped, "again", validation=validation, ood=ood, shifted=shifted)
-    assert confirmation["shipped"]["weights_sha256"] == "the network it replaced"
+    row["passed"], recorded["shipped"]["weights_sha256"] = True, "the network it replaced"
+    confirmation.confirm(report, shipped, twin, shipped, "again", validation=validation, ood=ood, shifted=shifted)
+    assert recorded["shipped"]["weights_sha256"] == "the network it replaced"
     # scored on other rows: scored again
-    ablate.confirm(
+    confirmation.confirm(
         report,
         shipped,
         twin,
@@ -265,7 +269,7 @@ def test_confirm_scores_every_network_as_the_candidates_were_scored_and_keeps_wh
         ood=ood,
         shifted={"blur:strong": shifted["blur:strong"]},
     )
-    assert confirmation["shipped"]["weights_sha256"] == shipped.card.weights_sha256
+    assert recorded["shipped"]["weights_sha256"] == shipped.card.weights_sha256
 
 
 def test_a_recorded_check_is_judged_again_by_the_current_rule():
@@ -273,15 +277,15 @@ def test_a_recorded_check_is_judged_again_by_the_current_rule():
     fewer_rows = _checked(0.046, 0.9995, 34) | {"passed": True}
     del fewer_rows["validation"]["shift_rows"]["row-0"]  # scored on other shift rows than the shipped network
     candidates = {"nd": stale, "fewer-rows": fewer_rows}
-    confirmation = {"rule": "an older rule", "shipped": SHIPPED_ROW, "twin": TWIN_ROW, "candidates": candidates}
+    recorded = {"rule": "an older rule", "shipped": SHIPPED_ROW, "twin": TWIN_ROW, "candidates": candidates}
     before_the_twin = {"shipped": SHIPPED_ROW, "candidates": {"twin": _checked(0.046, 0.9995, 34)}}  # no twin row
-    report = {"winner": "fewer-rows", "confirmation": {"mlp": confirmation, "conv": before_the_twin}}
-    ablate.apply_confirmation_rule(report)
+    report = {"winner": "fewer-rows", "confirmation": {"mlp": recorded, "conv": before_the_twin}}
+    confirmation.apply_confirmation_rule(report)
     assert before_the_twin["candidates"]["twin"]["passed"] is None
-    assert confirmation["rule"] == ablate.CONFIRMATION_RULE
+    assert recorded["rule"] == confirmation.CONFIRMATION_RULE
     assert candidates["nd"]["passed"] is False  # worse validation NLL than shipped
     assert candidates["fewer-rows"]["passed"] is None  # cannot be judged until confirmed again
-    assert ablate.shipped_recipe(report, "mlp") == ablate.REFERENCE
-    table = ablate.format_confirmation_table(report).splitlines()
+    assert confirmation.shipped_recipe(report, "mlp") == ablate.REFERENCE
+    table = tables.format_confirmation_table(report).splitlines()
     assert next(line for line in table if "| fewer-rows |" in line).endswith("| - | 60 | 60 | not judged |")
     assert table[-1].startswith("| conv-bayesian, full length | twin |") and table[-1].endswith("| not judged |")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bnn.config import CANVAS_SIZE, network_name
+from bnn.evaluation.confirmation import same_shift_rows, shift_rows_won
 from bnn.evaluation.report import ROUND_TRIP_SIZES
 from bnn.model.card import ModelCard
 from bnn.model.metrics import ECE_BINS
@@ -170,3 +171,60 @@ def format_insight_tables(insights: dict[str, dict]) -> str:
                 cells.append(f"{bayesian[metric]['mean'][row]:.{digits}f} ± {bayesian[metric]['std'][row]:.{digits}f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def format_confirmation_table(report: dict) -> str:
+    """The full-length check as a Markdown table: per architecture, the network shipped when the candidates were
+    checked, its deterministic twin and each candidate, with the shift rows where each beats the shipped one."""
+    header = ["network", "recipe", *(label for _, label, _ in TABLE_COLUMNS)]
+    header += ["shift rows below shipped", "best epoch", "epochs", "passed"]
+    lines = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 3) + "|---|"]
+    for arch, confirmation in report.get("confirmation", {}).items():
+        shipped = confirmation["shipped"]
+        rows = [(shipped["network"], "shipped before", shipped, "-")]
+        if "twin" in confirmation:  # scored since the rule compares with the twin
+            rows.append((confirmation["twin"]["network"], "twin", confirmation["twin"], "-"))
+        rows += [
+            (f"{arch}-bayesian, full length", name, row, {True: "yes", False: "no", None: "not judged"}[row["passed"]])
+            for name, row in confirmation["candidates"].items()
+        ]
+        for network, recipe, row, passed in rows:
+            won = "-" if row is shipped else _rows_won_cell(row["validation"], shipped["validation"])
+            cells = [network, recipe, *_metric_cells(row["validation"]), won, str(row["best_epoch"])]
+            cells += [str(row["epochs_trained"]), passed]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _rows_won_cell(metrics: dict, shipped: dict) -> str:
+    """How many shift rows ``metrics`` has the lower NLL on, as "N of M"; "-" when scored on other rows."""
+    if not same_shift_rows(metrics, shipped):
+        return "-"
+    return f"{shift_rows_won(metrics, shipped)} of {len(shipped['shift_rows'])}"
+
+
+TABLE_COLUMNS = (
+    ("accuracy", "val acc.", "{:.4f}"),
+    ("nll", "val NLL", "{:.4f}"),
+    ("ece", "val ECE", "{:.4f}"),
+    ("mean_top_probability", "mean top p", "{:.4f}"),
+    ("shift_nll", "shift-val NLL", "{:.3f}"),
+    ("ood_auroc_mutual_information", "Fashion AUROC (MI)", "{:.4f}"),
+)
+
+
+def format_ablation_table(report: dict) -> str:
+    """The ablation as a Markdown table, one row per candidate in the order run; the winner in bold."""
+    header = ["candidate", *(label for _, label, _ in TABLE_COLUMNS), "best epoch", "epochs", "min"]
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    for row in report["candidates"]:
+        name = f"**{row['name']}**" if row["name"] == report.get("winner") else row["name"]
+        cells = [name, *_metric_cells(row["validation"]), str(row["best_epoch"])]
+        cells += [str(row["epochs_trained"]), f"{row['seconds'] / 60:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _metric_cells(validation: dict) -> list[str]:
+    """One row's TABLE_COLUMNS cells: each validation metric formatted, "-" where there is none."""
+    return ["-" if validation.get(key) is None else fmt.format(validation[key]) for key, _, fmt in TABLE_COLUMNS]
