@@ -27,20 +27,18 @@ from bnn import config, figures
 from bnn.corpora.nondigits import EXAMPLES, example_image
 from bnn.data import load_mnist_test
 from bnn.evaluation.insight import read_insight
-from bnn.figures.captions import chart_captions
 from bnn.figures.images import enlarge, preprocessing_panels
+from bnn.figures.inside import inside_charts
 from bnn.image import NetworkInput, PreprocessSteps
-from bnn.model.predict import PredictionMemo
 from bnn.model.weights import SHIFT_FILE, read_json, report_path, shipped_architectures, shipped_kinds
+from bnn.reading.digit import answer_digit
 from bnn.reading.verdict import (
     MAX_ENTROPY,
     METHOD_NAMES,
-    Thresholds,
     Verdict,
     answer_name,
     comparison_rows,
     failure_row,
-    summarise,
 )
 from bnn.reading.whatif import Exploration, explore
 
@@ -136,17 +134,6 @@ class Choices:
 
 
 @dataclass(frozen=True)
-class Networks:
-    """Every shipped network of an architecture (by kind), the "not sure" thresholds of its model card, and one
-    memo of their predictions for the whole process: not st.cache_data, whose hashing and bookkeeping cost about
-    0.6 ms a call (measured), two calls on every stroke; the memo costs microseconds."""
-
-    models: dict[str, bnn.DigitModel]
-    thresholds: dict[str, Thresholds]
-    predictions: PredictionMemo
-
-
-@dataclass(frozen=True)
 class Shown:
     """One input to show: the (28, 28) network input and, when it came from an image, how it was prepared."""
 
@@ -162,18 +149,10 @@ class Shown:
 
 # --- cached work: models once per process, predictions once per (input, network, T, seed) ------------------
 
-PREDICTIONS_KEPT = 1024  # per process, the most recent ones
-
 
 @st.cache_resource(show_spinner="Loading the networks…")
-def load_networks(arch: str, assets_dir: str) -> Networks:
-    # The served weights never change: each posterior's scales are computed once, not on every prediction.
-    models = {kind: bnn.load_model(kind, arch, assets_dir).frozen() for kind in shipped_kinds(arch, assets_dir)}
-    warm_up = bnn.preprocess_image(example_image("noise"))[None]
-    for model in models.values():  # compile the sampler now, so the first drawing is answered as fast as the rest
-        model.predict(warm_up, num_samples=10)
-    thresholds = {kind: model.card.thresholds for kind, model in models.items()}
-    return Networks(models, thresholds, PredictionMemo(models, maxsize=PREDICTIONS_KEPT))
+def load_networks(arch: str, assets_dir: str) -> bnn.Networks:
+    return bnn.load_networks(arch, assets_dir)
 
 
 # Resource caches, not data caches: st.cache_data would pickle the steps (~1 MB of images) on every stroke, a new
@@ -188,17 +167,9 @@ def prepare_example(name: str) -> PreprocessSteps:
     return bnn.preprocess_steps(example_image(name))
 
 
-def predict(image, choices: Choices, networks: Networks) -> tuple[bnn.Prediction, bnn.Prediction]:
-    """The chosen method's and the deterministic network's predictions of one (28, 28) input."""
-    return (
-        predict_kind(image, choices, choices.method, networks),
-        predict_kind(image, choices, "deterministic", networks),
-    )
-
-
-def predict_kind(image, choices: Choices, kind: str, networks: Networks) -> bnn.Prediction:
+def predict_kind(image, choices: Choices, kind: str, networks: bnn.Networks) -> bnn.Prediction:
     """One shipped network's prediction of one (28, 28) input (T from the sidebar where it applies)."""
-    return networks.predictions(image, kind, choices.num_samples, choices.seed)
+    return networks.predict(image, kind, choices.num_samples, choices.seed)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -279,24 +250,23 @@ def failure_message(error: Exception, expected: tuple[type[Exception], ...], fal
 
 @dataclass(frozen=True)
 class Answered:
-    """One input read and predicted by the chosen method and the deterministic network, nothing of it shown yet."""
+    """One input read and answered by the chosen method and the deterministic network, nothing of it shown yet."""
 
     shown: Shown
-    sampled: bnn.Prediction  # the chosen uncertainty method's
-    deterministic: bnn.Prediction
-    verdict: Verdict
-    networks: Networks  # those that answered, with their thresholds
+    answer: bnn.DigitAnswer
+    networks: bnn.Networks  # those that answered, with their thresholds
 
 
 def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
-    """Read one input and predict it, or the exception that stopped it; shows nothing. Computing before showing
+    """Read one input and answer it, or the exception that stopped it; shows nothing. Computing before showing
     sends the whole verdict to the page in one go, instead of a piece before the work and the rest after it."""
     try:
         shown = read()
         networks = load_networks(choices.arch, choices.assets_dir)
-        sampled, deterministic = predict(shown.network_input, choices, networks)
-        verdict = judge(shown, sampled, deterministic, choices, networks.thresholds)
-        return Answered(shown, sampled, deterministic, verdict, networks)
+        answered = answer_digit(
+            shown.network_input, networks, choices.method, choices.num_samples, choices.seed, shown.true_label
+        )
+        return Answered(shown, answered, networks)
     except Exception as error:  # noqa: BLE001 -- shown as a message by show_input
         return error
 
@@ -319,28 +289,11 @@ def show_input(
         return message
 
 
-def judge(
-    shown: Shown,
-    sampled: bnn.Prediction,
-    deterministic: bnn.Prediction,
-    choices: Choices,
-    thresholds: dict[str, Thresholds],
-) -> Verdict:
-    """The page's verdict on one input's predictions, each network judged by the thresholds of its model card."""
-    return summarise(
-        sampled,
-        deterministic,
-        thresholds[choices.method],
-        thresholds["deterministic"],
-        true_label=shown.true_label,
-        method=choices.method,
-    )
-
-
 def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     """Everything about one input, inside the containers ``result-<suffix>`` / ``verdict-<suffix>``: the verdict
     first, then the images, the charts and the other methods' answers."""
-    shown, sampled, deterministic, verdict = answered.shown, answered.sampled, answered.deterministic, answered.verdict
+    shown, verdict = answered.shown, answered.answer.verdict
+    sampled, deterministic = answered.answer.sampled, answered.answer.deterministic
     thresholds = answered.networks.thresholds
     if shown.steps is not None and shown.show_given:
         given, seen, words = st.columns([1, 1, 4], gap="medium")
@@ -408,29 +361,18 @@ def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices)
     )
 
 
-def show_inside(choices: Choices, networks: Networks) -> None:
+def show_inside(choices: Choices, networks: bnn.Networks) -> None:
     """What the posterior learned, from stored JSON only (no TensorFlow work): one chart and one reading each."""
     stored = load_inside(choices.arch, choices.assets_dir)
     report, shift, insight = stored["report"], stored["shift"], stored["insight"]
     cards = {kind: networks.models[kind].card for kind in config.KINDS}
-    lines = chart_captions(choices.arch, insight, report, shift, cards)
     st.markdown(INSIDE_INTRO.format(network=ARCH_LABELS.get(choices.arch, choices.arch)))
-    charts = {
-        "reliability": lambda: report and figures.reliability_figure(report),
-        "coverage": lambda: insight and figures.coverage_figure(insight),
-        "ood": lambda: insight and figures.ood_histogram_figure(insight),
-        "rotation": lambda: shift and figures.rotation_figure(shift, choices.arch),
-        "weights": lambda: insight and figures.weight_posterior_figure(insight["weights"]),
-        "pruning": lambda: insight and figures.pruning_figure(insight),
-        "training": lambda: figures.training_curves_figure(cards),
-        "convergence": lambda: insight and figures.convergence_figure(insight),
-    }
-    for name, build in charts.items():
-        with st.container(key=f"inside-{name}", border=True):
-            figure = build()
+    for chart in inside_charts(choices.arch, insight, report, shift, cards):
+        with st.container(key=f"inside-{chart.name}", border=True):
+            figure = chart.build()
             if figure:
-                st.plotly_chart(figure, key=f"inside-chart-{name}", config=CHART_CONFIG)
-            (st.caption if figure else st.info)(lines[name])
+                st.plotly_chart(figure, key=f"inside-chart-{chart.name}", config=CHART_CONFIG)
+            (st.caption if figure else st.info)(chart.caption)
 
 
 def read_bytes(data: bytes, show_given: bool = True) -> Callable[[], Shown]:
@@ -455,7 +397,7 @@ def draw_panel(choices: Choices, is_open: bool, brush: int) -> None:
     drawing = canvas.image_bytes if (canvas.json_data or {}).get("objects") else None
     outcome = None if drawing is None else answer(read_bytes(drawing, show_given=False), choices)
     if isinstance(outcome, Answered):
-        answer_line.markdown(outcome.verdict.brief())
+        answer_line.markdown(outcome.answer.verdict.brief())
     elif outcome is None or isinstance(outcome, bnn.BlankImageError):  # as the prompt beside the canvas
         answer_line.markdown(DRAW_LINE_PROMPT)
     else:

@@ -14,7 +14,7 @@ from bnn.evaluation import ablation as ablate_module
 from bnn.evaluation import confirmation
 from bnn.evaluation import insight as insight_module
 from bnn.evaluation import shift as shift_module
-from bnn.reading.verdict import TABLE_COLUMNS, Verdict, failure_row, summarise
+from bnn.reading.verdict import TABLE_COLUMNS, failure_row
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -273,9 +273,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _insight(args: argparse.Namespace) -> int:
-    from bnn import figures
     from bnn.data import Dataset, load_fashion_mnist_test, load_mnist
-    from bnn.figures.captions import chart_captions
+    from bnn.figures.inside import INSIGHT_CHARTS, inside_charts
     from bnn.model.predict import load_model
 
     output = args.output or insight_module.insight_path(args.assets_dir or config_module.assets_dir(), args.arch)
@@ -290,50 +289,43 @@ def _insight(args: argparse.Namespace) -> int:
     )
     output.write_text(json.dumps(insight, indent=1) + "\n")
     print(f"wrote {output} ({output.stat().st_size / 1024:.0f} KB)")
-    lines = chart_captions(args.arch, insight)
-    for name in ("coverage", "ood", "weights", "pruning", "convergence"):
-        print(f"  {name}: {lines[name]}")
+    charts = [chart for chart in inside_charts(args.arch, insight) if chart.name in INSIGHT_CHARTS]
+    for chart in charts:
+        print(f"  {chart.name}: {chart.caption}")
     if args.figures_dir:
         args.figures_dir.mkdir(parents=True, exist_ok=True)
-        charts = {
-            "coverage": figures.coverage_figure(insight),
-            "ood": figures.ood_histogram_figure(insight),
-            "weights": figures.weight_posterior_figure(insight["weights"]),
-            "pruning": figures.pruning_figure(insight),
-            "convergence": figures.convergence_figure(insight),
-        }
-        for name, figure in charts.items():
+        for chart in charts:
+            figure = chart.build()
             if figure is None:  # no OOD set
                 continue
-            path = args.figures_dir / f"insight-{args.arch}-{name}.html"
+            path = args.figures_dir / f"insight-{args.arch}-{chart.name}.html"
             figure.write_html(path, include_plotlyjs=True)  # self-contained: opens offline
             print(f"wrote {path}")
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from bnn.image import preprocess_image
-    from bnn.model.predict import load_model
+    from bnn.image import preprocess_steps
+    from bnn.reading.digit import read_digit
+    from bnn.reading.networks import load_networks
 
-    models = [load_model(kind, args.arch, args.assets_dir) for kind in (args.method, "deterministic")]
-    thresholds = [model.card.thresholds for model in models]
+    networks = load_networks(args.arch, args.assets_dir, kinds=(args.method, "deterministic"), warm=False)
     paths = image_paths(args.files)
     if args.number:
-        return _predict_numbers(args, models, paths)
+        return _predict_numbers(args, networks, paths)
     bar = ProgressBar(len(paths)) if len(paths) >= config_module.PROGRESS_MIN_FILES else None
     rows, status = [], 0
     for path, problem in paths:
         try:
             if problem:
                 raise ValueError(problem)
-            image = preprocess_image(path.read_bytes())[None]
+            steps = preprocess_steps(path.read_bytes())
         except (OSError, ValueError) as error:  # an unreadable file gets its message; the others are still answered
             status = 1
             record, row = {"file": str(path), "error": str(error)}, failure_row(str(path), str(error))
         else:  # a bad --num-samples is the command's error (exit status 2), not the file's
-            predictions = [model.predict(image, num_samples=args.num_samples, seed=args.seed) for model in models]
-            verdict = summarise(*predictions, *thresholds, method=args.method)
-            record, row = verdict_record(str(path), verdict), verdict.row(str(path))
+            verdict = read_digit(steps, networks, args.method, args.num_samples, args.seed).verdict
+            record, row = verdict.record(str(path)), verdict.row(str(path))
         if args.json:
             print(json.dumps(record), flush=True)
         rows.append(row)
@@ -344,16 +336,17 @@ def _predict(args: argparse.Namespace) -> int:
     return status
 
 
-def _predict_numbers(args: argparse.Namespace, models: list, paths: list[tuple[Path, str]]) -> int:
+def _predict_numbers(args: argparse.Namespace, networks, paths: list[tuple[Path, str]]) -> int:
     """``predict --number``: each file read as a whole number; a paragraph per file, or one JSON object per line."""
     from bnn.reading.number import read_number
 
+    sampled, deterministic = networks.models[args.method], networks.models["deterministic"]
     status = 0
     for path, problem in paths:
         try:
             if problem:
                 raise ValueError(problem)
-            reading = read_number(path.read_bytes(), models[0], args.num_samples, args.seed, deterministic=models[1])
+            reading = read_number(path.read_bytes(), sampled, args.num_samples, args.seed, deterministic=deterministic)
         except (OSError, ValueError) as error:  # BlankImageError and TooManyDigitsError are ValueErrors
             status = 1
             record, text = {"file": str(path), "error": str(error)}, f"{path}: {error}"
@@ -379,26 +372,6 @@ def image_paths(arguments: list[Path]) -> list[tuple[Path, str]]:
         suffixes = ", ".join(config_module.IMAGE_SUFFIXES)
         paths += [(path, "") for path in inside] or [(argument, f"no image files ({suffixes}) in this folder")]
     return paths
-
-
-def verdict_record(name: str, verdict: Verdict) -> dict:
-    """One file's answer as plain JSON data: both networks' digits, and the uncertainty in nats."""
-    return {
-        "file": name,
-        "method": verdict.method,
-        "digit": verdict.digit,
-        "probability": verdict.probability,
-        "votes": verdict.votes,
-        "num_samples": verdict.num_samples,
-        "predictive_entropy": verdict.predictive_entropy,
-        "expected_entropy": verdict.aleatoric,
-        "mutual_information": verdict.epistemic,
-        "uncertainty": verdict.level,
-        "not_sure": verdict.not_sure,
-        "reasons": list(verdict.reasons),
-        "deterministic_digit": verdict.deterministic_digit,
-        "deterministic_probability": verdict.deterministic_probability,
-    }
 
 
 def format_rows(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:

@@ -22,6 +22,7 @@ from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
 import bnn
+import bnn.reading.networks
 from bench.browser.session import DIGIT_STROKES, canvas_drawing
 from bnn import config, figures
 from bnn.corpora.nondigits import EXAMPLES
@@ -143,7 +144,7 @@ def test_choosing_a_network_loads_that_architecture(monkeypatch):
             raise bnn.WeightsError("Model card assets/conv-bayesian.json is missing. Restore the shipped files.")
         return real_load_model(kind, arch, assets_dir)
 
-    monkeypatch.setattr(bnn.model.predict, "load_model", load_model)
+    monkeypatch.setattr(bnn.reading.networks, "load_model", load_model)
     app = open_app()
     assert app.sidebar.selectbox[0].options == ["MLP", "Conv"]
     app.sidebar.selectbox[0].select("Conv").run()
@@ -476,7 +477,7 @@ def test_missing_or_damaged_weights_give_a_message(tmp_path, monkeypatch, damage
         def broken(*args, **kwargs):
             raise RuntimeError("internal detail that must not reach the page")
 
-        monkeypatch.setattr(bnn.model.predict, "load_model", broken)
+        monkeypatch.setattr(bnn.reading.networks, "load_model", broken)
     monkeypatch.setenv(config.ASSETS_DIR_ENV, str(tmp_path))
     app = open_app()
     assert_no_exception(app)

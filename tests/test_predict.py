@@ -6,6 +6,7 @@ from bnn.config import Config
 from bnn.model import networks as models
 from bnn.model import predict
 from bnn.model.card import ModelCard
+from bnn.reading.networks import PredictionMemo
 
 
 def _model(arch="mlp", kind="bayesian", init_scale=0.05, seed=0):
@@ -155,7 +156,7 @@ def test_the_naive_baseline_traces_once_per_network_and_image_count(images):
 
 def test_the_prediction_memo_predicts_each_input_model_t_and_seed_once(images, monkeypatch):
     bayesian, deterministic = _model(), _model(kind="deterministic")
-    memo = predict.PredictionMemo({"bayesian": bayesian, "deterministic": deterministic}, maxsize=2)
+    memo = PredictionMemo({"bayesian": bayesian, "deterministic": deterministic}, maxsize=2)
     calls = []
     real = predict.DigitModel.predict
 

@@ -18,7 +18,7 @@ sampled weights (what :func:`sample_naively` does), at a fraction of the cost.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -176,25 +176,6 @@ class DigitModel:
             layer_seed = tf.random.experimental.stateless_fold_in(seed, index)
             hidden = _sampled_layer(layer, hidden, num_samples, layer_seed, self._scales.get(layer.name))
         return tf.nn.softmax(hidden, axis=-1)
-
-
-class PredictionMemo:
-    """Predictions of single (28, 28) inputs by named models, each made once per (input, model, T, seed) and kept,
-    the least recently used dropped first: for a page that shows the same input again on every rerun. A plain
-    LRU memo: a framework's argument hashing can cost more than a small network's prediction."""
-
-    def __init__(self, models: dict[str, DigitModel], maxsize: int = 1024):
-        self.models = models
-        self._predict = lru_cache(maxsize=maxsize)(self._predict_pixels)
-
-    def __call__(self, image: np.ndarray, kind: str, num_samples: int, seed: int | None) -> Prediction:
-        """``models[kind]``'s prediction of ``image`` (28, 28); the same object each time (nothing modifies it)."""
-        pixels = np.ascontiguousarray(image, np.float32)
-        return self._predict(pixels.tobytes(), pixels.shape, kind, num_samples, seed)
-
-    def _predict_pixels(self, pixels: bytes, shape: tuple, kind: str, num_samples: int, seed: int | None):
-        image = np.frombuffer(pixels, np.float32).reshape(shape)
-        return self.models[kind].predict(image[None], num_samples=num_samples, seed=seed)
 
 
 class EnsembleModel(DigitModel):

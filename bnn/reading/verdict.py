@@ -135,6 +135,25 @@ class Verdict:
         samples = METHOD_SAMPLES.get(self.method, "weight samples")
         return f"{self.votes} of the {self.num_samples} {samples} voted for {self.digit}."
 
+    def record(self, name: str) -> dict:
+        """This answer as plain JSON data (the CLI's ``--json``): both networks' digits, the uncertainty in nats."""
+        return {
+            "file": name,
+            "method": self.method,
+            "digit": self.digit,
+            "probability": self.probability,
+            "votes": self.votes,
+            "num_samples": self.num_samples,
+            "predictive_entropy": self.predictive_entropy,
+            "expected_entropy": self.aleatoric,
+            "mutual_information": self.epistemic,
+            "uncertainty": self.level,
+            "not_sure": self.not_sure,
+            "reasons": list(self.reasons),
+            "deterministic_digit": self.deterministic_digit,
+            "deterministic_probability": self.deterministic_probability,
+        }
+
     def row(self, name: str) -> dict[str, str]:
         """A row of the results table shown for several uploads (columns: TABLE_COLUMNS)."""
         return {
