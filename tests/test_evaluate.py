@@ -45,7 +45,10 @@ def test_thresholds_flag_five_percent_of_validation_digits():
     prediction = _prediction(probs)
     labels = rng.integers(0, 10, 1000)
     thresholds = metrics.uncertainty_thresholds(prediction, labels)
-    for name, score in (("predictive_entropy", prediction.predictive_entropy), ("epistemic", prediction.epistemic)):
+    for name, score in (
+        ("predictive_entropy", prediction.predictive_entropy),
+        ("epistemic", prediction.mutual_information),
+    ):
         assert np.mean(score > thresholds[name]) == pytest.approx(0.05, abs=0.002)
         assert 0 <= thresholds[f"{name}_errors_caught"] <= 1
 

@@ -84,8 +84,10 @@ def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_o
     assert exploration.num_samples == 20
     for answers in exploration.sweeps:
         steps = len(answers.sweep.values)
-        assert answers.epistemic.shape == answers.deterministic_probability.shape == (steps,)
-        assert (answers.epistemic >= 0).all() and np.allclose(answers.predictive_entropy >= answers.epistemic, True)
+        assert answers.mutual_information.shape == answers.deterministic_probability.shape == (steps,)
+        assert (answers.mutual_information >= 0).all() and np.allclose(
+            answers.predictive_entropy >= answers.mutual_information, True
+        )
     figure = figures.exploration_figure(exploration, "Bayesian")
     assert len(figure.data) == 4 * len(exploration.sweeps)
     assert {trace.name for trace in figure.data} >= {
@@ -131,6 +133,6 @@ def test_the_shipped_networks_grow_less_sure_as_a_digit_is_turned_upside_down(mn
     upright, turned = [], []
     for index in digits:
         rotation = explore.explore(bayesian, deterministic, mnist.test.images[index], 50, seed=0).sweeps[0]
-        upright.append(rotation.epistemic[rotation.sweep.values.index(0)])
-        turned.append(rotation.epistemic[[0, -1]].mean())
+        upright.append(rotation.mutual_information[rotation.sweep.values.index(0)])
+        turned.append(rotation.mutual_information[[0, -1]].mean())
     assert np.mean(turned) > 5 * np.mean(upright)

@@ -58,15 +58,15 @@ def test_sampled_probabilities_figure_does_not_grow_with_t():
 
 
 def test_uncertainty_split_stacks_aleatoric_and_epistemic_into_the_total():
-    thresholds = Thresholds(predictive_entropy=0.5, epistemic=0.3)
+    thresholds = Thresholds(predictive_entropy=0.5, mutual_information=0.3)
     figure = figures.uncertainty_figure(BAYESIAN, thresholds, index=0)
     assert figure.layout.barmode == "stack"
     bars = {trace.name.split()[0]: trace for trace in figure.data if isinstance(trace, go.Bar)}
     assert set(bars) == {"aleatoric", "epistemic"}
     total = sum(trace.x[list(trace.y).index("total")] for trace in bars.values())
     assert total == pytest.approx(float(BAYESIAN.predictive_entropy[0]), abs=1e-5)
-    assert bars["aleatoric"].x[0] == pytest.approx(float(BAYESIAN.aleatoric[0]), abs=1e-6)
-    assert bars["epistemic"].x[0] == pytest.approx(float(BAYESIAN.epistemic[0]), abs=1e-6)
+    assert bars["aleatoric"].x[0] == pytest.approx(float(BAYESIAN.expected_entropy[0]), abs=1e-6)
+    assert bars["epistemic"].x[0] == pytest.approx(float(BAYESIAN.mutual_information[0]), abs=1e-6)
     (marks,) = [trace for trace in figure.data if isinstance(trace, go.Scatter)]
     assert dict(zip(marks.y, marks.x, strict=True)) == {"total": 0.5, "epistemic": 0.3}
 

@@ -32,9 +32,11 @@ def test_prediction_fields_have_documented_shapes(images):
     np.testing.assert_allclose(prediction.mean_probs.sum(axis=1), 1.0, atol=1e-5)
     assert prediction.label.shape == (4,) and prediction.votes.shape == (4, 10)
     np.testing.assert_array_equal(prediction.votes.sum(axis=1), 7)
-    for field in (prediction.predictive_entropy, prediction.aleatoric, prediction.epistemic):
+    for field in (prediction.predictive_entropy, prediction.expected_entropy, prediction.mutual_information):
         assert field.shape == (4,) and np.all(field >= 0)
-    np.testing.assert_allclose(prediction.predictive_entropy, prediction.aleatoric + prediction.epistemic, atol=1e-6)
+    np.testing.assert_allclose(
+        prediction.predictive_entropy, prediction.expected_entropy + prediction.mutual_information, atol=1e-6
+    )
     one = prediction[2]
     assert one.samples.shape == (7, 1, 10) and one.label[0] == prediction.label[2]
 
@@ -103,7 +105,7 @@ def test_deterministic_model_gives_one_sample_and_no_epistemic_uncertainty(image
     model = _model(kind="deterministic")
     prediction = model.predict(images, num_samples=100)
     assert prediction.num_samples == 1
-    np.testing.assert_array_equal(prediction.epistemic, 0.0)
+    np.testing.assert_array_equal(prediction.mutual_information, 0.0)
     expected = tf.nn.softmax(model.network(images)).numpy()
     np.testing.assert_allclose(prediction.mean_probs, expected, atol=1e-6)
 

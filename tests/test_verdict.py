@@ -27,7 +27,7 @@ from bnn.reading.verdict import (
 )
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-LOOSE = Thresholds(predictive_entropy=10.0, epistemic=10.0)  # flags nothing
+LOOSE = Thresholds(predictive_entropy=10.0, mutual_information=10.0)  # flags nothing
 
 
 def one_hot_ish(digit: int, confidence: float = 0.99) -> np.ndarray:
@@ -51,13 +51,13 @@ def test_thresholds_come_from_the_model_card():
     card = json.loads((ASSETS / "mlp-bayesian.json").read_text())
     thresholds = read_card(ASSETS, "mlp-bayesian").thresholds
     assert thresholds.predictive_entropy == card["uncertainty_thresholds"]["predictive_entropy"]
-    assert thresholds.epistemic == card["uncertainty_thresholds"]["epistemic"]
+    assert thresholds.mutual_information == card["uncertainty_thresholds"]["epistemic"]
     assert "validation" in thresholds.rule
     deterministic = read_card(ASSETS, "mlp-deterministic").thresholds
-    assert deterministic.predictive_entropy > 0 and deterministic.epistemic is None
+    assert deterministic.predictive_entropy > 0 and deterministic.mutual_information is None
     assert ModelCard.untrained(Config()).thresholds == Thresholds()
     described = thresholds.describe()
-    assert "validation" in described and f"{thresholds.epistemic:.2f} nats" in described
+    assert "validation" in described and f"{thresholds.mutual_information:.2f} nats" in described
     assert "never called not sure" in Thresholds().describe()
 
 
@@ -66,7 +66,7 @@ def test_a_confident_prediction_is_called_sure():
     assert (verdict.digit, verdict.deterministic_digit, verdict.votes, verdict.num_samples) == (3, 3, 10, 10)
     assert verdict.probability == pytest.approx(0.99, abs=1e-6)
     assert not verdict.not_sure and verdict.reasons == () and verdict.level == "low"
-    assert verdict.epistemic == pytest.approx(0, abs=1e-6)
+    assert verdict.mutual_information == pytest.approx(0, abs=1e-6)
     headline = verdict.headline()
     assert "Bayesian: 3" in headline and "Deterministic: 3" in headline and "not sure" not in headline
     assert "fairly sure" in verdict.explanation() and verdict.deterministic_note() == ""
@@ -74,8 +74,8 @@ def test_a_confident_prediction_is_called_sure():
 
 
 def test_disagreeing_samples_are_not_sure_because_of_epistemic_uncertainty():
-    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(predictive_entropy=10, epistemic=0.3))
-    assert verdict.epistemic > 0.3 and verdict.not_sure
+    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(predictive_entropy=10, mutual_information=0.3))
+    assert verdict.mutual_information > 0.3 and verdict.not_sure
     assert len(verdict.reasons) == 1 and "epistemic" in verdict.reasons[0] and "disagree" in verdict.reasons[0]
     assert "not sure" in verdict.headline() and verdict.explanation().startswith("The network is not sure")
     assert verdict.votes == 6
@@ -92,14 +92,14 @@ def test_the_brief_line_keeps_both_digits_and_not_sure_and_reads_as_the_headline
 
 
 def test_an_ambiguous_image_is_not_sure_because_of_total_uncertainty_alone():
-    verdict = summarise(AMBIGUOUS, DETERMINISTIC_3, Thresholds(predictive_entropy=0.5, epistemic=0.3))
-    assert verdict.aleatoric == pytest.approx(math.log(2), abs=1e-5)
-    assert verdict.epistemic == pytest.approx(0, abs=1e-5)  # the samples agree: no epistemic doubt
+    verdict = summarise(AMBIGUOUS, DETERMINISTIC_3, Thresholds(predictive_entropy=0.5, mutual_information=0.3))
+    assert verdict.expected_entropy == pytest.approx(math.log(2), abs=1e-5)
+    assert verdict.mutual_information == pytest.approx(0, abs=1e-5)  # the samples agree: no epistemic doubt
     assert verdict.not_sure and len(verdict.reasons) == 1 and "total uncertainty" in verdict.reasons[0]
 
 
 def test_both_thresholds_exceeded_give_both_reasons_in_one_sentence():
-    reasons = not_sure_reasons(predictive_entropy=1.0, epistemic=0.6, thresholds=Thresholds(0.5, 0.3))
+    reasons = not_sure_reasons(predictive_entropy=1.0, mutual_information=0.6, thresholds=Thresholds(0.5, 0.3))
     assert len(reasons) == 2 and reasons[0].endswith(";") and reasons[1].startswith("and ")
 
 
@@ -109,7 +109,7 @@ def test_both_thresholds_exceeded_give_both_reasons_in_one_sentence():
     + [(2.0, "high"), (3.0, "very high")],
 )
 def test_levels_in_words_follow_the_thresholds(ratio, level):
-    thresholds = Thresholds(predictive_entropy=0.5, epistemic=0.25)
+    thresholds = Thresholds(predictive_entropy=0.5, mutual_information=0.25)
     assert uncertainty_level(0.5 * ratio, 0.0, thresholds) == level
     assert uncertainty_level(0.0, 0.25 * ratio, thresholds) == level
     flagged = bool(not_sure_reasons(0.5 * ratio, 0.25 * ratio, thresholds))
@@ -146,10 +146,13 @@ def test_truth_note_says_which_network_got_it_right():
 
 def test_uncertainty_sentences_carry_the_numbers_and_add_up():
     verdict = summarise(DISAGREEING, DETERMINISTIC_3, LOOSE)
-    assert verdict.predictive_entropy == pytest.approx(verdict.aleatoric + verdict.epistemic, abs=1e-5)
+    assert verdict.predictive_entropy == pytest.approx(verdict.expected_entropy + verdict.mutual_information, abs=1e-5)
     sentences = verdict.uncertainty_sentences()
     assert list(sentences) == ["total", "aleatoric", "epistemic"]
-    assert f"{verdict.epistemic:.3f} nats" in sentences["epistemic"] and "mutual information" in sentences["epistemic"]
+    assert (
+        f"{verdict.mutual_information:.3f} nats" in sentences["epistemic"]
+        and "mutual information" in sentences["epistemic"]
+    )
     assert "expected entropy" in sentences["aleatoric"] and "predictive entropy" in sentences["total"]
 
 

@@ -128,7 +128,7 @@ def coverage_section(bayesian: Prediction, deterministic: Prediction, labels: np
     bayesian_correct = bayesian.label == labels
     rankings = (
         ("bayesian", "predictive_entropy", bayesian_correct, bayesian.predictive_entropy),
-        ("bayesian", "mutual_information", bayesian_correct, bayesian.epistemic),
+        ("bayesian", "mutual_information", bayesian_correct, bayesian.mutual_information),
         ("deterministic", "max_probability", deterministic.label == labels, -deterministic.probability),
     )
     curves = [
@@ -155,11 +155,11 @@ def ood_histograms(
     its largest value. Returns ``[{"score", "kind", "edges", "in_distribution", "out_of_distribution"}]``.
     """
     result = []
-    for score, attribute in (("predictive_entropy", "predictive_entropy"), ("mutual_information", "epistemic")):
+    for score in ("predictive_entropy", "mutual_information"):
         for kind, inside in in_distribution.items():
             if score == "mutual_information" and not answers_with_samples(kind):
                 continue  # identically zero for a deterministic network
-            values = {"in": getattr(inside, attribute), "out": getattr(out_of_distribution[kind], attribute)}
+            values = {"in": getattr(inside, score), "out": getattr(out_of_distribution[kind], score)}
             top = math.log(inside.samples.shape[-1]) if score == "predictive_entropy" else None
             top = top or max(float(np.max(values["in"])), float(np.max(values["out"])), 1e-6)
             edges = np.linspace(0.0, top, bins + 1)

@@ -87,7 +87,7 @@ def shift_metrics(model: DigitModel, inputs: np.ndarray, blank: np.ndarray, labe
     metrics["accuracy"] = float(np.mean((prediction.label == labels) & ~blank))  # argmax of uniform would say 0
     metrics["mean_entropy"] = float(np.mean(prediction.predictive_entropy))
     metrics["mean_mutual_information"] = (
-        float(np.mean(prediction.epistemic)) if answers_with_samples(model.kind) else 0.0
+        float(np.mean(prediction.mutual_information)) if answers_with_samples(model.kind) else 0.0
     )
     metrics["blank_images"] = int(blank.sum())
     return metrics

@@ -108,8 +108,8 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
 
     The total bar is stacked from its two parts; markers show the model card's thresholds, when given.
     """
-    aleatoric = float(prediction.aleatoric[index])
-    epistemic = float(prediction.epistemic[index])
+    expected_entropy = float(prediction.expected_entropy[index])
+    mutual_information = float(prediction.mutual_information[index])
     rows = ["epistemic", "aleatoric", "total"]
     traces = [
         {
@@ -121,10 +121,12 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
             "marker": {"color": UNCERTAINTY_COLOURS[part]},
             "hovertemplate": f"{part}: %{{x:.3f}} nats<extra></extra>",
         }
-        for part, value in (("aleatoric", aleatoric), ("epistemic", epistemic))
+        for part, value in (("aleatoric", expected_entropy), ("epistemic", mutual_information))
     ]
     marks = (
-        [] if thresholds is None else [("total", thresholds.predictive_entropy), ("epistemic", thresholds.epistemic)]
+        []
+        if thresholds is None
+        else [("total", thresholds.predictive_entropy), ("epistemic", thresholds.mutual_information)]
     )
     marks = [(row, value) for row, value in marks if value is not None]
     if marks:
@@ -145,7 +147,7 @@ def uncertainty_figure(prediction: Prediction, thresholds: Thresholds | None = N
             }
         )
     layout = {
-        "title": {"text": f"Uncertainty split: total {aleatoric + epistemic:.3f} nats"},
+        "title": {"text": f"Uncertainty split: total {expected_entropy + mutual_information:.3f} nats"},
         "barmode": "stack",
         "xaxis": {"title": {"text": "nats"}, "range": [0, np.log(NUM_CLASSES) * 1.02]},
         "yaxis": {"categoryorder": "array", "categoryarray": rows},
@@ -213,12 +215,12 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     gap = 0.07
     height = (1 - gap * (len(sweeps) - 1)) / len(sweeps)
     columns = (
-        ("uncertainty (nats)", [0, np.log(NUM_CLASSES) * 1.02], ("predictive_entropy", "epistemic"), (0.0, 0.46)),
+        ("uncertainty (nats)", [0, np.log(NUM_CLASSES) * 1.02], ("predictive_entropy", "mutual_information"), (0.0, 0.46)),
         ("confidence", [0, 1.02], ("probability", "deterministic_probability"), (0.54, 1.0)),
     )
     lines = {
         "predictive_entropy": (f"{name} predictive entropy (nats)", MODEL_COLOURS["bayesian"], "solid"),
-        "epistemic": (f"{name} mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
+        "mutual_information": (f"{name} mutual information (nats)", UNCERTAINTY_COLOURS["epistemic"], "solid"),
         "probability": (f"{name} probability of its digit", MODEL_COLOURS["bayesian"], "dot"),
         "deterministic_probability": ("deterministic max probability", MODEL_COLOURS["deterministic"], "dot"),
     }

@@ -17,19 +17,19 @@ class Thresholds:
     """Uncertainty (nats) above which a prediction is flagged; chosen on the validation set (model card)."""
 
     predictive_entropy: float | None = None
-    epistemic: float | None = None
+    mutual_information: float | None = None
     rule: str = ""
 
     def by_score(self) -> dict[str, float]:
         """The thresholds keyed by score name, as ``bnn.evaluation.insight`` stores them: mutual information is ``epistemic``."""
-        scores = {"predictive_entropy": self.predictive_entropy, "mutual_information": self.epistemic}
+        scores = {"predictive_entropy": self.predictive_entropy, "mutual_information": self.mutual_information}
         return {score: value for score, value in scores.items() if value is not None}
 
     def describe(self) -> str:
         """One sentence on when the page says "not sure"."""
         limits = [
             f"{name} {value:.2f} nats"
-            for name, value in (("total uncertainty", self.predictive_entropy), ("epistemic", self.epistemic))
+            for name, value in (("total uncertainty", self.predictive_entropy), ("epistemic", self.mutual_information))
             if value is not None
         ]
         if not limits:
@@ -106,7 +106,7 @@ def _thresholds(recorded: dict) -> Thresholds:
     """The card's ``uncertainty_thresholds``; missing or non-positive values flag nothing."""
     return Thresholds(
         predictive_entropy=_positive_or_none(recorded.get("predictive_entropy")),
-        epistemic=_positive_or_none(recorded.get("epistemic")),
+        mutual_information=_positive_or_none(recorded.get("epistemic")),
         rule=str(recorded.get("rule", "")),
     )
 

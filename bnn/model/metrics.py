@@ -38,7 +38,7 @@ def ood_metrics(in_distribution: Prediction, out_of_distribution: Prediction, sa
         "max_probability": lambda p: -p.probability,
     }
     if sampled:  # a deterministic network's mutual information is identically zero
-        scores["mutual_information"] = lambda p: p.epistemic
+        scores["mutual_information"] = lambda p: p.mutual_information
     result = {
         f"ood_auroc_{name}": uncertainty.auroc(score(in_distribution), score(out_of_distribution))
         for name, score in scores.items()
@@ -61,7 +61,7 @@ def uncertainty_thresholds(prediction: Prediction, labels: np.ndarray) -> dict:
     }
     scores = {"predictive_entropy": prediction.predictive_entropy}
     if prediction.num_samples > 1:
-        scores["epistemic"] = prediction.epistemic
+        scores["epistemic"] = prediction.mutual_information
     for name, score in scores.items():
         threshold = float(np.quantile(score, 1 - FLAGGED_FRACTION))
         result[name] = threshold

@@ -44,7 +44,7 @@ class Prediction:
     """The posterior predictive of N images from T weight samples.
 
     ``samples`` is (T, N, 10): each sample's class probabilities. Everything else derives from it.
-    Entropies are in nats; ``predictive_entropy = aleatoric + epistemic``.
+    Entropies are in nats; ``predictive_entropy = expected_entropy + mutual_information`` (aleatoric + epistemic).
     """
 
     samples: np.ndarray
@@ -87,14 +87,24 @@ class Prediction:
         return uncertainty.predictive_entropy(self.samples)
 
     @cached_property
-    def aleatoric(self) -> np.ndarray:
+    def expected_entropy(self) -> np.ndarray:
         """(N,) expected entropy over weight samples: ambiguity in the image itself."""
         return uncertainty.expected_entropy(self.samples)
 
     @cached_property
-    def epistemic(self) -> np.ndarray:
+    def mutual_information(self) -> np.ndarray:
         """(N,) mutual information between the label and the weights: the model's own doubt."""
         return uncertainty.mutual_information(self.samples)
+
+    @property
+    def aleatoric(self) -> np.ndarray:
+        """`expected_entropy` by its other name: the aleatoric part of the uncertainty."""
+        return self.expected_entropy
+
+    @property
+    def epistemic(self) -> np.ndarray:
+        """`mutual_information` by its other name: the epistemic part of the uncertainty."""
+        return self.mutual_information
 
 
 class DigitModel:

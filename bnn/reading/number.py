@@ -89,8 +89,10 @@ class NumberReading:
     def not_sure_positions(self) -> tuple[int, ...]:
         """Positions (from 0, left to right) of the digits above the model card's "not sure" thresholds."""
         flagged = (
-            not_sure_reasons(float(entropy), float(epistemic), self.thresholds)
-            for entropy, epistemic in zip(self.sampled.predictive_entropy, self.sampled.epistemic, strict=True)
+            not_sure_reasons(float(entropy), float(mutual_information), self.thresholds)
+            for entropy, mutual_information in zip(
+                self.sampled.predictive_entropy, self.sampled.mutual_information, strict=True
+            )
         )
         return tuple(position for position, reasons in enumerate(flagged) if reasons)
 
@@ -162,7 +164,7 @@ class NumberReading:
                     "digit": int(self.sampled.label[index]),
                     "probability": float(self.sampled.probability[index]),
                     "predictive_entropy": float(self.sampled.predictive_entropy[index]),
-                    "mutual_information": float(self.sampled.epistemic[index]),
+                    "mutual_information": float(self.sampled.mutual_information[index]),
                 }
                 for index, box in enumerate(self.boxes)
             ],

@@ -49,8 +49,8 @@ class Verdict:
     votes: int  # how many of the weight samples voted for ``digit``
     num_samples: int  # T
     predictive_entropy: float  # nats; = aleatoric + epistemic
-    aleatoric: float  # nats: expected entropy
-    epistemic: float  # nats: mutual information
+    expected_entropy: float  # nats: expected entropy
+    mutual_information: float  # nats: mutual information
     level: str  # uncertainty in words, from "very low" to "very high"
     not_sure: bool  # a threshold from the model card is exceeded
     reasons: tuple[str, ...]  # one sentence per exceeded threshold
@@ -121,11 +121,11 @@ class Verdict:
                 f"{MAX_ENTROPY:.2f}: how spread out the averaged answer is over the ten digits."
             ),
             "aleatoric": (
-                f"Aleatoric uncertainty (expected entropy) is {self.aleatoric:.3f} nats: the doubt each sampled "
+                f"Aleatoric uncertainty (expected entropy) is {self.expected_entropy:.3f} nats: the doubt each sampled "
                 "network has on its own, from an image that is ambiguous in itself; more training would not remove it."
             ),
             "epistemic": (
-                f"Epistemic uncertainty (mutual information) is {self.epistemic:.3f} nats: how much the sampled "
+                f"Epistemic uncertainty (mutual information) is {self.mutual_information:.3f} nats: how much the sampled "
                 "networks disagree with each other, the model's own ignorance; it grows on things unlike the training "
                 "digits."
             ),
@@ -145,8 +145,8 @@ class Verdict:
             "votes": self.votes,
             "num_samples": self.num_samples,
             "predictive_entropy": self.predictive_entropy,
-            "expected_entropy": self.aleatoric,
-            "mutual_information": self.epistemic,
+            "expected_entropy": self.expected_entropy,
+            "mutual_information": self.mutual_information,
             "uncertainty": self.level,
             "not_sure": self.not_sure,
             "reasons": list(self.reasons),
@@ -185,9 +185,9 @@ def failure_row(name: str, message: str) -> dict[str, str]:
     return {**dict.fromkeys(TABLE_COLUMNS, ""), "file": name, "problem": message}
 
 
-def uncertainty_level(predictive_entropy: float, epistemic: float, thresholds: Thresholds) -> str:
+def uncertainty_level(predictive_entropy: float, mutual_information: float, thresholds: Thresholds) -> str:
     """Uncertainty in words, from the larger of each measure divided by its threshold."""
-    ratio = _threshold_ratio(predictive_entropy, epistemic, thresholds)
+    ratio = _threshold_ratio(predictive_entropy, mutual_information, thresholds)
     if ratio is None:  # no thresholds recorded: fall back to the share of the largest possible entropy
         ratio = predictive_entropy / (0.25 * MAX_ENTROPY)
     for upper, words in LEVELS:
@@ -196,22 +196,25 @@ def uncertainty_level(predictive_entropy: float, epistemic: float, thresholds: T
     return TOP_LEVEL
 
 
-def _threshold_ratio(predictive_entropy: float, epistemic: float, thresholds: Thresholds) -> float | None:
+def _threshold_ratio(predictive_entropy: float, mutual_information: float, thresholds: Thresholds) -> float | None:
     ratios = [
         value / threshold
-        for value, threshold in ((predictive_entropy, thresholds.predictive_entropy), (epistemic, thresholds.epistemic))
+        for value, threshold in (
+            (predictive_entropy, thresholds.predictive_entropy),
+            (mutual_information, thresholds.mutual_information),
+        )
         if threshold is not None
     ]
     return max(ratios) if ratios else None
 
 
-def not_sure_reasons(predictive_entropy: float, epistemic: float, thresholds: Thresholds) -> tuple[str, ...]:
+def not_sure_reasons(predictive_entropy: float, mutual_information: float, thresholds: Thresholds) -> tuple[str, ...]:
     """One sentence per threshold exceeded; empty when the network may call itself sure."""
     reasons = []
-    if thresholds.epistemic is not None and epistemic > thresholds.epistemic:
+    if thresholds.mutual_information is not None and mutual_information > thresholds.mutual_information:
         reasons.append(
-            f"its weight samples disagree (epistemic uncertainty {epistemic:.2f} nats, above the threshold "
-            f"{thresholds.epistemic:.2f}), so the image is probably unlike anything it was trained on."
+            f"its weight samples disagree (epistemic uncertainty {mutual_information:.2f} nats, above the threshold "
+            f"{thresholds.mutual_information:.2f}), so the image is probably unlike anything it was trained on."
         )
     if thresholds.predictive_entropy is not None and predictive_entropy > thresholds.predictive_entropy:
         reasons.append(
@@ -237,8 +240,8 @@ def summarise(
     uncertainty ``method`` (a kind id: "bayesian", "mc-dropout" or "ensemble"), ``deterministic`` from its twin."""
     digit = int(sampled.label[index])
     predictive_entropy = float(sampled.predictive_entropy[index])
-    epistemic = float(sampled.epistemic[index])
-    reasons = not_sure_reasons(predictive_entropy, epistemic, thresholds)
+    mutual_information = float(sampled.mutual_information[index])
+    reasons = not_sure_reasons(predictive_entropy, mutual_information, thresholds)
     deterministic_entropy = float(deterministic.predictive_entropy[index])
     deterministic_limit = (deterministic_thresholds or Thresholds()).predictive_entropy
     return Verdict(
@@ -247,9 +250,9 @@ def summarise(
         votes=int(sampled.votes[index, digit]),
         num_samples=sampled.num_samples,
         predictive_entropy=predictive_entropy,
-        aleatoric=float(sampled.aleatoric[index]),
-        epistemic=epistemic,
-        level=uncertainty_level(predictive_entropy, epistemic, thresholds),
+        expected_entropy=float(sampled.expected_entropy[index]),
+        mutual_information=mutual_information,
+        level=uncertainty_level(predictive_entropy, mutual_information, thresholds),
         not_sure=bool(reasons),
         reasons=reasons,
         deterministic_digit=int(deterministic.label[index]),
@@ -269,7 +272,10 @@ def comparison_rows(answers: dict[str, tuple[Prediction, Thresholds]], index: in
     rows = []
     for kind, (prediction, thresholds) in answers.items():
         digit = int(prediction.label[index])
-        predictive_entropy, epistemic = float(prediction.predictive_entropy[index]), float(prediction.epistemic[index])
+        predictive_entropy, mutual_information = (
+            float(prediction.predictive_entropy[index]),
+            float(prediction.mutual_information[index]),
+        )
         rows.append(
             {
                 "method": METHOD_NAMES.get(kind, kind),
@@ -277,8 +283,8 @@ def comparison_rows(answers: dict[str, tuple[Prediction, Thresholds]], index: in
                 "probability": f"{float(prediction.probability[index]):.2f}",
                 "votes": f"{int(prediction.votes[index, digit])} / {prediction.num_samples}",
                 "predictive entropy": f"{predictive_entropy:.3f}",
-                "mutual information": f"{epistemic:.3f}",
-                "not sure": "not sure" if not_sure_reasons(predictive_entropy, epistemic, thresholds) else "",
+                "mutual information": f"{mutual_information:.3f}",
+                "not sure": "not sure" if not_sure_reasons(predictive_entropy, mutual_information, thresholds) else "",
             }
         )
     return rows

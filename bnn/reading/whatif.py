@@ -2,7 +2,7 @@
 networks answer each variant: uncertainty grows as an input moves away from the data the network was trained on.
 
     exploration = explore(sampled_model, deterministic_model, image, num_samples=100, seed=0)
-    exploration.sweeps[0].values, exploration.sweeps[0].epistemic   # rotation angles, mutual information (nats)
+    exploration.sweeps[0].values, exploration.sweeps[0].mutual_information   # rotation angles, mutual information (nats)
 
 Every variant of one input goes through one batched ``predict`` call per network.
 """
@@ -58,7 +58,7 @@ class SweepAnswers:
     digit: np.ndarray  # the sampled network's most probable digit
     probability: np.ndarray  # its posterior predictive probability
     predictive_entropy: np.ndarray  # nats
-    epistemic: np.ndarray  # nats: mutual information
+    mutual_information: np.ndarray  # nats: mutual information
     deterministic_digit: np.ndarray
     deterministic_probability: np.ndarray  # the deterministic network's max softmax probability
 
@@ -140,7 +140,7 @@ def explore(
                 digit=beliefs.label[part],
                 probability=beliefs.probability[part],
                 predictive_entropy=beliefs.predictive_entropy[part],
-                epistemic=beliefs.epistemic[part],
+                mutual_information=beliefs.mutual_information[part],
                 deterministic_digit=answers.label[part],
                 deterministic_probability=answers.probability[part],
             )
