@@ -33,8 +33,8 @@ from bnn.image import NetworkInput, PreprocessSteps
 from bnn.model.weights import SHIFT_FILE, read_json, report_path, shipped_architectures, shipped_kinds
 from bnn.reading.digit import answer_digit
 from bnn.reading.verdict import (
+    KIND_NAMES,
     MAX_ENTROPY,
-    METHOD_NAMES,
     Verdict,
     answer_name,
     comparison_rows,
@@ -130,7 +130,7 @@ class Choices:
     assets_dir: str
     num_samples: int
     seed: int
-    method: str = "bayesian"  # the kind that answers with uncertainty beside the deterministic network
+    kind: str = "bayesian"  # the kind that answers with uncertainty beside the deterministic network
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def predict_kind(image, choices: Choices, kind: str, networks: bnn.Networks) -> 
 def explore_input(image, choices: Choices) -> Exploration:
     """The what-if variants of one (28, 28) input through both networks (one batched call each)."""
     models = load_networks(choices.arch, choices.assets_dir).models
-    return explore(models[choices.method], models["deterministic"], image, choices.num_samples, choices.seed)
+    return explore(models[choices.kind], models["deterministic"], image, choices.num_samples, choices.seed)
 
 
 @st.cache_data(show_spinner=False)
@@ -220,14 +220,14 @@ def sidebar(architectures: tuple[str, ...], assets_dir: str) -> Choices:
         )
         arch = {ARCH_LABELS.get(name, name): name for name in architectures}.get(network_label, "")
         methods = [kind for kind in shipped_kinds(arch, assets_dir) if config.answers_with_samples(kind)]
-        method = st.selectbox(
+        kind = st.selectbox(
             METHOD_LABEL,
             methods or ["bayesian"],
-            format_func=lambda kind: METHOD_NAMES[kind],
+            format_func=lambda kind: KIND_NAMES[kind],
             help="Which approximation to the Bayesian posterior answers beside the deterministic network: "
             "variational inference (the default), MC dropout or a deep ensemble, where they are shipped.",
         )
-    return Choices(arch=arch, assets_dir=assets_dir, num_samples=int(num_samples), seed=int(seed), method=method)
+    return Choices(arch=arch, assets_dir=assets_dir, num_samples=int(num_samples), seed=int(seed), kind=kind)
 
 
 def brush_slider() -> int:
@@ -264,7 +264,7 @@ def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
         shown = read()
         networks = load_networks(choices.arch, choices.assets_dir)
         answered = answer_digit(
-            shown.network_input, networks, choices.method, choices.num_samples, choices.seed, shown.true_label
+            shown.network_input, networks, choices.kind, choices.num_samples, choices.seed, shown.true_label
         )
         return Answered(shown, answered, networks)
     except Exception as error:  # noqa: BLE001 -- shown as a message by show_input
@@ -318,7 +318,7 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
     charts = {
         "votes": figures.votes_figure(sampled),
         "spread": figures.sampled_probabilities_figure(sampled),
-        "split": figures.uncertainty_figure(sampled, thresholds[choices.method]),
+        "split": figures.uncertainty_figure(sampled, thresholds[choices.kind]),
         "compare": figures.softmax_comparison_figure(sampled, deterministic, verdict.name),
     }
     # Two columns of two charts, not two rows of two columns: every block is one more message on every stroke.
@@ -351,11 +351,11 @@ def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices)
         captions = [
             f"{label}: {read}" for label, read in zip(answers.sweep.labels(), answers.digits_shown(), strict=True)
         ]
-        st.markdown(f"**{answers.sweep.title}** ({answer_name(choices.method)} digit under each)")
+        st.markdown(f"**{answers.sweep.title}** ({answer_name(choices.kind)} digit under each)")
         thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in answers.sweep.images]
         st.image(thumbnails, caption=captions, width=config.THUMBNAIL_SIZE)
     st.plotly_chart(
-        figures.exploration_figure(exploration, answer_name(choices.method)),
+        figures.exploration_figure(exploration, answer_name(choices.kind)),
         key=f"explore-chart-{suffix}",
         config=CHART_CONFIG,
     )
@@ -475,7 +475,7 @@ def read_number(data: bytes, choices: Choices) -> bnn.NumberReading:
     """One image read as a whole number by the chosen method and the deterministic network."""
     models = load_networks(choices.arch, choices.assets_dir).models
     return bnn.read_number(
-        data, models[choices.method], choices.num_samples, choices.seed, deterministic=models["deterministic"]
+        data, models[choices.kind], choices.num_samples, choices.seed, deterministic=models["deterministic"]
     )
 
 
@@ -495,7 +495,7 @@ def number_line(outcome: bnn.NumberReading | Exception | None, choices: Choices)
         return NUMBER_LINE_FAILED
     flag = " (**not sure**)" if outcome.not_sure else ""
     return (
-        f"**{answer_name(choices.method)}: {outcome.mean_reading}**{flag} · "
+        f"**{answer_name(choices.kind)}: {outcome.mean_reading}**{flag} · "
         f"**Deterministic: {outcome.deterministic_reading}**"
     )
 
@@ -540,7 +540,7 @@ def number_panel(choices: Choices, is_open: bool, brush: int) -> None:
             return
         reading = outcome
         with st.container(key="verdict-number"):
-            st.markdown(f"{answer_name(choices.method)}: {reading.headline()}")
+            st.markdown(f"{answer_name(choices.kind)}: {reading.headline()}")
             (st.warning if reading.not_sure else st.success)(reading.explanation())
             st.markdown(reading.sentence())
         for column, position in zip(st.columns(len(reading.digits)), range(len(reading.digits)), strict=True):
@@ -572,7 +572,7 @@ except Exception as error:  # noqa: BLE001 -- e.g. weights that do not fit the a
     restore = f"The {label} networks could not be loaded. Restore assets/ with `git checkout -- assets/`."
     st.error(failure_message(error, (bnn.WeightsError,), restore))
     st.stop()
-st.sidebar.caption(networks.thresholds[choices.method].describe())
+st.sidebar.caption(networks.thresholds[choices.kind].describe())
 brush = brush_slider()  # below the thresholds' caption, which describes the method chosen above it
 
 st.html(PAGE_CSS)  # style only: Streamlit adds it to the page without taking any room

@@ -40,7 +40,7 @@ CANVAS = {
 }
 # Reading a whole number (bnn.image.segment, bnn.reading.number, the app's Number tab).
 MAX_DIGITS = 12  # more separate digits than this is not read as one number
-SPLIT_SAMPLES = 10  # weight samples per candidate when touching digits are cut where the network reads them best
+CUT_SAMPLES = 10  # weight samples per candidate when touching digits are cut where the network reads them best
 READINGS_SHOWN = 5  # the most frequent readings of the sampled networks that are listed and charted
 NUMBER_CANVAS = {**CANVAS, "width": 3 * CANVAS_SIZE, "key": "number-canvas"}  # the Number tab's wide canvas
 NARROWEST_NUMBER_CANVAS = 200  # px: a narrower column (never seen on a phone) gets this and scrolls sideways
@@ -210,8 +210,8 @@ class Config:
         """The distortions applied to training digits, or None when ``augment`` is off."""
         return Augmentation() if self.augment else None
 
-    def architecture(self) -> dict:
-        """The settings needed to rebuild the network; stored in the model card."""
+    def network_settings(self) -> dict:
+        """The settings needed to rebuild the network; the model card stores them under "architecture"."""
         settings = {
             "kind": self.kind,
             "arch": self.arch,

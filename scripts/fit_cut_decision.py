@@ -31,7 +31,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 import bnn
-from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
+from bnn.config import CUT_SAMPLES  # as read_number scores candidates
 from bnn.corpora import numbers as number_corpus
 from bnn.data import load_mnist
 from bnn.image import CROP_THRESHOLD, segment
@@ -48,7 +48,7 @@ def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, pairs:
     """(N, 4) features and (N,) labels (1: two digits) from ``singles`` digits and ``pairs`` touching pairs."""
 
     def score(batch: np.ndarray) -> np.ndarray:
-        return model.predict(batch, num_samples=SPLIT_SAMPLES, seed=0).mean_probs
+        return model.predict(batch, num_samples=CUT_SAMPLES, seed=0).mean_probs
 
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(images))

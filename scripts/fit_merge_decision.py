@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 import bnn
-from bnn.config import SPLIT_SAMPLES  # as read_number scores candidates
+from bnn.config import CUT_SAMPLES  # as read_number scores candidates
 from bnn.corpora import numbers as number_corpus
 from bnn.data import load_mnist
 from bnn.image import segment
@@ -46,7 +46,7 @@ def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, drawn:
     """(N, 6) features, (N,) labels (1: two digits) and (N,) whether each decision came from a single digit."""
 
     def score(batch: np.ndarray) -> np.ndarray:
-        return model.predict(batch, num_samples=SPLIT_SAMPLES, seed=0).mean_probs
+        return model.predict(batch, num_samples=CUT_SAMPLES, seed=0).mean_probs
 
     seen: list[segment.MergeEvidence] = []
 

@@ -28,7 +28,7 @@ from bnn import config, figures
 from bnn.corpora.nondigits import EXAMPLES
 from bnn.model.weights import shipped_architectures, shipped_kinds
 from bnn.reading import whatif as explore
-from bnn.reading.verdict import METHOD_NAMES, METHOD_SAMPLES
+from bnn.reading.verdict import KIND_NAMES, KIND_SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -692,11 +692,11 @@ def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_o
     app = upload(open_app("Upload"), ("four.png", png(font_digit(4, size=300))))
     assert_no_exception(app)
     picker = next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method")
-    assert picker.options == [METHOD_NAMES[kind] for kind in methods] and picker.value == "bayesian"
+    assert picker.options == [KIND_NAMES[kind] for kind in methods] and picker.value == "bayesian"
     assert "Bayesian: 4" in texts(result(app, "verdict-upload-0"))
     app = open_methods(app, "upload-0")
     table = result(app, "methods-upload-0").dataframe[0].value
-    assert list(table["method"]) == [METHOD_NAMES[kind] for kind in shipped_kinds("mlp")]
+    assert list(table["method"]) == [KIND_NAMES[kind] for kind in shipped_kinds("mlp")]
     assert set(table["digit"]) == {"4"}
     votes = dict(zip(table["method"], table["votes"], strict=True))
     assert votes["Deterministic"] == "1 / 1" and votes["Variational (Flipout)"].endswith("/ 100")
@@ -707,8 +707,8 @@ def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_o
         app = picker.select(kind).run()
         assert_no_exception(app)
         verdict = texts(result(app, "verdict-upload-0"))
-        assert f"{METHOD_NAMES[kind]}: 4" in verdict and "Deterministic: 4" in verdict and "Bayesian" not in verdict
-        assert METHOD_SAMPLES[kind] in verdict
+        assert f"{KIND_NAMES[kind]}: 4" in verdict and "Deterministic: 4" in verdict and "Bayesian" not in verdict
+        assert KIND_SAMPLES[kind] in verdict
 
 
 @pytest.mark.parametrize("kind", ["mc-dropout", "ensemble"])
@@ -717,12 +717,12 @@ def test_the_lenet5_offers_each_baseline_beside_variational_inference_and_answer
     app = upload(open_app("Upload"), ("four.png", png(font_digit(4, size=300))))
     app = app.sidebar.selectbox[0].select("Conv").run()
     picker = next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method")
-    methods = [method for method in shipped_kinds("conv") if config.answers_with_samples(method)]
-    assert kind in methods and picker.options == [METHOD_NAMES[method] for method in methods]
+    methods = [kind for kind in shipped_kinds("conv") if config.answers_with_samples(kind)]
+    assert kind in methods and picker.options == [KIND_NAMES[kind] for kind in methods]
     app = picker.select(kind).run()
     assert_no_exception(app)
     verdict = texts(result(app, "verdict-upload-0"))
-    assert f"{METHOD_NAMES[kind]}: 4" in verdict and "Deterministic: 4" in verdict
+    assert f"{KIND_NAMES[kind]}: 4" in verdict and "Deterministic: 4" in verdict
 
 
 # --- Number ------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ def test_a_shipped_card_reads_into_its_fields(kind):
     raw = json.loads(assets.card_path(ASSETS_DIR, name).read_text())
     card = assets.read_card(ASSETS_DIR, name)
     assert (card.name, card.kind, card.arch) == (name, kind, "mlp") and card.raw == raw
-    assert card.architecture == raw["architecture"] and card.num_train == raw["split"]["train"]
+    assert card.network_settings == raw["architecture"] and card.num_train == raw["split"]["train"]
     assert card.metrics == raw["metrics"] and card.epoch_seconds == tuple(raw["training"]["epoch_seconds"])
     assert card.epoch_seconds_median == raw["training"]["epoch_seconds_median"]
     assert card.best_epoch == raw["training"].get("best_epoch")  # an ensemble's are per member
@@ -25,13 +25,13 @@ def test_a_shipped_card_reads_into_its_fields(kind):
     weights = raw["files"]["weights"]
     assert (card.weights_path, card.weights_sha256, card.weights_bytes) == tuple(weights.values())
     assert card.thresholds.predictive_entropy == raw["uncertainty_thresholds"]["predictive_entropy"]
-    assert card.config().architecture() == raw["architecture"]
+    assert card.config().network_settings() == raw["architecture"]
 
 
 def test_thresholds_that_are_missing_or_not_positive_flag_nothing():
-    architecture = {"kind": "bayesian", "arch": "mlp"}
+    network_settings = {"kind": "bayesian", "arch": "mlp"}
     recorded = {"predictive_entropy": 0.0, "epistemic": None, "rule": "q"}
-    card = ModelCard.from_dict({"architecture": architecture, "uncertainty_thresholds": recorded})
+    card = ModelCard.from_dict({"architecture": network_settings, "uncertainty_thresholds": recorded})
     assert card.thresholds == Thresholds(rule="q") and card.thresholds.by_score() == {}
 
 

@@ -84,7 +84,7 @@ def test_disagreeing_samples_are_not_sure_because_of_epistemic_uncertainty():
 def test_the_brief_line_keeps_both_digits_and_not_sure_and_reads_as_the_headline_does():
     sure = summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(0.5, 0.3), Thresholds(0.2))
     assert sure.brief() == "**Bayesian: 3** · **Deterministic: 3**"
-    unsure = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), method="mc-dropout")
+    unsure = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), kind="mc-dropout")
     assert unsure.brief() == "**MC dropout: 3** (**not sure**) · **Deterministic: 3**"
     for verdict in (sure, unsure):  # the load benchmark's sessions read a verdict with this pattern
         assert VERDICT.search(verdict.brief()) and VERDICT.search(verdict.headline())
@@ -173,11 +173,11 @@ def test_table_row_for_several_uploads():
 
 
 def test_another_method_is_named_in_the_headline_and_its_samples_in_the_votes():
-    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), method="mc-dropout")
+    verdict = summarise(DISAGREEING, DETERMINISTIC_3, Thresholds(10, 0.3), kind="mc-dropout")
     assert verdict.headline().startswith("**MC dropout: 3**") and "Bayesian" not in verdict.headline()
     assert verdict.votes_sentence() == "6 of the 10 dropout masks voted for 3."
-    assert "ensemble members" in summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(), method="ensemble").votes_sentence()
-    wrong = summarise(CONFIDENT, prediction(one_hot_ish(8)), LOOSE, true_label=3, method="ensemble")
+    assert "ensemble members" in summarise(CONFIDENT, DETERMINISTIC_3, Thresholds(), kind="ensemble").votes_sentence()
+    wrong = summarise(CONFIDENT, prediction(one_hot_ish(8)), LOOSE, true_label=3, kind="ensemble")
     assert wrong.truth_note() == "True label: **3**. Deep ensemble right, deterministic wrong."
     assert "(Deep ensemble) against 8" in wrong.deterministic_note()
 

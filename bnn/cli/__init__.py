@@ -128,10 +128,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
     predict.add_argument(
-        "--method",
+        "--kind",
+        "--method",  # its earlier name, still accepted
+        dest="kind",
         choices=config_module.UNCERTAINTY_KINDS,
         default="bayesian",
-        help="the uncertainty method answering beside the deterministic network (default: %(default)s)",
+        help="the kind of network answering with samples beside the deterministic one: variational (bayesian), "
+        "MC dropout or ensemble (default: %(default)s)",
     )
     predict.add_argument("--num-samples", type=int, default=Config.evaluation_samples)
     predict.add_argument("--seed", type=int, default=None)

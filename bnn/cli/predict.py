@@ -16,7 +16,7 @@ def predict(args: argparse.Namespace) -> int:
     from bnn.reading.digit import read_digit
     from bnn.reading.networks import load_networks
 
-    networks = load_networks(args.arch, args.assets_dir, kinds=(args.method, "deterministic"), warm=False)
+    networks = load_networks(args.arch, args.assets_dir, kinds=(args.kind, "deterministic"), warm=False)
     paths = image_paths(args.files)
     if args.number:
         return _predict_numbers(args, networks, paths)
@@ -31,7 +31,7 @@ def predict(args: argparse.Namespace) -> int:
             status = 1
             record, row = {"file": str(path), "error": str(error)}, failure_row(str(path), str(error))
         else:  # a bad --num-samples is the command's error (exit status 2), not the file's
-            verdict = read_digit(steps, networks, args.method, args.num_samples, args.seed).verdict
+            verdict = read_digit(steps, networks, args.kind, args.num_samples, args.seed).verdict
             record, row = verdict.record(str(path)), verdict.row(str(path))
         if args.json:
             print(json.dumps(record), flush=True)
@@ -47,7 +47,7 @@ def _predict_numbers(args: argparse.Namespace, networks, paths: list[tuple[Path,
     """``predict --number``: each file read as a whole number; a paragraph per file, or one JSON object per line."""
     from bnn.reading.number import read_number
 
-    sampled, deterministic = networks.models[args.method], networks.models["deterministic"]
+    sampled, deterministic = networks.models[args.kind], networks.models["deterministic"]
     status = 0
     for path, problem in paths:
         try:
@@ -58,7 +58,7 @@ def _predict_numbers(args: argparse.Namespace, networks, paths: list[tuple[Path,
             status = 1
             record, text = {"file": str(path), "error": str(error)}, f"{path}: {error}"
         else:
-            record = {"file": str(path), "method": args.method, **reading.record()}
+            record = {"file": str(path), "kind": args.kind, "method": args.kind, **reading.record()}
             text = f"{path}: {reading.headline().replace('**', '')}\n  {reading.sentence()}"
         print(json.dumps(record) if args.json else text, flush=True)
     return status

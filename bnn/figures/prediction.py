@@ -215,7 +215,12 @@ def exploration_figure(exploration: Exploration, name: str) -> go.Figure:
     gap = 0.07
     height = (1 - gap * (len(sweeps) - 1)) / len(sweeps)
     columns = (
-        ("uncertainty (nats)", [0, np.log(NUM_CLASSES) * 1.02], ("predictive_entropy", "mutual_information"), (0.0, 0.46)),
+        (
+            "uncertainty (nats)",
+            [0, np.log(NUM_CLASSES) * 1.02],
+            ("predictive_entropy", "mutual_information"),
+            (0.0, 0.46),
+        ),
         ("confidence", [0, 1.02], ("probability", "deterministic_probability"), (0.54, 1.0)),
     )
     lines = {

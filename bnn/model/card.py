@@ -46,7 +46,9 @@ class ModelCard:
     name: str  # e.g. "mlp-bayesian"
     kind: str  # one of config.ALL_KINDS
     arch: str  # one of config.ARCHITECTURES
-    architecture: dict  # the settings the network was built with (``Config.architecture()``)
+    network_settings: (
+        dict  # the settings the network was built with (``Config.network_settings()``; the card's "architecture")
+    )
     num_train: int | None = None  # training images: the N of the KL term
     thresholds: Thresholds = Thresholds()  # "not sure"; none recorded: never flagged
     metrics: dict = field(default_factory=dict)  # the test set's accuracy, NLL, Brier, ECE, ... and num_samples
@@ -63,17 +65,17 @@ class ModelCard:
     @classmethod
     def from_dict(cls, card: dict) -> ModelCard:
         """Read a card's dict (as ``bnn.model.train`` writes it). Raises ValueError when it records no architecture."""
-        architecture = card.get("architecture") if isinstance(card, dict) else None
-        if not isinstance(architecture, dict) or "kind" not in architecture or "arch" not in architecture:
+        network_settings = card.get("architecture") if isinstance(card, dict) else None
+        if not isinstance(network_settings, dict) or "kind" not in network_settings or "arch" not in network_settings:
             raise ValueError("it records no architecture (kind and arch)")
-        kind, arch = architecture["kind"], architecture["arch"]
+        kind, arch = network_settings["kind"], network_settings["arch"]
         training = card.get("training") or {}
         weights = (card.get("files") or {}).get("weights") or {}
         return cls(
             name=card.get("name") or network_name(arch, kind),
             kind=kind,
             arch=arch,
-            architecture=architecture,
+            network_settings=network_settings,
             num_train=(card.get("split") or {}).get("train"),
             thresholds=_thresholds(card.get("uncertainty_thresholds") or {}),
             metrics=card.get("metrics") or {},
@@ -91,11 +93,11 @@ class ModelCard:
     @classmethod
     def untrained(cls, config: Config) -> ModelCard:
         """The card of a network built from ``config`` and not trained yet: its architecture only."""
-        return cls.from_dict({"architecture": config.architecture()})
+        return cls.from_dict({"architecture": config.network_settings()})
 
     def config(self) -> Config:
         """The settings to rebuild the network with (the rest are ``Config``'s defaults)."""
-        settings = dict(self.architecture)
+        settings = dict(self.network_settings)
         settings["hidden_units"] = tuple(settings["hidden_units"])
         if settings["kind"] == "bayesian":
             settings.setdefault("kl_weight", 1.0)  # absent: the untempered ELBO of older cards

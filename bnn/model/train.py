@@ -327,7 +327,7 @@ def _model_card(config: Config, data: MnistSplit, runs: list[_Fitted], twin: Twi
     seconds = [second for run in runs for second in run.epoch_seconds]
     return {
         "name": config.name,
-        "architecture": config.architecture(),
+        "architecture": config.network_settings(),
         "objective": _objective(config),
         "prior": {"kernel": f"N(0, {config.prior_scale}^2) per weight", "bias": "none (point estimate)"}
         if config.kind == "bayesian"

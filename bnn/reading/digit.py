@@ -58,6 +58,6 @@ def answer_digit(
     deterministic = networks.predict(network_input, "deterministic", num_samples, seed)
     thresholds = networks.thresholds
     verdict = summarise(
-        sampled, deterministic, thresholds[kind], thresholds["deterministic"], true_label=true_label, method=kind
+        sampled, deterministic, thresholds[kind], thresholds["deterministic"], true_label=true_label, kind=kind
     )
     return DigitAnswer(network_input, steps, sampled, deterministic, verdict)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bnn.config import MAX_DIGITS, PREDICTION_SAMPLES, READINGS_SHOWN, SPLIT_SAMPLES
+from bnn.config import CUT_SAMPLES, MAX_DIGITS, PREDICTION_SAMPLES, READINGS_SHOWN
 from bnn.image import ImageInput
 from bnn.image.segment import Segmentation, segment
 from bnn.reading.verdict import Thresholds, not_sure_reasons
@@ -188,7 +188,7 @@ def read_number(
     """
 
     def score(images: np.ndarray) -> np.ndarray:  # touching digits are cut where the network reads them best
-        return model.predict(images, num_samples=min(SPLIT_SAMPLES, num_samples), seed=seed).mean_probs
+        return model.predict(images, num_samples=min(CUT_SAMPLES, num_samples), seed=seed).mean_probs
 
     segmentation = segment(image, score, max_digits)
     sampled = model.predict(segmentation.digits, num_samples=num_samples, seed=seed)

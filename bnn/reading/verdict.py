@@ -24,20 +24,20 @@ MAX_ENTROPY = math.log(NUM_CLASSES)  # nats: entropy of the uniform distribution
 LEVELS = ((0.1, "very low"), (0.4, "low"), (1.0, "moderate"), (2.0, "high"))
 TOP_LEVEL = "very high"
 # The page's names of the network kinds, and what one "sample" of each is.
-METHOD_NAMES = {
+KIND_NAMES = {
     "bayesian": "Variational (Flipout)",
     "mc-dropout": "MC dropout",
     "ensemble": "Deep ensemble",
     "deterministic": "Deterministic",
 }
-METHOD_SAMPLES = {"mc-dropout": "dropout masks", "ensemble": "ensemble members"}
+KIND_SAMPLES = {"mc-dropout": "dropout masks", "ensemble": "ensemble members"}
 OVERCONFIDENCE_GAP = 0.2  # the deterministic answer is "more confident" when its probability is this much higher
 
 
-def answer_name(method: str) -> str:
+def answer_name(kind: str) -> str:
     """The page's word for the answer of ``method`` (a kind id): "Bayesian" for the variational network, else the
     method's name, e.g. "MC dropout"."""
-    return "Bayesian" if is_variational(method) else METHOD_NAMES[method]
+    return "Bayesian" if is_variational(kind) else KIND_NAMES[kind]
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Verdict:
     deterministic_probability: float
     deterministic_flagged: bool  # above the deterministic network's own entropy threshold
     true_label: int | None = None  # known for MNIST test digits
-    method: str = "bayesian"  # the kind that answered with samples: "bayesian" (variational), "mc-dropout", "ensemble"
+    kind: str = "bayesian"  # the kind that answered with samples: "bayesian" (variational), "mc-dropout", "ensemble"
 
     @property
     def agree(self) -> bool:
@@ -67,7 +67,7 @@ class Verdict:
     @property
     def name(self) -> str:
         """The page's word for the sampled network's answer (`answer_name`)."""
-        return answer_name(self.method)
+        return answer_name(self.kind)
 
     def headline(self) -> str:
         """One Markdown line: both answers, with "not sure" when the sampled network is."""
@@ -132,14 +132,15 @@ class Verdict:
         }
 
     def votes_sentence(self) -> str:
-        samples = METHOD_SAMPLES.get(self.method, "weight samples")
+        samples = KIND_SAMPLES.get(self.kind, "weight samples")
         return f"{self.votes} of the {self.num_samples} {samples} voted for {self.digit}."
 
     def record(self, name: str) -> dict:
         """This answer as plain JSON data (the CLI's ``--json``): both networks' digits, the uncertainty in nats."""
         return {
             "file": name,
-            "method": self.method,
+            "kind": self.kind,
+            "method": self.kind,  # the key's earlier name, kept for scripts that read it
             "digit": self.digit,
             "probability": self.probability,
             "votes": self.votes,
@@ -234,7 +235,7 @@ def summarise(
     deterministic_thresholds: Thresholds | None = None,
     index: int = 0,
     true_label: int | None = None,
-    method: str = "bayesian",
+    kind: str = "bayesian",
 ) -> Verdict:
     """The :class:`Verdict` on image ``index`` of two predictions of the same images: ``sampled`` from the
     uncertainty ``method`` (a kind id: "bayesian", "mc-dropout" or "ensemble"), ``deterministic`` from its twin."""
@@ -259,7 +260,7 @@ def summarise(
         deterministic_probability=float(deterministic.probability[index]),
         deterministic_flagged=deterministic_limit is not None and deterministic_entropy > deterministic_limit,
         true_label=None if true_label is None else int(true_label),
-        method=method,
+        kind=kind,
     )
 
 
@@ -267,7 +268,7 @@ COMPARISON_COLUMNS = ("method", "digit", "probability", "votes", "predictive ent
 
 
 def comparison_rows(answers: dict[str, tuple[Prediction, Thresholds]], index: int = 0) -> list[dict[str, str]]:
-    """One row per network kind (``METHOD_NAMES``' keys) for image ``index``: its digit, probability, the votes
+    """One row per network kind (``KIND_NAMES``' keys) for image ``index``: its digit, probability, the votes
     for that digit out of T, both uncertainties (nats) and "not sure" by that network's own thresholds."""
     rows = []
     for kind, (prediction, thresholds) in answers.items():
@@ -278,7 +279,7 @@ def comparison_rows(answers: dict[str, tuple[Prediction, Thresholds]], index: in
         )
         rows.append(
             {
-                "method": METHOD_NAMES.get(kind, kind),
+                "method": KIND_NAMES.get(kind, kind),
                 "digit": str(digit),
                 "probability": f"{float(prediction.probability[index]):.2f}",
                 "votes": f"{int(prediction.votes[index, digit])} / {prediction.num_samples}",
