@@ -159,10 +159,9 @@ def test_memory_of_the_t1000_predictive_is_measured_in_a_fresh_process():
     assert result["t1000_one_image_adds_mib"] == result["peak_after_one_image_mib"] - result["peak_before_mib"]
 
 
-def test_readme_shows_the_committed_full_benchmark_run(committed):
+def test_the_committed_benchmark_run_is_a_full_one(committed):
     assert committed["quick"] is False and set(bench.PARTS) <= set(committed)
     assert all("error" not in committed[part] and "skipped" not in committed[part] for part in bench.PARTS)
-    assert bench.table(committed) in (ROOT / "README.md").read_text()
 
 
 # --- the app against the floor page (structure only, on made-up answers) ---------------------------------------

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from test_insight import synthetic_insight
 
-from bnn.config import ASSETS_DIR, Config
-from bnn.evaluation import insight
-from bnn.figures import captions, tables
+from bnn.config import Config
+from bnn.figures import captions
 from bnn.model.card import ModelCard
 
 
@@ -73,9 +72,3 @@ def test_readings_from_a_report_a_shift_report_and_cards_with_history():
     assert lines["rotation"].startswith("Turned 90 degrees") and "35 %" in lines["rotation"]
     assert "from 0.010 to 0.200" in lines["rotation"]
     assert "epoch 2 (0.1000 nats" in lines["training"] and "0.900 to 0.400" in lines["training"]
-
-
-def test_the_readme_tables_are_the_shipped_insight():
-    readme = (ASSETS_DIR.parent / "README.md").read_text()
-    shipped = {arch: insight.read_insight(ASSETS_DIR, arch) for arch in ("mlp", "conv")}
-    assert tables.format_insight_tables(shipped) in readme

@@ -11,6 +11,7 @@ import pytest
 from bnn.cli import main
 from bnn.config import network_name
 from bnn.evaluation import corruptions, shift
+from bnn.figures import tables
 from bnn.model.weights import shipped_architectures, shipped_kinds
 
 ROW_KEYS = {"corruption", "severity", "network", "accuracy", "nll", "brier", "ece", "mean_entropy"}
@@ -78,7 +79,7 @@ def test_the_shift_command_reports_every_family_and_network(tmp_path, capsys):
     assert all(row["accuracy"] >= 0.9 for row in clean)
     out = capsys.readouterr().out
     assert f"rotation: 12 x 20 images x {len(networks)} networks done in" in out and f"wrote {output}" in out
-    table = shift.format_shift_table(report)
+    table = tables.format_shift_table(report)
     assert table in out
     assert table.count("\n") == 1 + len(corruptions.CORRUPTIONS)  # header, rule, one line per corruption
     assert "| rotation | -90 |" in table and "acc. mlp-bayesian" in table and "NLL mlp B / D" in table

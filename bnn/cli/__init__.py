@@ -197,6 +197,11 @@ def _parser() -> argparse.ArgumentParser:
         "every DIR, or one per DIR in the same order",
     )
     ablate.add_argument("--assets-dir", type=Path, default=None, help="the shipped networks (default: assets/)")
+    docs = commands.add_parser(
+        "docs", help="write docs/results/*.md from the committed JSON (assets/, bench/results.json)"
+    )
+    docs.add_argument("--check", action="store_true", help="write nothing; exit 1 when a page differs from its JSON")
+    docs.add_argument("--root", type=Path, default=Path("."), help="the repository (default: the current folder)")
     return parser
 
 
@@ -211,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             "shift": reports.shift,
             "photos": reports.photos,
             "ablate": reports.ablate,
+            "docs": reports.docs,
         }
         return commands[args.command](args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message

@@ -1,5 +1,5 @@
-"""The verbs that train networks and measure them: ``train``, ``evaluate``, ``insight``, ``photos``, ``shift``,
-``ablate`` (and its confirmation)."""
+"""The verbs that train networks, measure them and write the results pages: ``train``, ``evaluate``, ``insight``,
+``photos``, ``shift``, ``ablate`` (and its confirmation), ``docs``."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ def photos(args: argparse.Namespace) -> int:
 
 
 def shift(args: argparse.Namespace) -> int:
-    from bnn.evaluation.shift import format_shift_table, run_shift_benchmark
+    from bnn.evaluation.shift import run_shift_benchmark
+    from bnn.figures.tables import format_shift_table
 
     args.output.parent.mkdir(parents=True, exist_ok=True)  # before minutes of work, not after
     report = run_shift_benchmark(
@@ -183,4 +184,17 @@ def confirm(args: argparse.Namespace, validation, ood) -> int:
     for arch in report["confirmation"]:
         print(f"{arch}: the shipped recipe is {confirmation.shipped_recipe(report, arch)}")
     print(f"wrote {args.output}")
+    return 0
+
+
+def docs(args: argparse.Namespace) -> int:
+    from bnn.figures.pages import stale_pages, write_pages
+
+    if args.check:
+        stale = stale_pages(args.root)
+        for path in stale:
+            print(f"{path} differs from what its JSON gives: run python -m bnn docs")
+        return 1 if stale else 0
+    for path in write_pages(args.root):
+        print(f"wrote {path}")
     return 0

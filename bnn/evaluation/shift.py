@@ -20,13 +20,10 @@ import numpy as np
 
 from bnn.config import (
     IMAGE_SIZE,
-    KINDS,
     NUM_CLASSES,
     NUM_TEST,
     Config,
     answers_with_samples,
-    network_name,
-    parse_network_name,
 )
 from bnn.data import load_mnist
 from bnn.evaluation.corruptions import (
@@ -159,27 +156,3 @@ def run_shift_benchmark(
         },
         "rows": rows,
     }
-
-
-def format_shift_table(report: dict) -> str:
-    """The report as a Markdown table: accuracy of each network per corruption, then NLL Bayesian / deterministic."""
-    networks = report["networks"]
-    by_key = {(row["corruption"], str(row["severity"]), row["network"]): row for row in report["rows"]}
-    architectures = dict.fromkeys(parse_network_name(name)[0] for name in networks)
-    pairs = [arch for arch in architectures if all(network_name(arch, kind) in networks for kind in KINDS)]
-    header = [
-        "corruption",
-        "severity",
-        *(f"acc. {name}" for name in networks),
-        *(f"NLL {arch} B / D" for arch in pairs),
-    ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
-    for corruption, severity in dict.fromkeys((row["corruption"], str(row["severity"])) for row in report["rows"]):
-        rows = {name: by_key.get((corruption, severity, name)) for name in networks}
-        cells = [corruption, severity]
-        cells += [f"{rows[name]['accuracy']:.3f}" if rows[name] else "-" for name in networks]
-        for arch in pairs:
-            bayesian, deterministic = rows[network_name(arch, "bayesian")], rows[network_name(arch, "deterministic")]
-            cells.append(f"{bayesian['nll']:.2f} / {deterministic['nll']:.2f}" if bayesian and deterministic else "-")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bnn.config import CANVAS_SIZE, network_name
+from bnn.config import CANVAS_SIZE, KINDS, network_name, parse_network_name
 from bnn.evaluation.confirmation import same_shift_rows, shift_rows_won
 from bnn.evaluation.report import ROUND_TRIP_SIZES
 from bnn.model.card import ModelCard
@@ -79,7 +79,7 @@ def format_methods_table(
     rows += [
         ("weight samples T per image", [str(report["models"][kind]["num_samples"]) for kind in kinds]),
         (
-            "training time on this machine (min)",
+            "training time (min, on the machine that trained it)",
             [_cell(sum(cards[k].epoch_seconds) / 60, 0) for k in kinds],
         ),
         ("weights (MB)", [_cell(cards[kind].weights_bytes / 1e6, 1) for kind in kinds]),
@@ -228,3 +228,27 @@ def format_ablation_table(report: dict) -> str:
 def _metric_cells(validation: dict) -> list[str]:
     """One row's TABLE_COLUMNS cells: each validation metric formatted, "-" where there is none."""
     return ["-" if validation.get(key) is None else fmt.format(validation[key]) for key, _, fmt in TABLE_COLUMNS]
+
+
+def format_shift_table(report: dict) -> str:
+    """The report as a Markdown table: accuracy of each network per corruption, then NLL Bayesian / deterministic."""
+    networks = report["networks"]
+    by_key = {(row["corruption"], str(row["severity"]), row["network"]): row for row in report["rows"]}
+    architectures = dict.fromkeys(parse_network_name(name)[0] for name in networks)
+    pairs = [arch for arch in architectures if all(network_name(arch, kind) in networks for kind in KINDS)]
+    header = [
+        "corruption",
+        "severity",
+        *(f"acc. {name}" for name in networks),
+        *(f"NLL {arch} B / D" for arch in pairs),
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
+    for corruption, severity in dict.fromkeys((row["corruption"], str(row["severity"])) for row in report["rows"]):
+        rows = {name: by_key.get((corruption, severity, name)) for name in networks}
+        cells = [corruption, severity]
+        cells += [f"{rows[name]['accuracy']:.3f}" if rows[name] else "-" for name in networks]
+        for arch in pairs:
+            bayesian, deterministic = rows[network_name(arch, "bayesian")], rows[network_name(arch, "deterministic")]
+            cells.append(f"{bayesian['nll']:.2f} / {deterministic['nll']:.2f}" if bayesian and deterministic else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,37 @@
+"""The generated results pages (docs/results/*.md) say what the committed JSON says: `python -m bnn docs --check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bnn.cli import main
+from bnn.figures.pages import PAGES, render_pages, stale_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_results_page_is_what_its_json_gives():
+    assert main(["docs", "--check", "--root", str(ROOT)]) == 0
+
+
+def test_a_changed_figure_makes_its_page_stale(tmp_path):
+    for relative in ["assets", "bench", "docs"]:
+        (tmp_path / relative).symlink_to(ROOT / relative) if relative != "docs" else None
+    (tmp_path / "docs" / "results").mkdir(parents=True)
+    pages = render_pages(ROOT)
+    for relative, text in pages.items():
+        (tmp_path / relative).write_text(text)
+    assert stale_pages(tmp_path) == []
+    shift = tmp_path / "docs" / "results" / "shift.md"
+    shift.write_text(shift.read_text().replace("0.", "1.", 1))
+    assert stale_pages(tmp_path) == [Path("docs/results/shift.md")]
+    assert main(["docs", "--check", "--root", str(tmp_path)]) == 1
+
+
+def test_each_page_names_its_sources_and_the_command_that_measures_them_again():
+    pages = render_pages(ROOT)
+    assert len(pages) == len(PAGES) == 8
+    for page in PAGES:
+        text = pages[Path("docs/results") / f"{page.name}.md"]
+        assert all(f"`{source}`" in text for source in page.sources)
+        assert all(command in text for command in page.commands) and "Machine: " in text
