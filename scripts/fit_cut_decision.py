@@ -16,7 +16,7 @@ Single digits are weighted more than pairs: a digit cut in two is a wrong number
 people write most. The weight is the largest of SINGLE_WEIGHTS whose out-of-fold decisions cut no more single
 digits and no fewer pairs than the decision on the first four features alone at the weight it shipped with
 (BEFORE_WEIGHT); both counts are written beside the coefficients, with the hand-set rule's before that. The fit
-is plain maximum likelihood with a small L2 penalty on standardised features (scipy's L-BFGS-B), 5-fold
+is `bnn.image.decisions.fit` (plain maximum likelihood with a small L2 penalty on standardised features), 5-fold
 cross-validation. Validation and test digits are never used: the decision is judged on them by
 `scripts.number_validation` and `tests/test_number.py`.
 """
@@ -28,19 +28,16 @@ import json
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 
 import bnn
 from bnn.config import CUT_SAMPLES  # as read_number scores candidates
 from bnn.corpora import numbers as number_corpus
 from bnn.data import load_mnist
-from bnn.image import CROP_THRESHOLD, segment
+from bnn.image import CROP_THRESHOLD, decisions, segment
 
 SINGLE_WEIGHTS = (2.5, 4.0, 6.0, 8.0, 12.0)
 BEFORE_FEATURES = 4  # the decision this one replaced read the first four features ...
 BEFORE_WEIGHT = 2.5  # ... with single digits weighted this much
-L2 = 0.01
-FOLDS = 5
 PAIR_SPAN = 0.9  # the first decision concerns the whole pair when its group spans this share of the ink's width
 
 
@@ -88,34 +85,9 @@ def examples(model, images: np.ndarray, labels: np.ndarray, singles: int, pairs:
     return np.array(features), np.array(targets)
 
 
-def fit(features: np.ndarray, targets: np.ndarray, single_weight: float) -> tuple[np.ndarray, float]:
-    """Weighted, L2-penalised logistic regression; coefficients and intercept on the raw features."""
-    mean, scale = features.mean(axis=0), features.std(axis=0)
-    design = np.c_[(features - mean) / scale, np.ones(len(features))]
-    weights = np.where(targets == 0, single_weight, 1.0)
-
-    def loss(beta: np.ndarray) -> float:
-        z = design @ beta
-        return float(np.sum(weights * (np.logaddexp(0, z) - targets * z)) + L2 * beta[:-1] @ beta[:-1])
-
-    beta = minimize(loss, np.zeros(design.shape[1]), method="L-BFGS-B").x
-    coefficients = beta[:-1] / scale
-    return coefficients, float(beta[-1] - coefficients @ mean)
-
-
-def out_of_fold(features: np.ndarray, targets: np.ndarray, seed: int, single_weight: float) -> np.ndarray:
-    """(N,) bool: whether each example is said to be two digits by the decision fitted on the other folds."""
-    fold = np.random.default_rng(seed).integers(0, FOLDS, len(targets))
-    two = np.zeros(len(targets), bool)
-    for k in range(FOLDS):
-        coefficients, intercept = fit(features[fold != k], targets[fold != k], single_weight)
-        two[fold == k] = features[fold == k] @ coefficients + intercept > 0
-    return two
-
-
 def cross_validated(features: np.ndarray, targets: np.ndarray, seed: int, single_weight: float) -> dict:
     """Out-of-fold decisions: how many single-digit decisions would cut, and how many pairs would be cut."""
-    cut = out_of_fold(features, targets, seed, single_weight)
+    cut = decisions.out_of_fold(features, targets, seed, single_weight)
     return {"single_decisions_cut": int(cut[targets == 0].sum()), "pairs_cut": int(cut[targets == 1].sum())}
 
 
@@ -124,12 +96,9 @@ def chosen_weight(features: np.ndarray, targets: np.ndarray, seed: int) -> tuple
     (``features[:, :BEFORE_FEATURES]`` at BEFORE_WEIGHT): (weight, its counts, the decision before's counts)."""
     before = cross_validated(features[:, :BEFORE_FEATURES], targets, seed, BEFORE_WEIGHT)
     counts = {weight: cross_validated(features, targets, seed, weight) for weight in (BEFORE_WEIGHT, *SINGLE_WEIGHTS)}
-    no_worse = [
-        weight
-        for weight, cut in counts.items()
-        if cut["single_decisions_cut"] <= before["single_decisions_cut"] and cut["pairs_cut"] >= before["pairs_cut"]
-    ]
-    weight = max(no_worse, default=BEFORE_WEIGHT)
+    weight = decisions.largest_weight_no_worse(
+        counts, before, BEFORE_WEIGHT, at_most=("single_decisions_cut",), at_least=("pairs_cut",)
+    )
     return weight, counts[weight], before
 
 
@@ -144,24 +113,16 @@ def main() -> None:
     train = load_mnist().train
     features, targets = examples(model, train.images, train.labels, args.singles, args.pairs, args.seed)
     weight, validated, before = chosen_weight(features, targets, args.seed)
-    coefficients, intercept = fit(features, targets, weight)
+    decision = decisions.fit(features, targets, weight, segment.CutEvidence.FEATURES)
     old_rule = (features[:, 1] > features[:, 0]) & ((features[:, 2] > 1.2) | (np.exp(features[:, 0]) < 0.8))
+    drawn = {
+        "single_digits": args.singles,
+        "single_decisions": int((targets == 0).sum()),
+        "touching_pairs": args.pairs,
+        "pair_decisions": int((targets == 1).sum()),
+    }
     report = {
-        "features": list(segment.CutEvidence.FEATURES),
-        "coefficients": coefficients.tolist(),
-        "intercept": intercept,
-        "network": model.card.name,
-        "weights_sha256": model.card.weights_sha256,
-        "fitted_on": {
-            "split": "MNIST training digits (55,000); validation and test digits never used",
-            "single_digits": args.singles,
-            "single_decisions": int((targets == 0).sum()),
-            "touching_pairs": args.pairs,
-            "pair_decisions": int((targets == 1).sum()),
-            "single_weight": weight,
-            "l2": L2,
-            "seed": args.seed,
-        },
+        **decisions.decision_report(decision, model.card.name, model.card.weights_sha256, drawn, weight, args.seed),
         "cross_validated": validated,
         "decision_before": {
             "features": list(segment.CutEvidence.FEATURES[:BEFORE_FEATURES]),

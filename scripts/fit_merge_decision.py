@@ -16,9 +16,10 @@ the narrower one's width and the shorter one's height. Its examples, every decis
 
 One-digit decisions are weighted more: the weight is the largest of SINGLE_WEIGHTS whose out-of-fold decisions
 keep no more one-digit pairs apart and join no more pairs of digits than the hand-set rule it replaced (joined when
-no wider than one digit and read together at 0.8 or more, and better than apart). The fit is `fit_cut_decision`'s
-(an L2-penalised logistic regression on standardised features, 5-fold cross-validation). Validation and test digits
-are never used: the decision is judged on them by `scripts.number_validation` and `tests/test_number.py`.
+no wider than one digit and read together at 0.8 or more, and better than apart). The fit is the cut decision's,
+`bnn.image.decisions.fit` (an L2-penalised logistic regression on standardised features, 5-fold cross-validation).
+Validation and test digits are never used: the decision is judged on them by `scripts.number_validation` and
+`tests/test_number.py`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ import bnn
 from bnn.config import CUT_SAMPLES  # as read_number scores candidates
 from bnn.corpora import numbers as number_corpus
 from bnn.data import load_mnist
-from bnn.image import segment
-from scripts.fit_cut_decision import L2, fit, out_of_fold
+from bnn.image import decisions, segment
 
 SINGLE_WEIGHTS = (1.0, 2.5, 4.0, 8.0, 12.0)
 RULE = "joined when no wider than one digit, read together at 0.8 or more and better than apart"
@@ -112,34 +112,22 @@ def main() -> None:
     together, joint, width = np.exp(features[:, 0]), np.exp(features[:, 1]), features[:, 3]
     rule = counts((width <= 1.0) & (together >= 0.8) & (together > joint), targets, single)
     validated = {
-        weight: counts(~out_of_fold(features, targets, args.seed, weight), targets, single) for weight in SINGLE_WEIGHTS
+        weight: counts(~decisions.out_of_fold(features, targets, args.seed, weight), targets, single)
+        for weight in SINGLE_WEIGHTS
     }
-    no_worse = [
-        weight
-        for weight, found in validated.items()
-        if found["one_digit_kept_apart"] <= rule["one_digit_kept_apart"]
-        and found["two_digits_joined"] <= rule["two_digits_joined"]
-    ]
-    weight = max(no_worse, default=SINGLE_WEIGHTS[0])
-    coefficients, intercept = fit(features, targets, weight)
+    mistakes = ("one_digit_kept_apart", "two_digits_joined")
+    weight = decisions.largest_weight_no_worse(validated, rule, SINGLE_WEIGHTS[0], at_most=mistakes)
+    decision = decisions.fit(features, targets, weight, segment.MergeEvidence.FEATURES)
+    drawn = {
+        "single_digits": args.singles,
+        "drawn_digits": args.drawn,
+        "numbers": args.numbers,
+        "one_digit_decisions": int((targets == 0).sum()),
+        "single_digit_decisions": int(single.sum()),
+        "two_digit_decisions": int((targets == 1).sum()),
+    }
     report = {
-        "features": list(segment.MergeEvidence.FEATURES),
-        "coefficients": coefficients.tolist(),
-        "intercept": intercept,
-        "network": model.card.name,
-        "weights_sha256": model.card.weights_sha256,
-        "fitted_on": {
-            "split": "MNIST training digits (55,000); validation and test digits never used",
-            "single_digits": args.singles,
-            "drawn_digits": args.drawn,
-            "numbers": args.numbers,
-            "one_digit_decisions": int((targets == 0).sum()),
-            "single_digit_decisions": int(single.sum()),
-            "two_digit_decisions": int((targets == 1).sum()),
-            "single_weight": weight,
-            "l2": L2,
-            "seed": args.seed,
-        },
+        **decisions.decision_report(decision, model.card.name, model.card.weights_sha256, drawn, weight, args.seed),
         "cross_validated": validated[weight],
         "cross_validated_by_weight": {str(w): found for w, found in validated.items()},
         "rule_before": {"rule": RULE, **rule},

@@ -25,17 +25,15 @@ goes through the same MNIST geometry as a single digit (`preprocess.digit_field`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
 from bnn.config import ASSETS_DIR, MAX_DIGITS
 from bnn.image import CROP_THRESHOLD, BlankImageError, ImageInput, digit_field, ink_image
+from bnn.image.decisions import read_decision
 
 Score = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) digits -> (N, 10) class probabilities
 
@@ -102,28 +100,14 @@ Decide = Callable[[CutEvidence], bool]
 Join = Callable[[MergeEvidence], bool]
 
 
-@cache
-def _fitted(path: Path, features: tuple[str, ...]) -> tuple[np.ndarray, float]:
-    """A shipped logistic regression's coefficients and intercept, checked against the features it reads."""
-    fitted = json.loads(path.read_text())
-    if tuple(fitted["features"]) != features:
-        raise ValueError(f"{path} was fitted on {fitted['features']}, not {list(features)}")
-    return np.array(fitted["coefficients"], np.float64), float(fitted["intercept"])
-
-
-def _says_two(path: Path, evidence: CutEvidence | MergeEvidence) -> bool:
-    coefficients, intercept = _fitted(path, type(evidence).FEATURES)
-    return float(evidence.features() @ coefficients + intercept) > 0.0
-
-
 def reads_as_two(evidence: CutEvidence) -> bool:
     """The shipped cut decision: the logistic regression of ``assets/cut-decision.json`` says two digits."""
-    return _says_two(CUT_DECISION, evidence)
+    return read_decision(CUT_DECISION, CutEvidence.FEATURES).says_two(evidence.features())
 
 
 def reads_as_one(evidence: MergeEvidence) -> bool:
     """The shipped merge decision: the logistic regression of ``assets/merge-decision.json`` says one digit."""
-    return not _says_two(MERGE_DECISION, evidence)
+    return not read_decision(MERGE_DECISION, MergeEvidence.FEATURES).says_two(evidence.features())
 
 
 class TooManyDigitsError(ValueError):
