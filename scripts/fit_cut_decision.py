@@ -18,7 +18,7 @@ digits and no fewer pairs than the decision on the first four features alone at 
 (BEFORE_WEIGHT); both counts are written beside the coefficients, with the hand-set rule's before that. The fit
 is `bnn.image.decisions.fit` (plain maximum likelihood with a small L2 penalty on standardised features), 5-fold
 cross-validation. Validation and test digits are never used: the decision is judged on them by
-`scripts.number_validation` and `tests/test_number.py`.
+`scripts.number_validation` and `tests/unit/test_number.py`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ keep no more one-digit pairs apart and join no more pairs of digits than the han
 no wider than one digit and read together at 0.8 or more, and better than apart). The fit is the cut decision's,
 `bnn.image.decisions.fit` (an L2-penalised logistic regression on standardised features, 5-fold cross-validation).
 Validation and test digits are never used: the decision is judged on them by `scripts.number_validation` and
-`tests/test_number.py`.
+`tests/unit/test_number.py`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Drive the Streamlit app in real Chromium: start the server, open pages, draw, upload, time the answers.
 
-Used by the browser tests (``tests/test_browser.py``) and the app benchmark (``bench/app.py``)::
+Used by the browser tests (``tests/system/test_browser.py``) and the app benchmark (``bench/app.py``)::
 
     with AppServer(log_path=Path("reports/app.log")) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)

@@ -10,12 +10,12 @@ import sys
 import time
 import tomllib
 import types
-from pathlib import Path
 
 import numpy as np
 import plotly.tools
 import pytest
-from digits import drawn_digit, font_digit, png_bytes
+from helpers import ROOT
+from helpers.digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.caching import cache_utils
@@ -30,7 +30,6 @@ from bnn.model.weights import shipped_architectures, shipped_kinds
 from bnn.reading import whatif as explore
 from bnn.reading.verdict import KIND_NAMES, KIND_SAMPLES
 
-ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 TIMEOUT = 120  # seconds per script run; the first one imports TensorFlow and loads both networks
 TABS = ["Draw", "Upload", "Number", "Test digits", "Not digits", "Inside the model"]
@@ -95,7 +94,7 @@ def test_the_server_asks_tensorflow_for_one_thread_per_operation(monkeypatch):
     monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
     assert_no_exception(open_app())
     assert os.environ["TF_NUM_INTRAOP_THREADS"] == os.environ["TF_NUM_INTEROP_THREADS"] == "1"
-    source = (Path(__file__).resolve().parents[1] / "app.py").read_text()
+    source = (ROOT / "app.py").read_text()
     assert source.index('setdefault("TF_NUM_INTRAOP_THREADS"') < source.index("\nimport bnn")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from digits import font_digit, png_bytes
+from helpers.digits import font_digit, png_bytes
 
 import bnn
 from bnn.reading.digit import answer_digit, read_digit

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import ROOT
+
 from bnn.cli import main
 from bnn.figures.pages import PAGES, render_pages, stale_pages
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_results_page_is_what_its_json_gives():

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.browser.session import VERDICT
-from bnn.config import Config
+from bnn.config import ASSETS_DIR, Config
 from bnn.model.card import ModelCard
 from bnn.model.predict import Prediction
 from bnn.model.weights import read_card
@@ -26,7 +25,6 @@ from bnn.reading.verdict import (
     uncertainty_level,
 )
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 LOOSE = Thresholds(predictive_entropy=10.0, mutual_information=10.0)  # flags nothing
 
 
@@ -48,12 +46,12 @@ DETERMINISTIC_3 = prediction(one_hot_ish(3, 0.999))
 
 
 def test_thresholds_come_from_the_model_card():
-    card = json.loads((ASSETS / "mlp-bayesian.json").read_text())
-    thresholds = read_card(ASSETS, "mlp-bayesian").thresholds
+    card = json.loads((ASSETS_DIR / "mlp-bayesian.json").read_text())
+    thresholds = read_card(ASSETS_DIR, "mlp-bayesian").thresholds
     assert thresholds.predictive_entropy == card["uncertainty_thresholds"]["predictive_entropy"]
     assert thresholds.mutual_information == card["uncertainty_thresholds"]["epistemic"]
     assert "validation" in thresholds.rule
-    deterministic = read_card(ASSETS, "mlp-deterministic").thresholds
+    deterministic = read_card(ASSETS_DIR, "mlp-deterministic").thresholds
     assert deterministic.predictive_entropy > 0 and deterministic.mutual_information is None
     assert ModelCard.untrained(Config()).thresholds == Thresholds()
     described = thresholds.describe()

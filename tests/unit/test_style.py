@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -29,6 +28,25 @@ def test_the_package_never_imports_streamlit(path):
 
 def test_the_app_holds_no_maths():
     assert not {"tensorflow", "tensorflow_probability", "tf_keras", "numpy"} & _imported_modules(ROOT / "app.py")
+
+
+TEST_KINDS = ("unit", "shipped", "system")  # STYLE.md: tests/ by kind; helpers/ holds what they share
+
+
+def test_every_test_module_sits_in_the_folder_of_its_kind_under_a_name_of_its_own():
+    tests = sorted((ROOT / "tests").rglob("test_*.py"))
+    assert [path for path in tests if path.parent.relative_to(ROOT / "tests").as_posix() not in TEST_KINDS] == []
+    names = [path.name for path in tests]  # pytest's default import mode needs each name once
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
+def test_no_test_module_imports_another():
+    """What tests share lives in tests/helpers/, never in a test module."""
+    importing = {
+        str(path.relative_to(ROOT)): sorted(name for name in _imported_modules(path) if name.startswith("test_"))
+        for path in (ROOT / "tests").rglob("*.py")
+    }
+    assert {path: names for path, names in importing.items() if names} == {}
 
 
 def test_public_api_lists_every_export():

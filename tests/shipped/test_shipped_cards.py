@@ -1,4 +1,4 @@
-"""bnn.model.card: the model card read once into a ModelCard, the shipped cards' numbers unchanged."""
+"""The shipped model cards (assets/*.json) read into today's ModelCard and record today's environment's fields."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bnn.config import ALL_KINDS, ASSETS_DIR, Config, network_name
+from bnn.config import ALL_KINDS, ASSETS_DIR, network_name
 from bnn.model import weights as assets
-from bnn.model.card import ModelCard, Thresholds
+from bnn.model.environment import environment
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
@@ -28,20 +28,9 @@ def test_a_shipped_card_reads_into_its_fields(kind):
     assert card.config().network_settings() == raw["architecture"]
 
 
-def test_thresholds_that_are_missing_or_not_positive_flag_nothing():
-    network_settings = {"kind": "bayesian", "arch": "mlp"}
-    recorded = {"predictive_entropy": 0.0, "epistemic": None, "rule": "q"}
-    card = ModelCard.from_dict({"architecture": network_settings, "uncertainty_thresholds": recorded})
-    assert card.thresholds == Thresholds(rule="q") and card.thresholds.by_score() == {}
-
-
-def test_an_untrained_card_has_the_architecture_only():
-    card = ModelCard.untrained(Config(kind="mc-dropout", arch="conv"))
-    assert (card.name, card.kind, card.arch) == ("conv-mc-dropout", "mc-dropout", "conv")
-    assert card.thresholds == Thresholds() and card.history is None and card.weights_path is None
-    assert card.config() == Config(kind="mc-dropout", arch="conv")
-
-
-def test_a_card_without_an_architecture_is_refused():
-    with pytest.raises(ValueError, match="no architecture"):
-        ModelCard.from_dict({"name": "mlp-bayesian"})
+@pytest.mark.parametrize("name", ["mlp-bayesian", "mlp-deterministic"])
+def test_shipped_model_cards_record_what_it_returns(name):
+    card = json.loads((ASSETS_DIR / f"{name}.json").read_text())
+    found = environment()
+    assert set(card["versions"]) == set(found["versions"])
+    assert set(card["training"]["machine"]) == {"cpus", "platform"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from digits import drawn_digit, font_digit, png_bytes
+from helpers.digits import drawn_digit, font_digit, png_bytes
 from PIL import Image
 
 from bnn import config

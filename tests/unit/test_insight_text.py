@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_insight import synthetic_insight
+from helpers.insight import synthetic_insight
 
 from bnn.config import Config
 from bnn.figures import captions

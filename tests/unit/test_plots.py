@@ -9,14 +9,12 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.tools
 import pytest
-from test_insight import synthetic_insight
+from helpers.insight import synthetic_insight
 
 from bnn import figures
-from bnn.config import ASSETS_DIR, network_name
-from bnn.evaluation.insight import read_insight, weight_posterior
+from bnn.evaluation.insight import weight_posterior
 from bnn.model.card import ModelCard
 from bnn.model.predict import Prediction
-from bnn.model.weights import shipped_kinds
 from bnn.reading import whatif as explore
 from bnn.reading.verdict import Thresholds
 
@@ -298,23 +296,6 @@ def test_convergence_figure_has_error_bars_and_the_deterministic_reference():
     assert list(bayesian[1].y) == estimate["mean"] and list(bayesian[1].error_y.array) == estimate["std"]
     assert list(bayesian[0].x) == INSIGHT["convergence"]["num_samples"]
     assert figure.layout.xaxis.type == "log" and figure.layout.title.text
-
-
-@pytest.mark.parametrize("arch", ["mlp", "conv"])
-def test_every_tab_figure_builds_from_the_shipped_insight(arch):
-    shipped = read_insight(ASSETS_DIR, arch)
-    assert shipped is not None, f"assets/insight-{arch}.json is missing: run python -m bnn insight --arch {arch}"
-    for figure in (
-        figures.coverage_figure(shipped),
-        figures.ood_histogram_figure(shipped),
-        figures.weight_posterior_figure(shipped["weights"]),
-        figures.pruning_figure(shipped),
-        figures.convergence_figure(shipped),
-    ):
-        assert figure.layout.title.text and figure.to_json()
-    shift = json.loads((ASSETS_DIR / "shift.json").read_text())
-    rotation = figures.rotation_figure(shift, arch=arch)
-    assert {trace.name for trace in rotation.data} == {network_name(arch, kind) for kind in shipped_kinds(arch)}
 
 
 def test_number_readings_figure_shows_the_most_frequent_sampled_readings():

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
-from digits import STROKES, font_digit, number_strokes, png_bytes
+from helpers.digits import STROKES, font_digit, number_strokes, png_bytes
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
