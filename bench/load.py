@@ -46,6 +46,7 @@ from bnn.model.environment import usable_cpus
 
 TITLE = "Load (WebSocket sessions without a browser: answered strokes, latency, server CPU and memory)"
 TIMEOUT = 180.0  # seconds for any one answer, page or start; generous, the machine may be busy
+# Sessions and processes per level of a reported run; QUICK only checks that the benchmark runs.
 FULL = {
     "sessions": (1, 4, 16, 64),
     "seconds": 20.0,
@@ -56,10 +57,10 @@ FULL = {
 QUICK = {"sessions": (1, 4), "seconds": 3.0, "max_strokes": 20, "processes": (1, 2), "proxy_sessions": (4,)}
 SECONDS_BETWEEN_STROKES = 5.0  # an assumption, not measured: someone drawing digit after digit, reading each answer
 LATENCY_BOUND_MS = 1000.0  # the p95 a level may have to count as served well
-FLOOR_STROKES = 9
-FLOOR_MEDIAN_BOUND_MS = 35.0  # a floor answer slower than this waits on a 40 ms delayed ACK: TCP_QUICKACK was lost
+FLOOR_STROKES = 9  # strokes for the floor's median: enough to tell a 40 ms wait from none
+FLOOR_MEDIAN_BOUND_MS = 35.0  # a floor answer slower than this waits on a 40 ms delayed ACK: no TCP_QUICKACK
 TARGET_SESSIONS = 4  # the level at which the app's server CPU per answer is set against the floor page's
-SERVER_CPU_TARGET_MS = 30.0  # per answered stroke at TARGET_SESSIONS sessions (issue 24)
+SERVER_CPU_TARGET_MS = 30.0  # per answered stroke at TARGET_SESSIONS sessions: the target (docs/serving.md)
 FLOOR_ANSWER = "no verdict"  # how a session reads the floor page's answer: a finished run, a line of text, no verdict
 
 
@@ -230,7 +231,7 @@ def floor_latency(folder: Path) -> dict:
     """The floor page's stroke-to-answer times (ms), with no model behind them: the WebSocket round trip alone.
 
     Without TCP_QUICKACK on the session's socket, Linux's 40 ms delayed ACK and Streamlit's Nagle-delayed writes
-    made every answer take over 40 ms; a median under `FLOOR_MEDIAN_BOUND_MS` says that is not happening.
+    make every answer take over 40 ms; a median under `FLOOR_MEDIAN_BOUND_MS` says that is not happening.
     """
 
     async def strokes(url: str) -> list[Answer]:
@@ -325,7 +326,7 @@ def table_lines(result: dict) -> list[str]:
     lines = [settings, *_floor_lines(result.get("floor")), f"  {'one process, direct':<{LABEL - 2}}{HEADER}"]
     for level in result["direct"].values():
         lines.append(_row(_sessions(level["sessions"]), level))
-    floor_levels = result.get("floor_load", {})  # runs before it was measured have none
+    floor_levels = result.get("floor_load", {})  # optional: a results file without it still prints
     for level in floor_levels.values():
         lines.append(_row(f"floor page, {_sessions(level['sessions']).strip()}", level))
     lines += server_cpu_lines(result["direct"].get(f"{TARGET_SESSIONS}_sessions"), floor_levels)
@@ -347,7 +348,7 @@ def table_lines(result: dict) -> list[str]:
 
 
 def _floor_lines(floor: dict | None) -> list[str]:
-    """The floor page's line (runs before it was measured have none)."""
+    """The floor page's line (none for a results file without it)."""
     if floor is None:
         return []
     if floor["median_ms"] is None:

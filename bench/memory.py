@@ -17,7 +17,7 @@ import numpy as np
 
 from bench.predictive import mnist_test_images
 
-NUM_SAMPLES = 1000
+NUM_SAMPLES = 1000  # the largest T the page's slider offers: the most memory a stroke can take
 TITLE = "Memory (peak resident, fresh process)"
 
 _CHILD = """

@@ -24,9 +24,9 @@ from bnn.model.predict import load_model
 from bnn.reading.number import read_number
 
 TITLE = "Reading a whole number (read_number, 4 digits, T = 100)"
-TARGET_P50_MS = 40.0
-NUM_SAMPLES = 100
-NUMBERS = 20  # different numbers, each read REPEATS times
+TARGET_P50_MS = 40.0  # ms, p50 of one 4-digit number's server time: the target
+NUM_SAMPLES = 100  # the page's default T
+NUMBERS = 20  # different numbers, each read REPEATS times: the time varies with the digits
 REPEATS = 5
 
 

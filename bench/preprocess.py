@@ -20,8 +20,9 @@ from bnn.corpora.photos import phone_photo
 from bnn.image import preprocess_image
 
 TITLE = "Preprocessing (one image through preprocess_image)"
-REPEATS = 30
-TARGETS_MS = {"phone_jpeg_4000x3000": 100.0, "canvas_280": 5.0}  # p50 targets of the issue on photos of paper
+REPEATS = 30  # timed calls per image, after one untimed call
+# p50 targets, ms: a phone's photo (the hardest input) and a canvas drawing (every stroke)
+TARGETS_MS = {"phone_jpeg_4000x3000": 100.0, "canvas_280": 5.0}
 
 
 def canvas_drawing() -> np.ndarray:

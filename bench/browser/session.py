@@ -47,7 +47,7 @@ VERDICT = re.compile(r"^\*\*[^*]+: (\d)\*\*.* · \*\*Deterministic: \d\*\*")  # 
 FINISHED = {0: "finished", 1: "compile error", 2: "interrupted", 3: "fragment finished"}
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 
-# Pen strokes in 0..1 canvas coordinates, (0, 0) the top left: the drawn digits of tests/digits.py.
+# Pen strokes in 0..1 canvas coordinates, (0, 0) the top left: the drawn digits of tests/helpers/digits.py.
 DIGIT_STROKES = {
     0: [[(0.5 + 0.28 * math.sin(step * math.pi / 4), 0.5 - 0.40 * math.cos(step * math.pi / 4)) for step in range(9)]],
     1: [[(0.50, 0.12), (0.50, 0.88)]],
@@ -255,8 +255,8 @@ class AppSession:
         every read), as a browser's connection does.
 
         Streamlit's server writes a run's messages without TCP_NODELAY. A client that only reads gets Linux's
-        delayed acknowledgement (40 ms), and Nagle's algorithm holds the server's next message until then: a
-        run that takes 5 ms reached this client in 45 ms before. Chromium's pages see no such wait.
+        delayed acknowledgement (40 ms), and Nagle's algorithm holds the server's next message until then, so every
+        answer would wait for that timer. Chromium's pages see no such wait.
         """
         sock = self._socket.transport.get_extra_info("socket") if self._socket is not None else None
         if sock is not None and hasattr(socket, "TCP_QUICKACK"):
