@@ -17,8 +17,8 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 # One thread per TensorFlow operation (set before TensorFlow starts; the environment may override it): a stroke's
-# predictions are a few small operations, and the sessions of one process already run side by side. With
-# TensorFlow's default thread pools an answer cost 5-10 % more server CPU at 4 sessions, for no more answers.
+# predictions are a few small operations, and the sessions of one process already run side by side, so
+# TensorFlow's default thread pools would spend more server CPU per answer without answering more (docs/serving.md).
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
@@ -59,8 +59,8 @@ NUMBER_LINE_FAILED = "No reading: the message is under the canvas."
 # (below Streamlit's 640 px breakpoint for columns) one line above each canvas gives the answer. A canvas's
 # floating toolbar (streamlit-drawable-canvas) rises 2.65rem above the canvas when shown, over whatever is there
 # (the tabs, that line): each canvas keeps that room free above it. The Number tab's width report takes no room.
-# Where the columns do not stack, the Draw tab's canvas column is as wide as the canvas (a third of the column
-# cut the canvas off at 1024 px) and the result takes the rest, or the row below when that is under 400 px.
+# Where the columns do not stack, the Draw tab's canvas column is as wide as the canvas (so the canvas stays whole
+# on a 1024 px screen) and the result takes the rest, or the row below when that is under 400 px.
 # Plotly's mode bar, always shown on a touch screen, lies over a chart's title on a narrow one: hidden there (the
 # chart still answers a finger, and Streamlit's full-screen button stays).
 PAGE_CSS = """<style>
@@ -155,7 +155,7 @@ def load_networks(arch: str, assets_dir: str) -> bnn.Networks:
     return bnn.load_networks(arch, assets_dir)
 
 
-# Resource caches, not data caches: st.cache_data would pickle the steps (~1 MB of images) on every stroke, a new
+# Resource caches, not data caches: st.cache_data would pickle the steps (every stage's image) on every stroke, a new
 # input each time, and unpickle them on every rerun. The steps are shared as they are: nothing modifies them.
 @st.cache_resource(max_entries=16, show_spinner=False)
 def prepare_bytes(data: bytes) -> PreprocessSteps:

@@ -1,4 +1,7 @@
-"""Hyper-parameters and paths. Every default of the project lives here, and only here."""
+"""Training and network settings (``Config``), paths, and the settings more than one sub-package or the page share.
+
+A tuning constant of one algorithm lives at the top of its own module; docs/development.md says where each is.
+"""
 
 from __future__ import annotations
 
@@ -97,8 +100,8 @@ def number_canvas(column_width: object = None, pen_width: int = BRUSH_SLIDER["va
 # noisy Dirichlet of Milios et al. 2018, which Kapoor et al. 2022 propose against augmentation's under-confidence.
 LIKELIHOODS = ("categorical", "noisy-dirichlet")
 POSTERIOR_INITS = ("none", "twin")  # posterior means He-normal from scratch, or copied from the deterministic twin
-# The KL weight each architecture's shipped variational network was trained with: the full-length check of the
-# ablation (README, "The variational recipe") confirmed tempering by 0.3 for the MLP and no candidate for the LeNet-5.
+# The KL weight each architecture's shipped variational network is trained with: the recipe the ablation's
+# full-length check confirms (docs/results/ablation.md; why, docs/decisions.md).
 SHIPPED_KL_WEIGHT = {"mlp": 0.3, "conv": 1.0}
 MIN_POSTERIOR_INIT_SCALE = 1e-6  # MOPED floor: a twin weight of exactly 0 still gets a positive sigma
 
@@ -146,10 +149,10 @@ class Config:
     arch: str = "mlp"  # "mlp" (784-256-256-10) or "conv" (LeNet-5)
     hidden_units: tuple[int, ...] = (256, 256)  # MLP widths
     variational_layer: str = "flipout"  # TFP estimator of the ELBO gradient
-    prior_scale: float = 3.0  # std of the zero-mean normal prior on every weight (1.0 and 0.1 tried: less accurate)
+    prior_scale: float = 3.0  # std of the zero-mean normal prior on every weight: narrower priors cost accuracy
     posterior_init_scale: float = 1e-3  # initial std of the mean-field normal posterior
-    # The variational recipe of the shipped networks: bnn.evaluation.confirmation.shipped_recipe of assets/ablation.json (README, "The
-    # variational recipe"), per architecture. Tempering (Wenzel et al. 2020): the loss is
+    # The variational recipe of the shipped networks: bnn.evaluation.confirmation.shipped_recipe of
+    # assets/ablation.json (docs/results/ablation.md), per architecture. Tempering (Wenzel et al. 2020): the loss is
     # NLL + kl_weight x KL / N_train; 1 is the textbook ELBO. None: SHIPPED_KL_WEIGHT of the architecture.
     kl_weight: float | None = None
     # "twin": posterior means start at the shipped deterministic twin's weights (MOPED, Krishnan et al. 2020)
@@ -157,7 +160,7 @@ class Config:
     # with "twin" (unused otherwise): initial sigma = fraction x |mu| per weight (MOPED); None: posterior_init_scale
     posterior_init_fraction: float | None = None
     # "noisy-dirichlet": the logits regress, by a Gaussian per class, on the log of a Dirichlet whose pseudo-counts
-    # are dirichlet_alpha plus the one-hot label (Milios et al. 2018; Kapoor et al. 2022); tried in the ablation only
+    # are dirichlet_alpha plus the one-hot label (Milios et al. 2018; Kapoor et al. 2022); for ablation candidates only
     likelihood: str = "categorical"
     dirichlet_alpha: float = 0.01
     kl_warmup_epochs: int = 0  # linear ramp of the KL weight from 0 to kl_weight over these epochs
@@ -166,7 +169,7 @@ class Config:
     learning_rate: float = 1e-3
     learning_rate_decay: float = 0.95  # multiplied into the learning rate after every epoch
     patience: int = 20  # epochs without a better validation NLL before stopping
-    dropout_rate: float = 0.02  # mc-dropout: share of each dense layer's inputs dropped (best of a grid, README)
+    dropout_rate: float = 0.02  # mc-dropout: share of each dense layer's inputs dropped (the best of a validation grid)
     ensemble_size: int = 5  # ensemble: deterministic members, seeds seed .. seed + ensemble_size - 1
     augment: bool = True  # distort training digits on the fly as people write (ranges: Augmentation)
     validation_samples: int = 10  # weight samples per validation image each epoch
@@ -220,7 +223,7 @@ class Config:
             "prior_scale": self.prior_scale,
             "posterior_init_scale": self.posterior_init_scale,
         }
-        if self.kind == "bayesian" and self.kl_weight != 1.0:  # absent: the untempered ELBO of older cards
+        if self.kind == "bayesian" and self.kl_weight != 1.0:  # absent means untempered: such cards stay as written
             settings["kl_weight"] = self.kl_weight
         if self.kind == "mc-dropout":
             settings["dropout_rate"] = self.dropout_rate

@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--arch", choices=config_module.ARCHITECTURES, default="mlp")
     predict.add_argument(
         "--kind",
-        "--method",  # its earlier name, still accepted
+        "--method",  # an alias of --kind, for scripts that use it
         dest="kind",
         choices=config_module.UNCERTAINTY_KINDS,
         default="bayesian",
