@@ -12,7 +12,7 @@ applied to validation digits, and on Fashion-MNIST (AUROC by mutual information,
 
 The JSON is rewritten after every candidate, and a rerun skips the candidates it already holds.
 
-A winner at the ablation's short budget is not yet a recipe to ship: the shipped network trained for up to 60
+A winner at the ablation's short budget is not yet a recipe to ship: the shipped networks train for up to 60
 epochs, the candidates for 12. :func:`confirm` scores a candidate trained to full length (``python -m bnn train``
 with its settings) against the shipped network and its deterministic twin, on the same validation scores with
 shift over every corrupted row (CONFIRMATION_CORRUPTIONS), by CONFIRMATION_RULE; only a confirmed candidate
@@ -39,10 +39,11 @@ from bnn.evaluation import corruptions as corruptions_module
 from bnn.evaluation import shift
 from bnn.model.card import ModelCard
 
-EPOCHS = 12  # default budget per candidate: 19 x 12 epochs, about 125 min on 2 cores shared with other trainings
+EPOCHS = 12  # default budget per candidate: short, so every candidate runs; a winner is confirmed at full length
 NUM_SAMPLES = 30  # weight samples T per image when scoring a candidate
 SHIFT_IMAGES = 1000  # the first 1,000 validation digits are corrupted
-# One severe row per corruption family of bnn.evaluation.corruptions (both 90 degree turns: where variational inference led).
+# One severe row per corruption family of bnn.evaluation.corruptions (both 90 degree turns: where variational
+# inference leads the twin).
 SHIFT_CORRUPTIONS = (
     "rotation:-90",
     "rotation:45",
@@ -57,9 +58,9 @@ SHIFT_CORRUPTIONS = (
     "noise:strong",
     "canvas:pen-14px",
 )
-REFERENCE = "kl-1"  # the untempered ELBO from scratch: the recipe shipped before this ablation
-# The recipe shipped before this ablation: every candidate is these fields plus its own settings, whatever
-# Config's defaults are now (the ablation's winner became them).
+REFERENCE = "kl-1"  # the untempered ELBO from scratch: the textbook recipe, which every candidate is compared with
+# The reference's recipe: every candidate is these fields plus its own settings, so candidates stay comparable
+# whatever Config's defaults are (they follow the confirmed recipe).
 RECIPE_BEFORE = {
     "kl_weight": 1.0,
     "posterior_init": "none",

@@ -10,13 +10,13 @@ from bnn.data import Dataset
 from bnn.evaluation import corruptions as corruptions_module
 from bnn.evaluation.ablation import RECIPE, RECIPE_BEFORE, REFERENCE, score, shift_inputs
 
-# The full-length check scores shift as the target counts it: every corrupted row of bnn.evaluation.corruptions (38),
-# on the same validation digits. Twelve rows, two of them the 90 degree turns, decided the mean: see the README.
+# The full-length check scores shift on every corrupted row of bnn.evaluation.corruptions (38), on the same
+# validation digits: a mean over a few severe rows is decided by the two 90 degree turns alone (docs/decisions.md).
 CONFIRMATION_CORRUPTIONS = tuple(item.key for item in corruptions_module.CORRUPTIONS if item.family != "clean")
 
-ROWS_TO_WIN = (30, 38)  # lower shift NLL than the shipped network on at least 30 of every 38 rows (the count)
+ROWS_TO_WIN = (30, 38)  # a lower shift NLL than the shipped network's on at least 30 of 38 rows: nearly every shift
 
-CONFIRMATION_RULE = (  # worded as assets/ablation.json records it (module names as they were then)
+CONFIRMATION_RULE = (  # worded as assets/ablation.json records it (its module names too)
     "each candidate trained to full length is scored on the same validation scores as the shipped network and its "
     "deterministic twin, under shift on every corrupted row of bnn.corruptions (38) applied to validation digits; of "
     "those whose Fashion-MNIST AUROC by mutual information is at least the shipped network's, whose validation NLL "
@@ -113,7 +113,7 @@ def apply_confirmation_rule(report: dict) -> dict:
 
 def _confirmation_row(model, validation: Dataset, ood: Dataset, shifted: dict, report: dict) -> dict:
     card = model.card
-    training = card.raw.get("training", {})  # cards from before the ablation record no recipe: RECIPE_BEFORE
+    training = card.raw.get("training", {})  # a card that records no recipe: RECIPE_BEFORE
     return {
         "network": card.name,
         "weights_sha256": card.weights_sha256,

@@ -7,8 +7,8 @@ For one architecture, its Bayesian network beside its deterministic twin:
 - pruning: test accuracy with the lowest-SNR weights set to zero (Blundell et al. 2015, "Weight
   Uncertainty in Neural Networks", section 5.1), the deterministic twin pruned by |w| beside it;
 - convergence: the Monte Carlo estimates of accuracy, NLL and mutual information as T grows.
-Everything is NumPy in and lists out; ``bnn.figures.captions`` writes the sentence under each chart and the
-README's tables from the stored numbers.
+Everything is NumPy in and lists out; ``bnn.figures.captions`` writes the sentence under each chart, and
+``bnn.figures.tables`` the tables of docs/results/insight.md, from the stored numbers.
 TensorFlow is touched only through ``DigitModel.predict`` and ``bnn.model.networks`` (imported where needed, so
 reading the JSON stays light).
 """
@@ -34,11 +34,9 @@ if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlo
 PRUNING_FRACTIONS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)  # share of kernel weights set to zero
 CONVERGENCE_SAMPLES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # T
 CONVERGENCE_SEEDS = 5  # independent Monte Carlo runs; their spread is the error bar
-CONVERGENCE_IMAGES = (
-    2000  # test digits for the convergence runs: the conv net at T = 1000 costs ~80 us per image-sample
-)
+CONVERGENCE_IMAGES = 2000  # test digits for the convergence runs: a subset, as T = 1000 over all is costly
 COVERAGE_POINTS = 100  # coverage grid 1 %, 2 %, ..., 100 %
-HISTOGRAM_BINS = 60
+HISTOGRAM_BINS = 60  # per histogram: enough for its shape, few enough for small JSON
 SNR_FLOOR = 1e-4  # |mu| / sigma below this is counted in the lowest bin of the (log-scale) SNR histogram
 PRUNED_UNTRANSFORMED_SCALE = -100.0  # softplus(-100) is 0 in float32: sigma falls to the posterior's floor, eps ~ 1e-7
 
@@ -363,7 +361,8 @@ def build_insight(
     convergence_images: int = CONVERGENCE_IMAGES,
     log: Callable[[str], None] = lambda line: None,
 ) -> dict:
-    """The insight JSON of one architecture (layout in the README).
+    """The insight JSON of one architecture: settings, test accuracy and thresholds, then one section per chart
+    (``coverage``, ``ood``, ``weights``, ``pruning``, ``convergence``), each as its function below returns it.
 
     Test predictions use ``seed`` and OOD predictions ``seed + 1``, as ``bnn.evaluation.report`` does, so the
     accuracies and AUROCs equal the evaluation report's at the same T. ``log`` gets a line per section.

@@ -77,7 +77,8 @@ def build_report(
     progress: bool = False,
     round_trip: bool = False,
 ) -> dict:
-    """The side-by-side report of ``models`` (keyed by kind), shaped as documented in the README.
+    """The side-by-side report of ``models``: settings, the round trip's geometry when asked, and under ``models``
+    each kind's :func:`evaluate_model` metrics.
 
     ``log`` receives a line as each model starts and ends; ``progress`` shows progress bars over the images.
     ``round_trip`` adds the train/serve check: the test digits through ``preprocess_image`` at ROUND_TRIP_SIZES.

@@ -43,7 +43,7 @@ from bnn.model.weights import shipped_architectures, shipped_kinds
 if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlow, which the corruptions do not need
     from bnn.model.predict import DigitModel
 
-NUM_IMAGES = 1000  # default: the first 1,000 MNIST test digits (a few minutes for four networks on 2 cores)
+NUM_IMAGES = 1000  # default: the first 1,000 MNIST test digits, a subset as every row corrupts each of them
 BLANK_RULE = (
     "an image preprocess_image finds blank gets the uniform prediction (0.1 per digit in every sample) and "
     "counts as wrong in accuracy; it is never dropped"
