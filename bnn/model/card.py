@@ -100,7 +100,7 @@ class ModelCard:
         settings = dict(self.network_settings)
         settings["hidden_units"] = tuple(settings["hidden_units"])
         if settings["kind"] == "bayesian":
-            settings.setdefault("kl_weight", 1.0)  # absent: the untempered ELBO of older cards
+            settings.setdefault("kl_weight", 1.0)  # absent means untempered: network_settings records it only below 1
         return Config(**settings)
 
 

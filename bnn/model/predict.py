@@ -7,7 +7,7 @@ All T weight samples are drawn in one compiled TensorFlow call:
 - convolutions sample T kernels and apply them as one grouped convolution, sample t's kernel on
   sample t's feature maps (the trick above would drop the correlation between neighbouring output pixels);
 - a dense layer fed the images themselves reads only the kernel rows of pixels that are not blank in
-  every image (exact: a zero input adds nothing), which more than halves the cost of one digit;
+  every image (exact: a zero input adds nothing), which saves much of the cost of one digit;
 - a served network (`DigitModel.frozen`) computes its posterior's scales once instead of on every call;
 - MC dropout (Gal & Ghahramani 2016) draws T dropout masks at once; a deep ensemble runs its members in the
   same graph, one per "sample".
@@ -33,8 +33,8 @@ from bnn.model import weights as assets
 from bnn.model.card import ModelCard
 from bnn.model.networks import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
 
-MAX_SAMPLES = 10_000
-_ACTIVATION_BUDGET = 1 << 24  # floats per intermediate tensor; images are processed in chunks below it
+MAX_SAMPLES = 10_000  # T beyond this is refused: ten times the slider's most, and memory grows with T
+_ACTIVATION_BUDGET = 1 << 24  # floats per intermediate tensor; images are processed in chunks below it (bounded memory)
 _DENSE_TYPES = tuple(DENSE_LAYERS.values())
 _CONV_TYPES = tuple(CONV_LAYERS.values())
 
@@ -130,9 +130,9 @@ class DigitModel:
 
     def frozen(self) -> DigitModel:
         """This model for weights that will not change: the variational layers' posterior scales (a softplus of
-        each weight's parameter) are computed once, not on every call (about 1 ms of the variational MLP's 4-5 ms
-        for one digit at T = 100, measured). The samples are the same. Training, pruning or any other change of the
-        weights is then not seen: keep the model :func:`load_model` gives for that."""
+        each weight's parameter) are computed once, not on every call, where they are a sizeable part of one
+        digit's prediction. The samples are the same. Training, pruning or any other change of the weights is then
+        not seen: keep the model :func:`load_model` gives for that."""
         if self._scales or not any(isinstance(layer, _DENSE_TYPES + _CONV_TYPES) for layer in self.network.layers):
             return self  # already frozen, or nothing to freeze (deterministic layers read their weights directly)
         return DigitModel(self.network, self.card, frozen=True)
@@ -140,7 +140,7 @@ class DigitModel:
     @cached_property
     def _sampler(self):
         """The sampler's one concrete function: called directly, it skips the per-call argument binding and trace
-        lookup of ``tf.function`` (about 0.7 ms of CPU a call, measured; a stroke in the app makes two)."""
+        lookup of ``tf.function``, CPU a stroke in the app would otherwise spend on each of its two calls."""
         return self._sample_probs.get_concrete_function()
 
     @property
@@ -230,7 +230,7 @@ def _sampled_layer(
         keep = tf.random.stateless_uniform(shape, seed, dtype=hidden.dtype) >= layer.rate
         return tf.where(keep, hidden / (1.0 - layer.rate), tf.zeros_like(hidden))
     if isinstance(layer, _DENSE_TYPES):
-        posterior = layer.kernel_posterior.distribution  # Normal(loc, scale) per weight: models.mean_field_posterior
+        posterior = layer.kernel_posterior.distribution  # Normal(loc, scale) per weight: networks.mean_field_posterior
         loc, scale = posterior.loc, posterior.scale if frozen_scale is None else frozen_scale
         if hidden.shape[0] == 1:  # still the images themselves (no random layer yet)
             # Pixels blank in every image add nothing to either moment; skipping their kernel rows saves most

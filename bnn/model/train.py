@@ -355,7 +355,8 @@ def _model_card(config: Config, data: MnistSplit, runs: list[_Fitted], twin: Twi
             **(_recipe(config, twin) if config.kind == "bayesian" else {}),
             "early_stopping_patience": config.patience,
             "epoch_seconds_median": float(np.median(seconds)),
-            "epoch_seconds": seconds if ensemble else [round(s, 3) for s in seconds],  # ensembles' unrounded, as ever
+            # rounded to the millisecond; an ensemble's unrounded, as its shipped card records them
+            "epoch_seconds": seconds if ensemble else [round(s, 3) for s in seconds],
             "machine": {"cpus": ran_on["cpus"], "platform": ran_on["platform"]},
             **(
                 {"members": [_training_record(run) | {"seed": config.seed + i} for i, run in enumerate(runs)]}
