@@ -32,7 +32,8 @@ _MEGABYTE = 1024 * 1024
 
 
 def to_grayscale(image: ImageInput) -> np.ndarray:
-    """Any accepted input -> (H, W) float32 luminance in [0, 1], transparency flattened, longest side <= 1024."""
+    """Any accepted input -> (H, W) float32 luminance in [0, 1], transparency flattened, longest side at most
+    WORKING_SIZE."""
     if isinstance(image, Image.Image):
         return _from_pillow(image, fresh=False)
     if isinstance(image, np.ndarray):

@@ -12,8 +12,8 @@ from bnn.image.errors import BLANK_MESSAGE, BlankImageError
 NetworkInput = np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: what preprocess_image returns
 
 DIGIT_SIZE = 20  # MNIST fits each digit's longest side to 20 px inside the 28 px field
-# Where MNIST's digits have their centre of mass, in pixel-index coordinates: (13.99, 14.00) measured over the
-# training set, not the field's geometric centre 13.5; centring on 13.5 moved every input half a pixel off.
+# Where MNIST's training digits have their centre of mass, in pixel-index coordinates: not the field's geometric
+# centre 13.5, which would put every input half a pixel off theirs (docs/decisions.md).
 FIELD_CENTRE = IMAGE_SIZE / 2
 CROP_THRESHOLD = 0.2  # normalised level above which a pixel counts for the ink's bounding box
 MIN_INK_PIXELS = 4  # fewer ink pixels than a 2x2 dot is a speck of noise, not a digit: blank

@@ -88,7 +88,7 @@ def thin(mask: np.ndarray) -> np.ndarray:
     """(H, W) bool -> its 1 px wide skeleton by Zhang & Suen's (1984) parallel thinning.
 
     Written out: scikit-image's ``skeletonize(method="zhang")`` and ``thin`` give other skeletons of the same
-    strokes, and the shift benchmark's shipped numbers were measured with this one.
+    strokes, and the shift benchmark's committed results (assets/shift.json) depend on this one.
     """
     skeleton = np.pad(mask, 1).astype(np.uint8)
     while True:

@@ -75,8 +75,8 @@ def separate_ink(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, n
 def _contrast(grayscale: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, bool]:
     """(H, W) luminance -> ((H, W) how much more ink-like than the paper around it, inverted, paper estimate,
     digital). A digital image (its border one exact level: a canvas, a clean scan) has flat paper: it skips
-    the paper model, and looks for ruled lines only if two rows or columns are mostly ink (`straight_lines`):
-    a canvas drawing takes a few milliseconds."""
+    the paper model, and looks for ruled lines only if two rows or columns are mostly ink (`straight_lines`), so
+    a canvas drawing, read on every stroke, stays cheap."""
     coefficients, tolerance, uniform = _border_light(grayscale)
     if uniform:  # a digital image (a canvas, a scan to pure white): the paper is its border's one level
         surface = dark_paper = light_paper = np.full(grayscale.shape, coefficients[0], np.float32)
@@ -303,8 +303,8 @@ def _paper(grayscale: np.ndarray, edges: np.ndarray, dark_ink: bool) -> np.ndarr
 def _paper_noise(contrast: np.ndarray) -> tuple[float, float]:
     """(level, standard deviation) of the paper's contrast, from the low quantiles of the border's pixels.
 
-    The border is paper even where a tight crop lets strokes touch it (they cover a seventh of it on average),
-    so its 20th and 40th percentiles lie on the paper: their gap is 0.589 standard deviations of a normal
+    The border is paper even where a tight crop lets strokes touch it (they cover a small part of it), so its
+    20th and 40th percentiles lie on the paper: their gap is 0.589 standard deviations of a normal
     distribution. Measured this way the noise includes the paper's grain and blotches, which a
     pixel-to-pixel measure misses.
     """
