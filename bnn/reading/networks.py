@@ -19,8 +19,8 @@ from bnn.model.card import Thresholds
 from bnn.model.predict import DigitModel, Prediction, load_model
 from bnn.model.weights import shipped_kinds
 
-PREDICTIONS_KEPT = 1024  # predictions memoised per process, the most recent ones
-WARM_UP_SAMPLES = 10  # T of the first call that compiles each sampler
+PREDICTIONS_KEPT = 1024  # predictions memoised per process, the most recent ones: every open page's and more
+WARM_UP_SAMPLES = 10  # T of the first call that compiles each sampler: small, as T is an argument of the one trace
 
 
 class PredictionMemo:
@@ -45,7 +45,7 @@ class PredictionMemo:
 @dataclass(frozen=True)
 class Networks:
     """Every loaded network of one architecture by kind, their "not sure" thresholds, and one memo of their
-    predictions (a page shows the same input again on every rerun; the memo costs microseconds)."""
+    predictions (a page shows the same input again on every rerun; the memo costs next to nothing)."""
 
     arch: str
     models: dict[str, DigitModel]

@@ -140,7 +140,7 @@ class Verdict:
         return {
             "file": name,
             "kind": self.kind,
-            "method": self.kind,  # the key's earlier name, kept for scripts that read it
+            "method": self.kind,  # the same under its other name, for scripts that read it
             "digit": self.digit,
             "probability": self.probability,
             "votes": self.votes,

@@ -25,7 +25,7 @@ ROTATIONS = tuple(range(-90, 91, 15))  # degrees, counter-clockwise positive
 SHIFTS = tuple(range(-8, 9, 2))  # pixels to the right (negative: to the left)
 THICKNESS = (-2, -1, 0, 1, 2, 3)  # pixels of ink removed (negative) or added on every side
 BAR_ROWS = (None, 6, 10, 14, 18, 22)  # centre row of a 4 px bar that hides the ink there; None: no bar
-BAR_HEIGHT = 4  # pixels
+BAR_HEIGHT = 4  # pixels: wider than a stroke, so the bar cuts the ink it crosses
 BLANK = "blank"  # what the page says of a variant with no ink left, instead of a digit
 
 
