@@ -31,7 +31,7 @@ DIGIT_FIELD = 112  # px: the 28 px MNIST field enlarged 4x, so the 20 px digit i
 PAPER_RGB = (243, 241, 233)  # white paper, slightly warm
 INK_RGB = {"black": (28, 28, 38), "blue-ballpoint": (30, 55, 150), "pencil": (118, 118, 124)}
 LINE_RGB = {"blue": (140, 172, 218), "grey": (168, 168, 168)}
-LINE_SPACING = PAGE // 10  # ruled paper: a line every tenth of the page, as the issue's notebook paper
+LINE_SPACING = PAGE // 10  # ruled paper: a line every tenth of the page, as a school notebook's
 LINE_WIDTH = 2  # px
 DOT_RADIUS = 1.5  # px: dotted-grid paper
 DARKEST_LIGHT = 0.4  # uneven light falls from 100 % to this share of full light across the page
@@ -290,7 +290,8 @@ def crop_corpus(
 
 def phone_photo(width: int = 4000, height: int = 3000, seed: int = 0) -> bytes:
     """A phone's JPEG of a pen-drawn 7 (Pillow strokes, no MNIST inside) on blue-ruled paper, the light falling
-    to DARKEST_LIGHT across it and a hard shadow over one corner: the benchmark's and the README's hard photo."""
+    to DARKEST_LIGHT across it and a hard shadow over one corner: the hard photo of the preprocessing benchmark
+    and of docs/photo-examples.png."""
     rng = np.random.default_rng(seed)
     scale = min(width, height) / PAGE
     ink = Image.new("L", (width, height), 0)

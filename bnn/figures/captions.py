@@ -1,8 +1,8 @@
-"""The words of the "Inside the model" tab and the README's tables, written from stored insight numbers.
+"""The words of the "Inside the model" tab, written from stored insight numbers.
 
 ``bnn.evaluation.insight`` computes the numbers (``python -m bnn insight`` stores them as JSON); here they become
-:func:`readings`, one sentence under each chart of the tab, and :func:`format_tables`, the README's pruning and
-Monte Carlo tables. Plain dicts in, strings out: nothing here loads TensorFlow.
+:func:`chart_captions`, one sentence under each chart of the tab (the pruning and Monte Carlo tables of
+docs/results/insight.md are ``bnn.figures.tables``'). Plain dicts in, strings out: nothing here loads TensorFlow.
 """
 
 from __future__ import annotations

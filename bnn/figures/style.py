@@ -38,13 +38,13 @@ class PlainFigure(go.Figure):
 
     The figures of every answer (a result's four, What if?'s, the Number tab's) are built this way. A real
     ``go.Figure`` turns each trace into a validated object, and ``st.plotly_chart`` turns it back into a dict with
-    a deep copy (``to_dict``) before writing its JSON: together seven times the cost of writing the JSON alone, on
-    every stroke. ``st.plotly_chart`` validates a plain dict by building a ``go.Figure`` from it, but takes any
+    a deep copy (``to_dict``) before writing its JSON: together far costlier than writing the JSON alone, on every
+    stroke. ``st.plotly_chart`` validates a plain dict by building a ``go.Figure`` from it, but takes any
     ``go.Figure`` through ``to_dict``, which here returns the spec itself. ``to_json`` and ``to_plotly_json`` work
     as on any figure. ``data`` and ``layout`` (for reading, as tests do) come from a validated copy built on
     first use; nothing else of ``go.Figure``'s interface is offered. Written in validated form (titles as
     ``{"text": ...}``, nested dicts instead of ``marker_color``), validation would change nothing:
-    ``tests/test_plots.py`` checks that.
+    ``tests/unit/test_plots.py`` checks that.
     """
 
     def __init__(self, data: list[dict], layout: dict):  # go.Figure.__init__ (the validation) is skipped on purpose

@@ -147,8 +147,9 @@ def format_crop_table(report: dict) -> str:
 
 
 def format_insight_tables(insights: dict[str, dict]) -> str:
-    """The README's two Markdown tables from stored insight (arch -> JSON): test accuracy (%) against the share of
-    weights pruned, and the Monte Carlo estimates (mean ± standard deviation over runs) against T."""
+    """The two Markdown tables of docs/results/insight.md from stored insight (arch -> JSON): test accuracy (%)
+    against the share of weights pruned, and the Monte Carlo estimates (mean ± standard deviation over runs) against
+    T."""
     first = next(iter(insights.values()))
     fractions = first["pruning"]["bayesian"]["fractions"]
     lines = [
