@@ -2,10 +2,11 @@ import json
 
 import numpy as np
 import pytest
+from helpers.networks import first, tiny_config
 
 import bnn
 from bnn.config import Config
-from bnn.data import Dataset, load_fashion_mnist_test
+from bnn.data import load_fashion_mnist_test
 from bnn.evaluation import ablation as ablate
 from bnn.evaluation import confirmation
 from bnn.figures import tables
@@ -15,13 +16,13 @@ TINY = (
     ablate.Candidate("kl-0.1", {"kl_weight": 0.1}, "tempered"),
     ablate.Candidate("twin", {"kl_weight": 0.1, "posterior_init": "twin", "posterior_init_fraction": 0.1}, "MOPED"),
 )
-BASE = Config(batch_size=100, validation_samples=2, patience=5)
+# the shipped deterministic MLP's widths: the "twin" candidate starts from it
+BASE = tiny_config(hidden_units=Config().hidden_units, patience=5)
 
 
 @pytest.fixture(scope="module")
 def tiny(mnist):
-    take = lambda part, count: Dataset(part.images[:count], part.labels[:count])
-    return take(mnist.train, 500), take(mnist.validation, 200), take(load_fashion_mnist_test(), 200)
+    return first(mnist.train, 500), first(mnist.validation, 200), first(load_fashion_mnist_test(), 200)
 
 
 def _run(tiny, output, **settings):

@@ -16,6 +16,7 @@ import plotly.tools
 import pytest
 from helpers import ROOT
 from helpers.digits import drawn_digit, font_digit, png_bytes
+from helpers.networks import record_predictions
 from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.caching import cache_utils
@@ -231,7 +232,7 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
     # A drawing no other test makes (this canvas size): the process's memo holds no prediction of it yet.
     canvas = fake_canvas([{"type": "path"}], canvas_png(drawn_digit(0, size=271)))
     events: list[tuple[str, str]] = []
-    enqueue, block, predict = DeltaGenerator._enqueue, DeltaGenerator._block, bnn.DigitModel.predict
+    enqueue, block = DeltaGenerator._enqueue, DeltaGenerator._block
 
     def record_canvas(**arguments):
         events.append(("canvas", arguments["key"]))
@@ -245,13 +246,9 @@ def test_a_drawing_is_predicted_before_its_result_is_sent_and_the_verdict_goes_b
         events.append(("block", ""))
         return block(self, *args, **kwargs)
 
-    def record_prediction(self, *args, **kwargs):
-        events.append(("predict", self.kind))
-        return predict(self, *args, **kwargs)
-
     monkeypatch.setattr(DeltaGenerator, "_enqueue", record_element)
     monkeypatch.setattr(DeltaGenerator, "_block", record_block)
-    monkeypatch.setattr(bnn.DigitModel, "predict", record_prediction)
+    record_predictions(monkeypatch, lambda model, images: ("predict", model.kind), into=events)
     monkeypatch.setattr(canvas.module, "st_canvas", record_canvas)
     app = open_app("Draw")
     assert_no_exception(app)
@@ -509,14 +506,7 @@ def test_random_seed_makes_sampling_reproducible():
 
 
 def test_reruns_with_unchanged_input_do_not_recompute(monkeypatch):
-    calls = []
-    original = bnn.DigitModel.predict
-
-    def counting(self, *args, **kwargs):
-        calls.append(self.kind)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(bnn.DigitModel, "predict", counting)
+    calls = record_predictions(monkeypatch)
     app = upload(open_app("Upload"), ("zero.png", png(font_digit(0, size=260))))
     assert sorted(calls) == sorted(config.KINDS)  # the verdict's two networks, once each
     app.run()  # nothing changed: a plain rerun
@@ -638,14 +628,7 @@ def test_a_stroke_asks_streamlits_caches_only_for_the_networks_and_the_drawings_
 def test_a_stroke_is_answered_by_frozen_networks(fake_canvas, monkeypatch):
     """The served weights never change: their posterior scales are computed once (`DigitModel.frozen`)."""
     fake_canvas([{"type": "path"}], canvas_png(drawn_digit(4, size=275)))  # a size no other test draws
-    predicted_by = []
-    predict_images = bnn.DigitModel.predict
-
-    def recording(self, *args, **kwargs):
-        predicted_by.append((self.kind, self.frozen() is self))
-        return predict_images(self, *args, **kwargs)
-
-    monkeypatch.setattr(bnn.DigitModel, "predict", recording)
+    predicted_by = record_predictions(monkeypatch, lambda model, images: (model.kind, model.frozen() is model))
     app = open_app("Draw")
     assert_no_exception(app)
     assert "Bayesian: 4" in texts(result(app, "verdict-draw"))
@@ -664,14 +647,7 @@ def test_every_method_answers_only_once_its_table_is_opened(fake_canvas, monkeyp
         pytest.skip("only the variational network and its twin are shipped: there is no table")
     # A drawing no other test makes (this canvas size): the process's memo holds no prediction of it yet.
     fake_canvas([{"type": "path"}], canvas_png(drawn_digit(1, size=273)))
-    calls = []
-    predict = bnn.DigitModel.predict
-
-    def counting(self, *args, **kwargs):
-        calls.append(self.kind)
-        return predict(self, *args, **kwargs)
-
-    monkeypatch.setattr(bnn.DigitModel, "predict", counting)
+    calls = record_predictions(monkeypatch)
     app = open_app("Draw")
     assert_no_exception(app)
     assert sorted(calls) == sorted(config.KINDS)  # the verdict's two networks only

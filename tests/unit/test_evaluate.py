@@ -2,9 +2,9 @@ import json
 
 import numpy as np
 import pytest
+from helpers.networks import tiny_config, untrained_model
 
 from bnn import config, figures
-from bnn.config import Config
 from bnn.data import Dataset
 from bnn.evaluation import corruptions
 from bnn.evaluation import report as evaluate
@@ -13,8 +13,7 @@ from bnn.figures import tables
 from bnn.model import metrics
 from bnn.model import networks as models
 from bnn.model import weights as assets
-from bnn.model.card import ModelCard
-from bnn.model.predict import DigitModel, Prediction
+from bnn.model.predict import Prediction
 
 
 def _prediction(samples):
@@ -57,10 +56,7 @@ def test_report_has_the_documented_shape_and_prints_a_table():
     rng = np.random.default_rng(0)
     test = Dataset(rng.random((50, 28, 28)).astype(np.float32), rng.integers(0, 10, 50))
     ood = Dataset(rng.random((30, 28, 28)).astype(np.float32), rng.integers(0, 10, 30))
-    twins = []
-    for kind in ("bayesian", "deterministic"):
-        config = Config(kind=kind, hidden_units=(16,))
-        twins.append(DigitModel(models.build_network(config, 100), ModelCard.untrained(config)))
+    twins = [untrained_model(tiny_config(kind=kind), num_train=100) for kind in ("bayesian", "deterministic")]
     report = evaluate.build_report(twins, test, ood, num_samples=4)
     assert report["num_samples"] == 4 and report["test_size"] == 50
     assert set(report["models"]) == {"bayesian", "deterministic"}
@@ -89,8 +85,7 @@ def test_report_has_the_documented_shape_and_prints_a_table():
 
 def test_round_trip_reports_accuracy_after_preprocessing_at_each_size(mnist):
     test = Dataset(mnist.test.images[:40], mnist.test.labels[:40])
-    config = Config(kind="deterministic", hidden_units=(16,))
-    model = DigitModel(models.build_network(config, 100), ModelCard.untrained(config))
+    model = untrained_model(tiny_config(kind="deterministic"), num_train=100)
     report = evaluate.build_report([model], test, None, num_samples=1, round_trip=True)
     assert set(report["round_trip"]) == {f"{size}px" for size in evaluate.ROUND_TRIP_SIZES}
     assert report["round_trip"]["28px"]["mean_abs_pixel_change"] < 0.02

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.networks import record_predictions
 
 from bnn import figures
 from bnn import image as preprocess
@@ -61,25 +62,24 @@ def test_a_wrong_shape_gets_a_clear_message():
         explore.variants(np.zeros((1, 28, 28)))
 
 
-class CountingModel:
-    """Stands in for a DigitModel: records the batch size of each predict call; answers at random."""
+class RandomModel:
+    """Stands in for a DigitModel of ``kind``: answers at random with its own number of samples."""
 
-    def __init__(self, num_samples: int):
-        self.calls = []
-        self.num_samples = num_samples
+    def __init__(self, kind: str, num_samples: int):
+        self.kind, self.num_samples = kind, num_samples
 
     def predict(self, images, num_samples=1, seed=None):
-        self.calls.append(len(images))
         rng = np.random.default_rng(0)
         samples = rng.dirichlet(np.ones(10), size=(self.num_samples, len(images))).astype(np.float32)
         return Prediction(samples)
 
 
-def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_order():
-    bayesian, deterministic = CountingModel(num_samples=20), CountingModel(num_samples=1)
+def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_order(monkeypatch):
+    calls = record_predictions(monkeypatch, lambda model, images: (model.kind, len(images)), model_class=RandomModel)
+    bayesian, deterministic = RandomModel("bayesian", num_samples=20), RandomModel("deterministic", num_samples=1)
     exploration = explore.explore(bayesian, deterministic, stroke(), num_samples=20, seed=0)
     total = sum(len(answers.sweep.values) for answers in exploration.sweeps)
-    assert bayesian.calls == [total] and deterministic.calls == [total]
+    assert sorted(calls) == [("bayesian", total), ("deterministic", total)]
     assert [answers.sweep.name for answers in exploration.sweeps] == ["rotation", "shift", "thickness", "bar"]
     assert exploration.num_samples == 20
     for answers in exploration.sweeps:
@@ -99,7 +99,8 @@ def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_o
 def test_a_variant_with_no_ink_left_reads_blank_not_a_digit():
     """Thinned by 2 px on every side, a 4 px stroke is gone: the page says blank there, as the Draw tab does of
     an empty canvas, and the chart leaves a gap; every other step keeps its digit."""
-    exploration = explore.explore(CountingModel(num_samples=20), CountingModel(num_samples=1), stroke(), 20)
+    models = RandomModel("bayesian", num_samples=20), RandomModel("deterministic", num_samples=1)
+    exploration = explore.explore(*models, stroke(), 20)
     thickness = next(answers for answers in exploration.sweeps if answers.sweep.name == "thickness")
     shown = dict(zip(thickness.sweep.values, thickness.digits_shown(), strict=True))
     assert shown[-2] == explore.BLANK == "blank"

@@ -8,13 +8,14 @@ import math
 import numpy as np
 import pytest
 from helpers.insight import dirichlet_prediction, synthetic_insight
+from helpers.networks import untrained_model
 
 from bnn.config import Config
 from bnn.evaluation import insight
 from bnn.model import uncertainty
 from bnn.model.card import ModelCard
 from bnn.model.networks import build_network, posterior_parameters, weight_arrays
-from bnn.model.predict import DigitModel, load_model
+from bnn.model.predict import load_model
 
 # --- histograms and coverage ---------------------------------------------------------------------------
 
@@ -266,8 +267,7 @@ def test_convergence_subset_is_fixed_sorted_and_distinct():
 
 
 def test_build_insight_needs_a_bayesian_network_and_its_twin(mnist):
-    config = Config(kind="deterministic", hidden_units=(4,))
-    plain = DigitModel(build_network(config, 100), ModelCard.untrained(config))
+    plain = untrained_model(Config(kind="deterministic", hidden_units=(4,)), num_train=100)
     with pytest.raises(ValueError, match="deterministic twin"):
         insight.build_insight(plain, plain, mnist.test, None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers.networks import untrained_model
 
 from bnn.config import Config, answers_with_samples, is_variational
 from bnn.model import networks as models
@@ -18,8 +19,7 @@ def images():
 
 
 def dropout_model(arch: str = "mlp", rate: float = 0.3) -> predict.DigitModel:
-    config = Config(kind="mc-dropout", arch=arch, dropout_rate=rate)
-    return predict.DigitModel(models.build_network(config, num_train=1000), ModelCard.untrained(config))
+    return untrained_model(Config(kind="mc-dropout", arch=arch, dropout_rate=rate))
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])

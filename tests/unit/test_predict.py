@@ -1,17 +1,15 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers.networks import record_predictions, untrained_model
 
 from bnn.config import Config
-from bnn.model import networks as models
 from bnn.model import predict
-from bnn.model.card import ModelCard
 from bnn.reading.networks import PredictionMemo
 
 
 def _model(arch="mlp", kind="bayesian", init_scale=0.05, seed=0):
-    config = Config(arch=arch, kind=kind, posterior_init_scale=init_scale, seed=seed)
-    return predict.DigitModel(models.build_network(config, num_train=1000), ModelCard.untrained(config))
+    return untrained_model(Config(arch=arch, kind=kind, posterior_init_scale=init_scale, seed=seed))
 
 
 @pytest.fixture(scope="module")
@@ -159,16 +157,10 @@ def test_the_naive_baseline_traces_once_per_network_and_image_count(images):
 def test_the_prediction_memo_predicts_each_input_model_t_and_seed_once(images, monkeypatch):
     bayesian, deterministic = _model(), _model(kind="deterministic")
     memo = PredictionMemo({"bayesian": bayesian, "deterministic": deterministic}, maxsize=2)
-    calls = []
-    real = predict.DigitModel.predict
-
-    def counting(self, *args, **kwargs):
-        calls.append(self.kind)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(predict.DigitModel, "predict", counting)
+    expected = bayesian.predict(images[:1], num_samples=5, seed=1).samples
+    calls = record_predictions(monkeypatch)
     first = memo(images[0], "bayesian", 5, 1)
-    np.testing.assert_array_equal(first.samples, real(bayesian, images[:1], num_samples=5, seed=1).samples)
+    np.testing.assert_array_equal(first.samples, expected)
     assert memo(images[0].copy(), "bayesian", 5, 1) is first  # an equal input, not only the same array
     assert len(calls) == 1
     memo(images[0], "bayesian", 5, 2)  # another seed

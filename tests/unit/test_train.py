@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers.networks import first, tiny_config
 
 from bnn.config import SHIPPED_KL_WEIGHT, Config
 from bnn.data import Dataset, MnistSplit
@@ -16,14 +17,13 @@ from bnn.model.train import _KlWarmup, _objective, _recipe, compile_network, noi
 
 @pytest.fixture(scope="module")
 def small_split(mnist):
-    take = lambda part, count: Dataset(part.images[:count], part.labels[:count])
-    return MnistSplit(take(mnist.train, 600), take(mnist.validation, 300), take(mnist.test, 300), mnist.source)
+    return MnistSplit(first(mnist.train, 600), first(mnist.validation, 300), first(mnist.test, 300), mnist.source)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["bayesian", "deterministic"])
 def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split, tmp_path):
-    config = Config(
+    config = tiny_config(  # larger and longer than the other training tests: long enough to learn
         kind=kind,
         hidden_units=(64, 64),
         epochs=6,
@@ -32,7 +32,6 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
         evaluation_samples=8,
         patience=10,
         seed=5,
-        posterior_init="none",  # a 64-unit network has no shipped twin to start from
     )
     result = train(config, small_split, output_dir=tmp_path, checkpoint_dir=tmp_path / "checkpoints", verbose=0)
     history = result.history
@@ -78,16 +77,7 @@ def test_short_training_run_learns_and_writes_a_loadable_model(kind, small_split
 
 @pytest.mark.slow
 def test_kl_warmup_ramps_the_kl_weight(small_split, tmp_path):
-    config = Config(
-        hidden_units=(16,),
-        epochs=2,
-        kl_warmup_epochs=4,
-        batch_size=100,
-        validation_samples=2,
-        evaluation_samples=2,
-        kl_weight=1.0,
-        posterior_init="none",
-    )
+    config = tiny_config(epochs=2, kl_warmup_epochs=4, kl_weight=1.0)
     result = train(config, small_split, verbose=0)
     assert float(result.model.network.kl_weight.numpy()) == 1.0  # restored for the final model
     assert result.card.raw["training"]["kl_warmup_epochs"] == 4
@@ -100,7 +90,7 @@ def test_kl_warmup_ramps_the_kl_weight(small_split, tmp_path):
 
 
 def test_compile_network_is_seeded_and_compiled_for_the_elbo():
-    config = Config(hidden_units=(16,), learning_rate=3e-3, seed=2)
+    config = tiny_config(learning_rate=3e-3, seed=2)
     first, second = compile_network(config, num_train=600), compile_network(config, num_train=600)
     for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)  # seeded: the same initial weights every time
@@ -111,16 +101,7 @@ def test_compile_network_is_seeded_and_compiled_for_the_elbo():
 
 @pytest.mark.slow
 def test_tempering_survives_the_warmup_and_is_recorded(small_split):
-    config = Config(
-        hidden_units=(16,),
-        epochs=2,
-        kl_weight=0.1,
-        kl_warmup_epochs=2,
-        batch_size=100,
-        validation_samples=2,
-        evaluation_samples=2,
-        posterior_init="none",
-    )
+    config = tiny_config(epochs=2, kl_weight=0.1, kl_warmup_epochs=2)
     result = train(config, small_split, verbose=0)
     assert float(result.model.network.kl_weight.numpy()) == pytest.approx(0.1)  # kept for the final model
     assert result.card.raw["training"]["kl_weight"] == 0.1
@@ -166,14 +147,8 @@ def _model_card_of(config):
 
 @pytest.mark.slow
 def test_twin_initialised_training_starts_at_the_twin_and_records_its_sha256(small_split, tmp_path):
-    twin_config = Config(kind="deterministic", hidden_units=(16,), epochs=1, batch_size=100, evaluation_samples=2)
-    train(twin_config, small_split, output_dir=tmp_path, verbose=0)
-    config = Config(
-        hidden_units=(16,),
-        epochs=1,
-        batch_size=100,
-        validation_samples=2,
-        evaluation_samples=2,
+    train(tiny_config(kind="deterministic"), small_split, output_dir=tmp_path, verbose=0)
+    config = tiny_config(
         posterior_init="twin",
         posterior_init_fraction=0.1,
         learning_rate=1e-9,  # barely moves: the trained network is still (almost) the twin
@@ -190,7 +165,7 @@ def test_twin_initialised_training_starts_at_the_twin_and_records_its_sha256(sma
 
 
 def test_twin_initialisation_needs_the_twin(small_split, tmp_path):
-    config = Config(hidden_units=(16,), epochs=1, posterior_init="twin")
+    config = tiny_config(posterior_init="twin")
     with pytest.raises(assets.WeightsError, match="missing"):
         train(config, small_split, twin_dir=tmp_path, verbose=0)
 
@@ -215,7 +190,7 @@ def test_the_noisy_dirichlet_loss_is_the_gaussian_nll_of_the_logits_on_log_diric
 
 
 def test_the_noisy_dirichlet_network_is_compiled_with_it_and_its_card_says_so(mnist):
-    config = Config(hidden_units=(16,), likelihood="noisy-dirichlet", posterior_init="none", kl_weight=1.0)
+    config = tiny_config(likelihood="noisy-dirichlet", kl_weight=1.0)
     network = compile_network(config, num_train=600)
     images, labels = mnist.validation.images[:64], mnist.validation.labels[:64]
     scores = network.evaluate(images, labels, batch_size=64, verbose=0, return_dict=True)
