@@ -304,7 +304,7 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing(fake_canvas, objects
 )
 def test_a_line_above_the_canvas_gives_the_answer_for_narrow_screens(fake_canvas, objects, image, line):
     """Where the columns stack (a phone) the result falls below the canvas: the line above it, hidden on wide
-    screens by the page's style (tests/test_browser.py checks both), says the answer or what to do."""
+    screens by the page's style (tests/system/test_browser.py checks both), says the answer or what to do."""
     fake_canvas(objects, image)
     app = open_app("Draw")
     assert_no_exception(app)
@@ -741,7 +741,7 @@ def test_the_number_tab_reads_each_digit_and_charts_the_sampled_readings(fake_ca
 )
 def test_a_line_above_the_number_canvas_gives_the_reading_for_narrow_screens(fake_canvas, mnist, objects, digits, line):
     """As on the Draw tab: on a phone the reading falls below the canvas, so the line above it (hidden on wide
-    screens by the page's style, tests/test_browser.py) gives both readings or where to look."""
+    screens by the page's style, tests/system/test_browser.py) gives both readings or where to look."""
     image = None if digits is None else number_png(mnist, digits, [12] * (len(digits) - 1))
     fake_canvas(objects, image)
     app = open_app("Number")
