@@ -5,6 +5,7 @@
     x = bnn.preprocess_image(image)                    # -> (28, 28) float32 in [0, 1]
     pred = model.predict(x[None], num_samples=100)     # -> bnn.Prediction
     reading = bnn.read_number(image, model)            # a whole number -> bnn.NumberReading
+    taught = bnn.teach(model, [x], [7])                # a new model that has learned x is a 7
 
 Names are imported on first use, so ``import bnn`` stays fast and TensorFlow loads only when a
 model does.
@@ -31,6 +32,8 @@ _EXPORTS = {
     "Networks": "bnn.reading.networks",
     "Verdict": "bnn.reading.verdict",
     "read_number": "bnn.reading.number",
+    "teach": "bnn.model.teach",
+    "TeachingError": "bnn.model.teach",
     "NumberReading": "bnn.reading.number",
     "TooManyDigitsError": "bnn.image.segment",
     "load_mnist": "bnn.data",
@@ -60,6 +63,8 @@ __all__ = [
     "preprocess_steps",
     "read_digit",
     "read_number",
+    "teach",
+    "TeachingError",
 ]
 
 

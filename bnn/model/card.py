@@ -60,6 +60,7 @@ class ModelCard:
     weights_path: str | None = None  # the weights file, relative to the card's folder
     weights_sha256: str | None = None
     weights_bytes: int | None = None
+    taught_examples: int = 0  # examples taught after training (``bnn.model.teach``), every lesson's
     raw: dict = field(default_factory=dict, repr=False)  # the card as written
 
     @classmethod
@@ -87,6 +88,7 @@ class ModelCard:
             weights_path=weights.get("path"),
             weights_sha256=weights.get("sha256"),
             weights_bytes=weights.get("bytes"),
+            taught_examples=int((card.get("taught") or {}).get("examples", 0)),
             raw=card,
         )
 

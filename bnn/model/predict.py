@@ -338,18 +338,23 @@ def load_model(kind: str = "bayesian", arch: str = "mlp", assets_dir: str | Path
     directory = Path(assets_dir) if assets_dir is not None else default_assets_dir()
     name = Config(kind=kind, arch=arch).name  # also checks kind and arch
     arrays, card = assets.read_weights(directory, name)
-    config = card.config()
-    num_train = card.num_train
     try:
-        if kind != "ensemble":
-            network = build_network(config, num_train=num_train)
-            assign_weight_arrays(network, arrays)
-            return DigitModel(network, card)
-        members = []
-        for index in range(config.ensemble_size):
-            member = build_network(config, num_train=num_train)
-            assign_weight_arrays(member, member_arrays(arrays, index))
-            members.append(member)
-        return EnsembleModel(members, card)
+        return model_from_arrays(arrays, card)
     except ValueError as error:
         raise assets.WeightsError(f"{assets.weights_path(directory, name)}: {error}") from None
+
+
+def model_from_arrays(arrays: dict[str, np.ndarray], card: ModelCard) -> DigitModel:
+    """The network its ``card`` describes, holding ``arrays`` (``weight_arrays``' form; an ensemble's members
+    prefixed ``member_<i>/``). Raises ValueError when the arrays do not fit the network."""
+    config = card.config()
+    if card.kind != "ensemble":
+        network = build_network(config, num_train=card.num_train)
+        assign_weight_arrays(network, arrays)
+        return DigitModel(network, card)
+    members = []
+    for index in range(config.ensemble_size):
+        member = build_network(config, num_train=card.num_train)
+        assign_weight_arrays(member, member_arrays(arrays, index))
+        members.append(member)
+    return EnsembleModel(members, card)
