@@ -52,6 +52,7 @@ __all__ = [
     "Networks",
     "NumberReading",
     "Prediction",
+    "TeachingError",
     "TooManyDigitsError",
     "Verdict",
     "WeightsError",
@@ -64,7 +65,6 @@ __all__ = [
     "read_digit",
     "read_number",
     "teach",
-    "TeachingError",
 ]
 
 
