@@ -180,8 +180,9 @@ PAGES = (
         "Every network kind of one architecture on the same rows; training time comes from the model cards (the "
         "machine that trained each network), the latency from the benchmark run.",
         _methods,
-        lambda root: f"the metrics as for the evaluation; the latency row on the benchmark's machine "
-        f"({_bench_machine(root)})",
+        lambda root: (
+            f"the metrics as for the evaluation; the latency row on the benchmark's machine ({_bench_machine(root)})"
+        ),
     ),
     Page(
         "shift",
