@@ -1,5 +1,6 @@
-"""Command line: ``python -m bnn train | evaluate | insight | predict | photos | shift | ablate``: the parser and the
-dispatch; each verb lives in ``bnn.cli.predict`` (reading files) or ``bnn.cli.reports`` (training and measuring)."""
+"""Command line: ``python -m bnn predict | teach | train | evaluate | insight | photos | shift | ablate | docs``: the
+parser and the dispatch; each verb lives in ``bnn.cli.predict`` (reading files), ``bnn.cli.lessons`` (teaching) or
+``bnn.cli.reports`` (training and measuring)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bnn import config as config_module
-from bnn.cli import predict, reports
+from bnn.cli import lessons, predict, reports
 from bnn.config import Config
 from bnn.evaluation import ablation as ablate_module
 from bnn.evaluation import insight as insight_module
@@ -197,6 +198,21 @@ def _parser() -> argparse.ArgumentParser:
         "every DIR, or one per DIR in the same order",
     )
     ablate.add_argument("--assets-dir", type=Path, default=None, help="the shipped networks (default: assets/)")
+    teach = commands.add_parser(
+        "teach",
+        help="teach the shipped variational network and its twin your digits: writes both to --output",
+        description="Each file is read as one digit (as predict does); a blank or unreadable file stops the lesson. "
+        "Load the result with bnn.load_model(kind, arch, assets_dir=OUTPUT) or --assets-dir OUTPUT.",
+    )
+    teach.add_argument("files", nargs="+", type=Path, help="image files, or folders of images (not recursive)")
+    labels = teach.add_mutually_exclusive_group(required=True)
+    labels.add_argument("--labels", help="the true digits, comma-separated, in the order of the files: 3,5,...")
+    labels.add_argument("--labels-csv", type=Path, help="a CSV of file,label rows (file as given or its name)")
+    teach.add_argument("--network", choices=config_module.ARCHITECTURES, default="mlp", help="mlp or conv")
+    teach.add_argument("--output", type=Path, required=True, help="the folder for the taught weights and cards")
+    teach.add_argument("--seed", type=int, default=0)
+    teach.add_argument("--assets-dir", type=Path, default=None, help="the networks to teach (default: assets/)")
+    teach.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     docs = commands.add_parser(
         "docs", help="write docs/results/*.md from the committed JSON (assets/, bench/results.json)"
     )
@@ -217,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             "photos": reports.photos,
             "ablate": reports.ablate,
             "docs": reports.docs,
+            "teach": lessons.teach,
         }
         return commands[args.command](args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message

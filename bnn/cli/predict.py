@@ -90,12 +90,12 @@ def format_rows(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
 
 
 class ProgressBar:
-    """``[#####-----] 5/10 files`` on stderr, redrawn in place; a new line once the last file is done."""
+    """``[#####-----] 5/10 files`` on stderr, redrawn in place; a new line once the last one is done."""
 
     WIDTH = 30  # characters of the bar itself
 
-    def __init__(self, total: int):
-        self.total, self.done = total, 0
+    def __init__(self, total: int, unit: str = "files"):
+        self.total, self.done, self.unit = total, 0, unit
         self._draw()
 
     def advance(self) -> None:
@@ -107,4 +107,4 @@ class ProgressBar:
     def _draw(self) -> None:
         filled = self.WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        print(f"\r[{bar}] {self.done}/{self.total} files", end="", file=sys.stderr, flush=True)
+        print(f"\r[{bar}] {self.done}/{self.total} {self.unit}", end="", file=sys.stderr, flush=True)

@@ -31,7 +31,15 @@ from bnn.config import assets_dir as default_assets_dir
 from bnn.model import uncertainty
 from bnn.model import weights as assets
 from bnn.model.card import ModelCard
-from bnn.model.networks import CONV_LAYERS, DENSE_LAYERS, assign_weight_arrays, build_network, member_arrays
+from bnn.model.networks import (
+    CONV_LAYERS,
+    DENSE_LAYERS,
+    assign_weight_arrays,
+    build_network,
+    ensemble_arrays,
+    member_arrays,
+    weight_arrays,
+)
 
 MAX_SAMPLES = 10_000  # T beyond this is refused: ten times the slider's most, and memory grows with T
 _ACTIVATION_BUDGET = 1 << 24  # floats per intermediate tensor; images are processed in chunks below it (bounded memory)
@@ -342,6 +350,18 @@ def load_model(kind: str = "bayesian", arch: str = "mlp", assets_dir: str | Path
         return model_from_arrays(arrays, card)
     except ValueError as error:
         raise assets.WeightsError(f"{assets.weights_path(directory, name)}: {error}") from None
+
+
+def save_model(model: DigitModel, assets_dir: str | Path) -> Path:
+    """Write ``model``'s weights and card into ``assets_dir`` as shipped networks are written (``<name>.weights.npz``
+    and ``<name>.json``, the card recording the weights' sha256), so `load_model` reads it back; returns the card."""
+    if isinstance(model, EnsembleModel):
+        arrays = ensemble_arrays([weight_arrays(member) for member in model.members])
+    else:
+        arrays = weight_arrays(model.network)
+    card = {key: value for key, value in model.card.raw.items() if key != "files"}
+    assets.write_weights(arrays, card, Path(assets_dir), model.card.name)
+    return assets.card_path(Path(assets_dir), model.card.name)
 
 
 def model_from_arrays(arrays: dict[str, np.ndarray], card: ModelCard) -> DigitModel:

@@ -127,4 +127,9 @@ def read_weights(assets_dir: Path, name: str) -> tuple[dict[str, np.ndarray], Mo
             arrays = {key: archive[key] for key in archive.files}
     except (ValueError, OSError, zipfile.BadZipFile) as error:
         raise WeightsError(f"Weights file {path} cannot be read ({error}). {_restore_hint(name)}") from None
+    for key, array in arrays.items():
+        if array.dtype != np.float32:
+            raise WeightsError(f"Weights file {path} holds {key} as {array.dtype}, not float32. {_restore_hint(name)}")
+        if not np.isfinite(array).all():
+            raise WeightsError(f"Weights file {path} holds NaN or infinite values in {key}. {_restore_hint(name)}")
     return arrays, card
