@@ -30,8 +30,12 @@ from bnn.evaluation.insight import read_insight
 from bnn.figures.images import enlarge, preprocessing_panels
 from bnn.figures.inside import inside_charts
 from bnn.image import NetworkInput, PreprocessSteps
+from bnn.model.archive import pack_networks, unpack_networks
+from bnn.model.teach import MAX_EXAMPLES, training_coreset
 from bnn.model.weights import SHIFT_FILE, read_json, report_path, shipped_architectures, shipped_kinds
 from bnn.reading.digit import answer_digit
+from bnn.reading.lessons import CHECK_DIGITS, Lesson, Lessons
+from bnn.reading.lessons import accuracy as lesson_accuracy
 from bnn.reading.verdict import (
     KIND_NAMES,
     MAX_ENTROPY,
@@ -76,6 +80,21 @@ PAGE_CSS = """<style>
 .st-key-canvas, .st-key-number-canvas { margin-top: 2rem; }
 .st-key-number-column { display: none; }
 </style>""".replace("CANVAS_SIZE", str(config.CANVAS_SIZE))
+TEACH_INTRO = (
+    "**Teach it.** If the answer was wrong, pick the digit you meant and teach it: the networks of this session "
+    "learn your style; no one else's change."
+)
+TEACH_NEEDS_MNIST = (
+    "Teaching replays a few MNIST training digits so that the networks keep what they knew: set BNN_DATA_DIR to "
+    "the MNIST files (or run `python -m bnn train --download` once) and reload the page."
+)
+WHAT_HAPPENED = (
+    "Yesterday's posterior is today's prior: each lesson starts from what the network believed, weight by weight, "
+    "and moves it only as far as your example and a few replayed training digits ask. Weights it was sure of barely "
+    "move, so it learns your style without forgetting the digits it knew; the deterministic twin, fine-tuned on the "
+    'same examples, has no such anchor. "Forget what I taught" brings back the shipped networks exactly.'
+)
+DIGITS = list(range(10))
 SOMETHING_WENT_WRONG = "Something went wrong with this input. Try another image, or reload the page."
 PREPARED_LABEL = "How the image was prepared for the network"
 METHODS_LABEL = 'Every method on this input (each flags "not sure" by its own validation thresholds)'
@@ -155,6 +174,30 @@ def load_networks(arch: str, assets_dir: str) -> bnn.Networks:
     return bnn.load_networks(arch, assets_dir)
 
 
+def session_lessons(arch: str) -> Lessons:
+    """This session's lessons for ``arch``: kept in its own state, so no other session's answers change."""
+    return st.session_state.setdefault("lessons", {}).setdefault(arch, Lessons(arch))
+
+
+def session_networks(choices: Choices) -> bnn.Networks:
+    """The networks this session answers with: the shipped ones, or those its lessons taught."""
+    return session_lessons(choices.arch).networks(load_networks(choices.arch, choices.assets_dir))
+
+
+@st.cache_resource(show_spinner="Loading the digits replayed while teaching…")
+def load_coreset(data_dir: str) -> tuple:  # the argument keys the cache: where MNIST is looked for
+    return training_coreset()
+
+
+@st.cache_data(show_spinner=False)
+def shipped_check(arch: str, assets_dir: str, kind: str, data_dir: str) -> dict[str, float]:
+    """The shipped networks' accuracy on the forgetting check's MNIST test digits."""
+    test = load_test_digits(data_dir, str(config.KERAS_CACHE_DIR))
+    models = load_networks(arch, assets_dir).models
+    images, labels = test.images[:CHECK_DIGITS], test.labels[:CHECK_DIGITS]
+    return {name: lesson_accuracy(models[name], images, labels) for name in (kind, "deterministic")}
+
+
 # Resource caches, not data caches: st.cache_data would pickle the steps (every stage's image) on every stroke, a new
 # input each time, and unpickle them on every rerun. The steps are shared as they are: nothing modifies them.
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -174,8 +217,14 @@ def predict_kind(image, choices: Choices, kind: str, networks: bnn.Networks) -> 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def explore_input(image, choices: Choices) -> Exploration:
-    """The what-if variants of one (28, 28) input through both networks (one batched call each)."""
+    """The what-if variants of one (28, 28) input through both shipped networks (one batched call each)."""
     models = load_networks(choices.arch, choices.assets_dir).models
+    return explore(models[choices.kind], models["deterministic"], image, choices.num_samples, choices.seed)
+
+
+def explore_taught(image, choices: Choices) -> Exploration:
+    """The same through this session's networks: never cached across sessions, which do not share lessons."""
+    models = session_networks(choices).models
     return explore(models[choices.kind], models["deterministic"], image, choices.num_samples, choices.seed)
 
 
@@ -262,7 +311,7 @@ def answer(read: Callable[[], Shown], choices: Choices) -> Answered | Exception:
     sends the whole verdict to the page in one go, instead of a piece before the work and the rest after it."""
     try:
         shown = read()
-        networks = load_networks(choices.arch, choices.assets_dir)
+        networks = session_networks(choices)
         answered = answer_digit(
             shown.network_input, networks, choices.kind, choices.num_samples, choices.seed, shown.true_label
         )
@@ -345,7 +394,8 @@ def show_result(suffix: str, answered: Answered, choices: Choices) -> Verdict:
 
 def show_exploration(suffix: str, network_input: NetworkInput, choices: Choices) -> None:
     """The input's variants as thumbnails with the chosen method's digit of each, and one chart of every sweep."""
-    exploration = explore_input(network_input, choices)
+    taught = session_lessons(choices.arch).taught
+    exploration = (explore_taught if taught else explore_input)(network_input, choices)
     st.caption(WHAT_IF_HELP)
     for answers in exploration.sweeps:
         captions = [
@@ -407,6 +457,134 @@ def draw_panel(choices: Choices, is_open: bool, brush: int) -> None:
             st.info(DRAW_PROMPT)
         else:  # strokes too faint or too small to count as ink get the prompt too
             show_input("draw", outcome, choices, blank_prompt=DRAW_PROMPT)
+    with result_column:
+        teach_panel("draw", outcome if isinstance(outcome, Answered) else None, choices)
+
+
+# --- teaching: the person's corrections update a posterior of this session's own ---------------------------
+
+
+def teach_panel(suffix: str, answered: Answered | None, choices: Choices) -> None:
+    """Under a result: "Was this right?", the true digit and Teach; then what the lesson changed, what the session
+    taught so far, and forgetting, keeping or sharing it."""
+    lessons = session_lessons(choices.arch)
+    with st.container(key=f"teach-{suffix}", border=True):
+        st.markdown(TEACH_INTRO)
+        if answered is not None:
+            ask_and_teach(suffix, answered, choices, lessons)
+        lesson = st.session_state.get(f"last-lesson-{choices.arch}")
+        if lesson is not None and lessons.count:
+            show_lesson(lesson, choices)
+        if lessons.taught:
+            show_lessons(lessons, choices)
+        keep_or_share(lessons, choices)
+
+
+def ask_and_teach(suffix: str, answered: Answered, choices: Choices, lessons: Lessons) -> None:
+    verdict = answered.answer.verdict
+    digit_column, button_column = st.columns([2, 1], vertical_alignment="bottom")
+    true_digit = digit_column.selectbox(
+        "Was this right? The digit you meant", DIGITS, index=verdict.digit, key=f"true-digit-{suffix}"
+    )
+    if not button_column.button("Teach", key=f"teach-button-{suffix}", width="stretch"):
+        return
+    try:
+        coreset = load_coreset(os.environ.get(config.DATA_DIR_ENV, ""))
+    except bnn.DataNotFoundError:
+        st.info(TEACH_NEEDS_MNIST)
+        return
+    bar = st.progress(0.0, text="Teaching…")
+    try:
+        lesson = lessons.teach(
+            load_networks(choices.arch, choices.assets_dir),
+            answered.shown.network_input,
+            int(true_digit),
+            choices.kind,
+            choices.num_samples,
+            choices.seed,
+            progress=lambda done, total: bar.progress(done / total, text=f"Teaching… step {done} of {total}"),
+            coreset=coreset,
+        )
+    except bnn.TeachingError as error:
+        bar.empty()
+        st.error(str(error))
+        return
+    st.session_state[f"last-lesson-{choices.arch}"] = lesson
+    st.rerun()  # the drawing's result above now comes from the taught networks
+
+
+def show_lesson(lesson: Lesson, choices: Choices) -> None:
+    """The drawing taught last, before and after: the sampled networks' votes, the epistemic uncertainty, the twin."""
+    name = answer_name(choices.kind)
+    before, after = lesson.before, lesson.after
+    st.markdown(
+        f"**Taught: {lesson.label}.** {name}: {before.verdict.digit} before, **{after.verdict.digit}** after "
+        f"(epistemic uncertainty {before.verdict.mutual_information:.3f} -> {after.verdict.mutual_information:.3f} "
+        f"nats) · Deterministic: {before.verdict.deterministic_digit} before, "
+        f"**{after.verdict.deterministic_digit}** after."
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(
+        figures.votes_figure(before.sampled, title="Votes before the lesson"), key="lesson-before", config=CHART_CONFIG
+    )
+    right.plotly_chart(
+        figures.votes_figure(after.sampled, title="Votes after the lesson"), key="lesson-after", config=CHART_CONFIG
+    )
+
+
+def show_lessons(lessons: Lessons, choices: Choices) -> None:
+    """Every example taught in this session, the forgetting check, "Forget what I taught" and what happened."""
+    st.markdown(f"**{lessons.count} of at most {MAX_EXAMPLES} examples taught in this session.**")
+    if lessons.count:
+        thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in lessons.images]
+        st.image(thumbnails, caption=[str(label) for label in lessons.labels], width=config.THUMBNAIL_SIZE)
+    data_dir = os.environ.get(config.DATA_DIR_ENV, "")
+    try:
+        before = shipped_check(choices.arch, choices.assets_dir, choices.kind, data_dir)
+        test = load_test_digits(data_dir, str(config.KERAS_CACHE_DIR))
+    except bnn.DataNotFoundError:
+        st.caption("The check of what was forgotten needs the MNIST test digits (see the Test digits tab).")
+    else:
+        after = lessons.check(
+            session_networks(choices), choices.kind, test.images[:CHECK_DIGITS], test.labels[:CHECK_DIGITS]
+        )
+        st.markdown(
+            f"What was forgotten, on {CHECK_DIGITS:,} MNIST test digits: {answer_name(choices.kind)} "
+            f"{100 * before[choices.kind]:.1f} % -> **{100 * after[choices.kind]:.1f} %**, deterministic "
+            f"{100 * before['deterministic']:.1f} % -> **{100 * after['deterministic']:.1f} %**."
+        )
+    if st.button("Forget what I taught", key="forget"):
+        lessons.forget()
+        st.session_state.pop(f"last-lesson-{choices.arch}", None)
+        st.rerun()
+    with st.expander("What happened?"):
+        st.markdown(WHAT_HAPPENED)
+
+
+def keep_or_share(lessons: Lessons, choices: Choices) -> None:
+    """Download the taught network, or upload one: a zip of weights and cards, checked as shipped weights are."""
+    keep = st.expander("Keep or share a taught network", key="keep-taught", on_change="rerun")  # closed: nothing built
+    if not keep.open:
+        return
+    with keep:
+        if lessons.taught:
+            st.download_button(
+                "Download the taught network (.zip)",
+                pack_networks(lessons.taught),
+                file_name=f"taught-{choices.arch}.zip",
+                mime="application/zip",
+                key="download-taught",
+            )
+        upload = st.file_uploader("Upload a taught network (.zip)", type=["zip"], key="upload-taught")
+        if upload is not None and st.session_state.get("adopted") != upload.file_id:
+            try:
+                lessons.adopt(unpack_networks(upload.getvalue(), choices.arch))
+            except bnn.WeightsError as error:
+                st.error(f"{error} The networks answering are unchanged.")
+            else:
+                st.session_state["adopted"] = upload.file_id
+                st.session_state.pop(f"last-lesson-{choices.arch}", None)
+                st.success(f"The uploaded network answers from now on ({', '.join(sorted(lessons.taught))}).")
 
 
 # --- the Number tab: a whole number, digit by digit ---------------------------------------------------------

@@ -27,8 +27,9 @@ if TYPE_CHECKING:  # the types only: importing bnn.model.predict loads TensorFlo
     from bnn.reading.whatif import Exploration
 
 
-def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
-    """Histogram of sampled predictions: for each digit, how many of the T weight samples voted for it."""
+def votes_figure(prediction: Prediction, index: int = 0, title: str | None = None) -> go.Figure:
+    """Histogram of sampled predictions: for each digit, how many of the T weight samples voted for it; ``title``
+    replaces the default one (a lesson's before and after)."""
     votes = prediction.votes[index]
     bars = {
         "type": "bar",
@@ -40,7 +41,7 @@ def votes_figure(prediction: Prediction, index: int = 0) -> go.Figure:
         "hovertemplate": "digit %{x}: %{y} votes<extra></extra>",
     }
     layout = {
-        "title": {"text": f"Votes of T = {prediction.num_samples} sampled networks"},
+        "title": {"text": title or f"Votes of T = {prediction.num_samples} sampled networks"},
         "xaxis": _DIGIT_AXIS,
         "yaxis": {"title": {"text": "votes"}, "range": [0, prediction.num_samples * 1.15]},
         **_COMPACT,
