@@ -44,6 +44,50 @@ def test_shift_moves_the_ink_sideways_by_whole_pixels():
     assert np.array_equal(moved[:, 6:10], stroke()[:, 12:16]) and moved[:, 10:].sum() == 0
 
 
+def lopsided() -> np.ndarray:
+    """Ink in every pixel, each a different level: no symmetry, so a wrong turn or a crop shows at once."""
+    return np.random.default_rng(0).permutation(np.linspace(0.01, 1.0, 28 * 28, dtype=np.float32)).reshape(28, 28)
+
+
+def moved_by_hand(image: np.ndarray, pixels: int) -> np.ndarray:
+    """``image`` moved ``pixels`` to the right, pixel by pixel: column c shows what was in column c - pixels."""
+    moved = np.zeros_like(image)
+    for column in range(28):
+        if 0 <= column - pixels < 28:
+            moved[:, column] = image[:, column - pixels]
+    return moved
+
+
+def test_every_shift_of_the_sweep_moves_every_pixel_by_its_value_both_ways():
+    image = lopsided()
+    shifts = next(sweep for sweep in explore.variants(image) if sweep.name == "shift")
+    assert any(value > 0 for value in shifts.values) and any(value < 0 for value in shifts.values)
+    for value, shifted in zip(shifts.values, shifts.images, strict=True):
+        np.testing.assert_array_equal(shifted, moved_by_hand(image, value), err_msg=f"shift {value:+d}")
+
+
+def test_a_positive_rotation_turns_counter_clockwise_pixel_by_pixel():
+    """A quarter turn of the 28 x 28 field about its centre moves every pixel exactly: +90 degrees is NumPy's
+    counter-clockwise rot90, -90 the other way; the sweep's own images are those turns."""
+    image = lopsided()
+    rotations = next(sweep for sweep in explore.variants(image) if sweep.name == "rotation")
+    turned = dict(zip(rotations.values, rotations.images, strict=True))
+    np.testing.assert_array_equal(explore.rotate(image, 90), np.rot90(image, 1))
+    np.testing.assert_array_equal(turned[90], np.rot90(image, 1))
+    np.testing.assert_array_equal(turned[-90], np.rot90(image, -1))
+
+
+def test_a_small_positive_rotation_carries_ink_right_of_the_centre_upwards():
+    """Counter-clockwise on the screen, rows counted downwards: a bar from the centre to the right edge, turned by
+    +45 degrees, points up and to the right; by -45 degrees, down and to the right."""
+    bar = np.zeros((28, 28), np.float32)
+    bar[13:15, 16:26] = 1.0
+    for degrees, rows in ((45, slice(0, 13)), (-45, slice(15, 28))):
+        turned = explore.rotate(bar, degrees)
+        assert turned[rows, 15:].sum() > 0.9 * turned.sum(), degrees
+        assert turned[rows, 15:].sum() > 0.9 * bar.sum(), degrees
+
+
 def test_thickness_adds_or_removes_a_pixel_on_every_side():
     ink = stroke().sum()
     assert explore.change_thickness(stroke(), 1).sum() == (20 + 2) * (4 + 2)
@@ -94,6 +138,50 @@ def test_all_variants_go_through_one_predict_call_per_network_and_come_back_in_o
         "Bayesian mutual information (nats)",
         "deterministic max probability",
     }
+
+
+PIXEL_WEIGHTS = np.random.default_rng(1).uniform(0, 1, 28 * 28)
+
+
+class InkModel:
+    """Stands in for a DigitModel whose answer depends on its input: each image's digit, confidence and the spread
+    of its T samples follow from its ink, and the deterministic kind answers with another digit than the sampled
+    one, so an answer given to the wrong variant, or by the wrong network, shows."""
+
+    def __init__(self, kind: str, num_samples: int):
+        self.kind, self.num_samples = kind, num_samples
+
+    def predict(self, images, num_samples=1, seed=None):
+        images = np.asarray(images, np.float64)
+        ink = images.reshape(len(images), -1) @ PIXEL_WEIGHTS  # a different number for every variant
+        digit = np.floor(ink).astype(int) % 10
+        if self.kind == "deterministic":
+            digit = (digit + 3) % 10
+        confidence = 0.4 + 0.5 * (ink % 1.0)
+        spread = np.linspace(-1.0, 1.0, self.num_samples)[:, None] * (0.3 * (ink % 0.37))[None]  # (T, N)
+        top = np.clip(confidence[None] + spread, 0.15, 0.95)
+        samples = np.repeat(((1 - top) / 9)[..., None], 10, axis=-1)
+        samples[:, np.arange(len(images)), digit] = top
+        return Prediction(samples.astype(np.float32))
+
+
+def test_every_variant_gets_its_own_answer_from_each_network():
+    """Each step's answers are the networks' answers to that step's image: the sampled network's digit, probability
+    and uncertainties, the deterministic network's digit and probability, nothing taken from the other network."""
+    sampled, deterministic = InkModel("bayesian", num_samples=20), InkModel("deterministic", num_samples=1)
+    exploration = explore.explore(sampled, deterministic, stroke(), num_samples=20, seed=0)
+    for answers in exploration.sweeps:
+        alone = sampled.predict(answers.sweep.images, 20)
+        twin = deterministic.predict(answers.sweep.images)
+        assert len(set(alone.label.tolist())) > 1, answers.sweep.name  # the answers differ from step to step
+        np.testing.assert_array_equal(answers.digit, alone.label, err_msg=answers.sweep.name)
+        np.testing.assert_array_equal(answers.probability, alone.probability, err_msg=answers.sweep.name)
+        np.testing.assert_array_equal(answers.predictive_entropy, alone.predictive_entropy, err_msg=answers.sweep.name)
+        np.testing.assert_array_equal(answers.mutual_information, alone.mutual_information, err_msg=answers.sweep.name)
+        np.testing.assert_array_equal(answers.deterministic_digit, twin.label, err_msg=answers.sweep.name)
+        np.testing.assert_array_equal(answers.deterministic_probability, twin.probability, err_msg=answers.sweep.name)
+        assert (answers.mutual_information > 0).any() and (answers.digit != answers.deterministic_digit).all()
+        assert (answers.probability != answers.deterministic_probability).any(), answers.sweep.name
 
 
 def test_a_variant_with_no_ink_left_reads_blank_not_a_digit():
