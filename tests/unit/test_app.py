@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -64,6 +65,15 @@ def chart_spec(app: AppTest, key: str) -> dict:
 
 def result(app: AppTest, key: str):
     return app.main.get_by_key(key)
+
+
+def skip_unless_mnist_is_shown(app: AppTest) -> None:
+    """Skips on a machine without MNIST; where $BNN_DATA_DIR points at it (as the suite sets it), a page that says
+    MNIST is missing is a bug, and fails."""
+    missing = [info.value for info in app.info if "not on this machine" in info.value]
+    if missing and not os.environ.get(config.DATA_DIR_ENV):
+        pytest.skip(f"MNIST is not on this machine: set {config.DATA_DIR_ENV}")
+    assert not missing, f"{config.DATA_DIR_ENV}={os.environ.get(config.DATA_DIR_ENV)}, yet the page says: {missing}"
 
 
 def assert_no_exception(app: AppTest) -> None:
@@ -337,8 +347,8 @@ def test_the_what_if_explorer_is_closed_at_first_and_shows_every_sweep_when_open
     app = open_app(tab)
     if suffix == "upload-0":
         app = upload(app, ("three.png", png(font_digit(3, size=300))))
-    if tab == "Test digits" and any("not on this machine" in info.value for info in app.info):
-        pytest.skip("MNIST is not on this machine")  # the MNIST-missing page has its own test
+    if tab == "Test digits":
+        skip_unless_mnist_is_shown(app)
     assert_no_exception(app)
     what_if = [box for box in result(app, f"result-{suffix}").expander if box.label.startswith("What if?")]
     assert len(what_if) == 1 and not what_if[0].proto.expanded
@@ -374,7 +384,7 @@ def test_what_if_says_blank_where_a_variant_has_no_ink_left(fake_canvas):
 # --- Upload ------------------------------------------------------------------------------------------------
 
 
-def test_upload_of_a_digit_shows_the_network_input_verdict_and_charts(capsys):
+def test_upload_of_a_digit_shows_the_network_input_verdict_and_charts(capsys, monkeypatch):
     app = open_app("Upload")
     started = time.perf_counter()
     upload(app, ("four.png", png(font_digit(4, size=300))))
@@ -400,10 +410,11 @@ def test_upload_of_a_digit_shows_the_network_input_verdict_and_charts(capsys):
     captions = [caption for image in block.image for caption in image.captions]
     steps = [caption[0] for caption in captions[2:]]  # then the preprocessing steps, in order (no ruling here)
     assert len(captions) == 2 + 6 and steps == [str(number) for number in range(1, 7)]
-    started = time.perf_counter()
+    shown = texts(app.main)
+    calls = record_predictions(monkeypatch)
     app.run()  # a rerun with the same input reads every prediction from the cache
-    with capsys.disabled():
-        print(f"[timing] rerun with the same input (cached): {time.perf_counter() - started:.2f} s")
+    assert_no_exception(app)
+    assert calls == [] and texts(app.main) == shown
 
 
 def test_several_uploads_with_a_broken_one_show_the_good_ones_and_a_table():
@@ -417,7 +428,10 @@ def test_several_uploads_with_a_broken_one_show_the_good_ones_and_a_table():
     assert "Bayesian: 2" in texts(result(app, "verdict-upload-0"))
     assert "Bayesian: 7" in texts(result(app, "verdict-upload-2"))
     broken = result(app, "result-upload-1")
-    assert "could not be decoded" in broken.error[0].value or "not a PNG" in broken.error[0].value
+    with pytest.raises(bnn.InvalidImageError) as refused:
+        bnn.preprocess_steps(b"\x89PNG\r\n\x1a\n this is not really a PNG")
+    assert [error.value for error in broken.error] == [str(refused.value)]  # the error's own message, and only it
+    assert str(refused.value).startswith("This file is not a PNG, JPEG")
     assert not charts(broken)
     assert len(charts(result(app, "result-upload-2"))) == CHARTS_PER_RESULT
     table = app.dataframe[0].value
@@ -521,8 +535,7 @@ def test_reruns_with_unchanged_input_do_not_recompute(monkeypatch):
 def test_test_digits_tab_shows_a_labelled_mnist_digit():
     app = open_app("Test digits")
     assert_no_exception(app)
-    if any("not on this machine" in info.value for info in app.info):
-        pytest.skip("MNIST is not on this machine: set BNN_DATA_DIR")
+    skip_unless_mnist_is_shown(app)
     block = result(app, "result-test")
     shown = texts(block)
     assert "True label:" in shown and "Bayesian:" in shown and "Deterministic:" in shown
@@ -684,6 +697,94 @@ def test_the_method_picker_lists_the_shipped_methods_and_the_verdict_names_the_o
         verdict = texts(result(app, "verdict-upload-0"))
         assert f"{KIND_NAMES[kind]}: 4" in verdict and "Deterministic: 4" in verdict and "Bayesian" not in verdict
         assert KIND_SAMPLES[kind] in verdict
+
+
+def eight_over_five(mnist) -> bytes:
+    """An 8 and a 5 of the MNIST test set drawn over each other (pixel by pixel the brighter): the MLP ensemble's
+    members disagree about it (epistemic uncertainty over its threshold) while its averaged answer stays narrow (total
+    uncertainty under its own and the deterministic network's threshold); the variational MLP is sure of it."""
+    return png(
+        Image.fromarray(np.round(np.maximum(mnist.test.images[1573], mnist.test.images[1677]) * 255).astype("uint8"))
+    )
+
+
+def choose_method(app: AppTest, kind: str) -> AppTest:
+    return next(box for box in app.sidebar.selectbox if box.label == "Uncertainty method").select(kind).run()
+
+
+def thresholds_marked(app: AppTest, key: str) -> list[float]:
+    """The thresholds the uncertainty split chart marks: [total, epistemic]."""
+    (marks,) = [trace for trace in chart_spec(app, key)["data"] if trace.get("name") == "threshold (validation set)"]
+    return marks["x"]
+
+
+def test_not_sure_follows_the_chosen_methods_own_thresholds_on_an_input_only_its_epistemic_uncertainty_flags(mnist):
+    """The page judges the chosen method by that method's model card, not the deterministic network's nor the
+    variational one's: on this input only the ensemble's epistemic uncertainty is over its threshold, so with the
+    deterministic network's thresholds (total uncertainty only) or the variational network's it would be "sure"."""
+    data = eight_over_five(mnist)
+    networks = bnn.load_networks("mlp")
+    thresholds = networks.thresholds
+    ensemble = bnn.read_digit(data, networks, "ensemble", 100, 0).verdict
+    # The premise: an input that tells the thresholds apart.
+    assert ensemble.mutual_information > thresholds["ensemble"].mutual_information
+    assert ensemble.mutual_information < thresholds["bayesian"].mutual_information
+    assert ensemble.predictive_entropy < thresholds["ensemble"].predictive_entropy
+    assert ensemble.predictive_entropy < thresholds["deterministic"].predictive_entropy
+    assert ensemble.not_sure and ensemble.level == "high"
+    assert not bnn.read_digit(data, networks, "bayesian", 100, 0).verdict.not_sure
+
+    app = upload(open_app("Upload"), ("eight-over-five.png", data))
+    assert_no_exception(app)
+    verdict = texts(result(app, "verdict-upload-0"))
+    assert "**Bayesian: 8**" in verdict and "not sure" not in verdict and "uncertainty very low" in verdict
+    assert f"epistemic {thresholds['bayesian'].mutual_information:.2f} nats" in texts(app.sidebar)
+    assert thresholds_marked(app, "split-upload-0") == pytest.approx(
+        [thresholds["bayesian"].predictive_entropy, thresholds["bayesian"].mutual_information]
+    )
+
+    app = choose_method(app, "ensemble")
+    assert_no_exception(app)
+    verdict = texts(result(app, "verdict-upload-0"))
+    assert "**Deep ensemble: 8**" in verdict and "uncertainty high (**not sure**)" in verdict, verdict
+    (warning,) = result(app, "verdict-upload-0").warning
+    assert "epistemic uncertainty" in warning.value and "total uncertainty" not in warning.value
+    assert f"above the threshold {thresholds['ensemble'].mutual_information:.2f}" in warning.value
+    assert f"epistemic {thresholds['ensemble'].mutual_information:.2f} nats" in texts(app.sidebar)
+    assert thresholds_marked(app, "split-upload-0") == pytest.approx(
+        [thresholds["ensemble"].predictive_entropy, thresholds["ensemble"].mutual_information]
+    )
+
+
+def test_what_if_shows_the_chosen_methods_answers_to_each_variant(mnist):
+    """The thumbnails' digits and the chart's lines are the chosen method's answers to each variant of the network
+    input (and the deterministic network's), the same as `explore` gives with the served networks."""
+    data = eight_over_five(mnist)
+    app = choose_method(upload(open_app("Upload"), ("eight-over-five.png", data)), "ensemble")
+    app = open_what_if(app, "upload-0")
+    assert_no_exception(app)
+    networks = bnn.load_networks("mlp")
+    network_input = bnn.preprocess_steps(data).final
+    expected = explore.explore(networks.models["ensemble"], networks.models["deterministic"], network_input, 100, 0)
+    explorer = result(app, "explore-upload-0")
+    assert explorer.markdown[0].value == "**Rotated** (Deep ensemble digit under each)"
+    for images, answers in zip(explorer.image, expected.sweeps, strict=True):
+        shown = [caption.split(": ")[1] for caption in images.captions]
+        assert shown == answers.digits_shown(), answers.sweep.name
+    traces = json.loads(app.main.get_by_key("explore-chart-upload-0").proto.spec)["data"]
+    fields = ("predictive_entropy", "mutual_information", "probability", "deterministic_probability")
+    for row, answers in enumerate(expected.sweeps):
+        for trace, field in zip(traces[4 * row : 4 * row + 4], fields, strict=True):
+            drawn = np.where(answers.sweep.blank, np.nan, getattr(answers, field))  # no ink left: a gap
+            assert plotted(trace["y"]) == pytest.approx(drawn, abs=1e-6, nan_ok=True), (answers.sweep.name, field)
+    assert traces[1]["name"] == "Deep ensemble mutual information (nats)"
+
+
+def plotted(values) -> np.ndarray:
+    """A trace's values as the page sends them: a list, or Plotly's typed array (base64 bytes and a dtype)."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), np.dtype(values["dtype"]))
+    return np.array(values, np.float64)
 
 
 @pytest.mark.parametrize("kind", ["mc-dropout", "ensemble"])
