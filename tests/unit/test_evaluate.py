@@ -49,7 +49,26 @@ def test_thresholds_flag_five_percent_of_validation_digits():
         ("epistemic", prediction.mutual_information),
     ):
         assert np.mean(score > thresholds[name]) == pytest.approx(0.05, abs=0.002)
-        assert 0 <= thresholds[f"{name}_errors_caught"] <= 1
+
+
+def test_errors_caught_is_the_share_of_wrong_answers_above_the_threshold():
+    """40 digits, each less sure than the one before and its samples further apart; two are read wrong: the most
+    uncertain (above the 0.95 quantile: caught) and the surest (missed). Half the errors are caught, by each score."""
+    top = np.linspace(0.99, 0.6, 40)
+    spread = np.linspace(0.0, 0.3, 40)
+    samples = np.zeros((2, 40, 10))
+    samples[:, :, 0] = top[None] + np.array([-1, 1])[:, None] * spread[None] / 2
+    samples[:, :, 1:] = ((1 - samples[:, :, 0]) / 9)[..., None]
+    prediction = _prediction(samples.astype(np.float32))
+    labels = np.zeros(40, int)
+    labels[[0, 39]] = 1  # the surest and the least sure are wrong
+    thresholds = metrics.uncertainty_thresholds(prediction, labels)
+    assert thresholds["predictive_entropy_errors_caught"] == 0.5
+    assert thresholds["epistemic_errors_caught"] == 0.5
+    labels[0] = 0  # only the least sure is wrong: every error caught
+    assert metrics.uncertainty_thresholds(prediction, labels)["epistemic_errors_caught"] == 1.0
+    labels[39] = 0  # no errors: nothing to catch
+    assert metrics.uncertainty_thresholds(prediction, labels)["predictive_entropy_errors_caught"] is None
 
 
 def test_report_has_the_documented_shape_and_prints_a_table():

@@ -7,6 +7,7 @@ Centre convention: pixel i of the 28x28 field has index coordinate i; MNIST's di
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 import zlib
@@ -496,14 +497,22 @@ def test_extreme_values_are_scaled_without_overflow():
     assert ink_box(preprocess_image(extreme_dot())) == (20, 20)
 
 
+# What a refusal says: what was wrong, then what to do ("pass ...", "draw ..."), as one sentence.
+ACTIONABLE = re.compile(r"(The image|Image arrays) [^\n]+: (pass|draw) [^\n:]+\.")
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arbitrary_arrays())
 @example(extreme_dot())
+@example(np.array([[0.0, np.nan], [1.0, 0.5]]))
+@example(np.zeros((0, 5), np.uint8))
+@example(np.zeros((3, 4, 5, 6), np.uint8))
+@example(np.zeros((8, 8, 4), np.uint8))  # RGBA, fully transparent
 def test_any_array_gives_a_valid_image_or_one_of_our_errors(array):
     try:
         x = preprocess_image(array)
     except (InvalidImageError, BlankImageError) as error:
-        assert str(error)
+        assert ACTIONABLE.fullmatch(str(error)), str(error)
     else:
         assert_mnist_like(x)
 
