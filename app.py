@@ -458,33 +458,43 @@ def draw_panel(choices: Choices, is_open: bool, brush: int) -> None:
         else:  # strokes too faint or too small to count as ink get the prompt too
             show_input("draw", outcome, choices, blank_prompt=DRAW_PROMPT)
     with result_column:
-        teach_panel("draw", outcome if isinstance(outcome, Answered) else None, choices)
+        answered = outcome.answer if isinstance(outcome, Answered) else None
+        teach_panel("draw", choices, answered and [(answered.network_input, answered.verdict.digit)])
 
 
 # --- teaching: the person's corrections update a posterior of this session's own ---------------------------
 
 
-def teach_panel(suffix: str, answered: Answered | None, choices: Choices) -> None:
+def teach_panel(suffix: str, choices: Choices, read: list[tuple[NetworkInput, int]] | None) -> None:
     """Under a result: "Was this right?", the true digit and Teach; then what the lesson changed, what the session
-    taught so far, and forgetting, keeping or sharing it."""
+    taught so far, and forgetting, keeping or sharing it. ``read``: each digit of the result (its network input and
+    the digit read): one for a drawing, one per digit for a number."""
     lessons = session_lessons(choices.arch)
     with st.container(key=f"teach-{suffix}", border=True):
         st.markdown(TEACH_INTRO)
-        if answered is not None:
-            ask_and_teach(suffix, answered, choices, lessons)
+        if read:
+            ask_and_teach(suffix, read, choices, lessons)
         lesson = st.session_state.get(f"last-lesson-{choices.arch}")
         if lesson is not None and lessons.count:
-            show_lesson(lesson, choices)
+            show_lesson(suffix, lesson, choices)
         if lessons.taught:
-            show_lessons(lessons, choices)
-        keep_or_share(lessons, choices)
+            show_lessons(suffix, lessons, choices)
+        keep_or_share(suffix, lessons, choices)
 
 
-def ask_and_teach(suffix: str, answered: Answered, choices: Choices, lessons: Lessons) -> None:
-    verdict = answered.answer.verdict
+def ask_and_teach(suffix: str, read: list[tuple[NetworkInput, int]], choices: Choices, lessons: Lessons) -> None:
+    position = 0
+    if len(read) > 1:  # a number: which of its digits is meant
+        position = st.selectbox(
+            "Which digit was wrong?",
+            range(len(read)),
+            format_func=lambda index: f"digit {index + 1} from the left, read as {read[index][1]}",
+            key=f"which-digit-{suffix}",
+        )
+    network_input, digit_read = read[position]
     digit_column, button_column = st.columns([2, 1], vertical_alignment="bottom")
     true_digit = digit_column.selectbox(
-        "Was this right? The digit you meant", DIGITS, index=verdict.digit, key=f"true-digit-{suffix}"
+        "Was this right? The digit you meant", DIGITS, index=digit_read, key=f"true-digit-{suffix}-{position}"
     )
     if not button_column.button("Teach", key=f"teach-button-{suffix}", width="stretch"):
         return
@@ -497,7 +507,7 @@ def ask_and_teach(suffix: str, answered: Answered, choices: Choices, lessons: Le
     try:
         lesson = lessons.teach(
             load_networks(choices.arch, choices.assets_dir),
-            answered.shown.network_input,
+            network_input,
             int(true_digit),
             choices.kind,
             choices.num_samples,
@@ -510,10 +520,10 @@ def ask_and_teach(suffix: str, answered: Answered, choices: Choices, lessons: Le
         st.error(str(error))
         return
     st.session_state[f"last-lesson-{choices.arch}"] = lesson
-    st.rerun()  # the drawing's result above now comes from the taught networks
+    st.rerun()  # the result above now comes from the taught networks
 
 
-def show_lesson(lesson: Lesson, choices: Choices) -> None:
+def show_lesson(suffix: str, lesson: Lesson, choices: Choices) -> None:
     """The drawing taught last, before and after: the sampled networks' votes, the epistemic uncertainty, the twin."""
     name = answer_name(choices.kind)
     before, after = lesson.before, lesson.after
@@ -525,14 +535,18 @@ def show_lesson(lesson: Lesson, choices: Choices) -> None:
     )
     left, right = st.columns(2)
     left.plotly_chart(
-        figures.votes_figure(before.sampled, title="Votes before the lesson"), key="lesson-before", config=CHART_CONFIG
+        figures.votes_figure(before.sampled, title="Votes before the lesson"),
+        key=f"lesson-before-{suffix}",
+        config=CHART_CONFIG,
     )
     right.plotly_chart(
-        figures.votes_figure(after.sampled, title="Votes after the lesson"), key="lesson-after", config=CHART_CONFIG
+        figures.votes_figure(after.sampled, title="Votes after the lesson"),
+        key=f"lesson-after-{suffix}",
+        config=CHART_CONFIG,
     )
 
 
-def show_lessons(lessons: Lessons, choices: Choices) -> None:
+def show_lessons(suffix: str, lessons: Lessons, choices: Choices) -> None:
     """Every example taught in this session, the forgetting check, "Forget what I taught" and what happened."""
     st.markdown(f"**{lessons.count} of at most {MAX_EXAMPLES} examples taught in this session.**")
     if lessons.count:
@@ -553,7 +567,7 @@ def show_lessons(lessons: Lessons, choices: Choices) -> None:
             f"{100 * before[choices.kind]:.1f} % -> **{100 * after[choices.kind]:.1f} %**, deterministic "
             f"{100 * before['deterministic']:.1f} % -> **{100 * after['deterministic']:.1f} %**."
         )
-    if st.button("Forget what I taught", key="forget"):
+    if st.button("Forget what I taught", key=f"forget-{suffix}"):
         lessons.forget()
         st.session_state.pop(f"last-lesson-{choices.arch}", None)
         st.rerun()
@@ -561,9 +575,9 @@ def show_lessons(lessons: Lessons, choices: Choices) -> None:
         st.markdown(WHAT_HAPPENED)
 
 
-def keep_or_share(lessons: Lessons, choices: Choices) -> None:
+def keep_or_share(suffix: str, lessons: Lessons, choices: Choices) -> None:
     """Download the taught network, or upload one: a zip of weights and cards, checked as shipped weights are."""
-    keep = st.expander("Keep or share a taught network", key="keep-taught", on_change="rerun")  # closed: nothing built
+    keep = st.expander("Keep or share a taught network", key=f"keep-taught-{suffix}", on_change="rerun")  # closed
     if not keep.open:
         return
     with keep:
@@ -573,9 +587,9 @@ def keep_or_share(lessons: Lessons, choices: Choices) -> None:
                 pack_networks(lessons.taught),
                 file_name=f"taught-{choices.arch}.zip",
                 mime="application/zip",
-                key="download-taught",
+                key=f"download-taught-{suffix}",
             )
-        upload = st.file_uploader("Upload a taught network (.zip)", type=["zip"], key="upload-taught")
+        upload = st.file_uploader("Upload a taught network (.zip)", type=["zip"], key=f"upload-taught-{suffix}")
         if upload is not None and st.session_state.get("adopted") != upload.file_id:
             try:
                 lessons.adopt(unpack_networks(upload.getvalue(), choices.arch))
@@ -650,8 +664,12 @@ column_width = st.components.v2.component("bnn.column_width", js=COLUMN_WIDTH_JS
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def read_number(data: bytes, choices: Choices) -> bnn.NumberReading:
-    """One image read as a whole number by the chosen method and the deterministic network."""
-    models = load_networks(choices.arch, choices.assets_dir).models
+    """One image read as a whole number by the chosen method and the deterministic network (the shipped ones)."""
+    return read_number_with(data, choices, load_networks(choices.arch, choices.assets_dir))
+
+
+def read_number_with(data: bytes, choices: Choices, networks: bnn.Networks) -> bnn.NumberReading:
+    models = networks.models
     return bnn.read_number(
         data, models[choices.kind], choices.num_samples, choices.seed, deterministic=models["deterministic"]
     )
@@ -660,6 +678,8 @@ def read_number(data: bytes, choices: Choices) -> bnn.NumberReading:
 def number_outcome(data: bytes, choices: Choices) -> bnn.NumberReading | Exception:
     """The image read as a number, or the exception that stopped it; shows nothing."""
     try:
+        if session_lessons(choices.arch).taught:  # this session's networks: never cached across sessions
+            return read_number_with(data, choices, session_networks(choices))
         return read_number(data, choices)
     except Exception as error:  # noqa: BLE001 -- shown as a message by number_panel
         return error
@@ -724,6 +744,8 @@ def number_panel(choices: Choices, is_open: bool, brush: int) -> None:
         for column, position in zip(st.columns(len(reading.digits)), range(len(reading.digits)), strict=True):
             column.image(enlarge(reading.digits[position], 112), caption=reading.digit_caption(position))
         st.plotly_chart(figures.number_readings_figure(reading), key="number-readings", config=CHART_CONFIG)
+    read = [(digit, int(label)) for digit, label in zip(reading.digits, reading.sampled.label, strict=True)]
+    teach_panel("number", choices, read)
 
 
 # --- the page ------------------------------------------------------------------------------------------------

@@ -47,9 +47,12 @@ class FakeCanvas:
         return self
 
 
-def canvas_png(digit: np.ndarray, size: int = 280) -> bytes:
-    """A (28, 28) digit in [0, 1] drawn on the canvas: an RGBA PNG, white ink on an opaque black background."""
-    image = Image.fromarray(np.round(digit * 255).astype(np.uint8)).resize((size, size), Image.Resampling.BILINEAR)
+def canvas_png(digit: np.ndarray, size: int | None = 280) -> bytes:
+    """Ink in [0, 1] (a (28, 28) digit, or a row of them) drawn on the canvas, ten canvas pixels per pixel (a
+    digit stretched to ``size`` x ``size``): an RGBA PNG, white ink on an opaque black background."""
+    image = Image.fromarray(np.round(digit * 255).astype(np.uint8))
+    shape = (size, size) if size is not None else (10 * image.width, 10 * image.height)
+    image = image.resize(shape, Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
     image.convert("RGBA").save(buffer, "PNG")
     return buffer.getvalue()

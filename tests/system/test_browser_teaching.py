@@ -25,7 +25,7 @@ def verdict(page):
 
 
 def teach(page, digit: int) -> None:
-    box = page.page.locator(".st-key-true-digit-draw input")
+    box = page.page.locator(".st-key-true-digit-draw-0 input")
     box.click()
     page.page.keyboard.type(str(digit))
     page.page.keyboard.press("Enter")
@@ -50,7 +50,7 @@ def test_one_person_teaches_a_one_as_a_seven_and_another_still_reads_one(open_pa
     other_result = draw_one(other)
     assert (other_result.digit, other_result.deterministic) == (1, 1), other_result.verdict
     assert other.votes("draw") == shipped_votes  # the same drawing, the shipped networks: the same samples
-    teacher.page.locator(".st-key-forget button").click()
+    teacher.page.locator(".st-key-forget-draw button").click()
     expect(verdict(teacher)).to_contain_text("Bayesian: 1", timeout=DRAW_TIMEOUT * 1000)
     teacher.wait_until_settled(DRAW_TIMEOUT)
     assert teacher.votes("draw") == shipped_votes
