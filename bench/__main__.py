@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.text import plain
 from bnn.model.environment import environment  # importing bnn sets TF_USE_LEGACY_KERAS before TensorFlow loads
 
-PARTS = ("predictive", "preprocess", "training", "memory", "app", "load", "number")
+PARTS = ("predictive", "preprocess", "training", "memory", "app", "load", "number", "teach")
 DEFAULT_OUTPUT = Path("reports/bench.json")
 
 

@@ -213,6 +213,16 @@ def _parser() -> argparse.ArgumentParser:
     teach.add_argument("--seed", type=int, default=0)
     teach.add_argument("--assets-dir", type=Path, default=None, help="the networks to teach (default: assets/)")
     teach.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    teaching = commands.add_parser(
+        "teaching", help="measure what teaching learns of unseen styles and what it forgets -> assets/teaching.json"
+    )
+    _add_data_options(teaching, ood=True)
+    teaching.add_argument("--network", choices=config_module.ARCHITECTURES, default="mlp")
+    teaching.add_argument("--draws", type=int, default=5, help="random draws of the examples per k (%(default)s)")
+    teaching.add_argument("--examples", default="1,2,5,10", help="k, examples per class taught (%(default)s)")
+    teaching.add_argument("--seed", type=int, default=0)
+    teaching.add_argument("--assets-dir", type=Path, default=None)
+    teaching.add_argument("--output", type=Path, default=None, help="write the report as JSON here")
     docs = commands.add_parser(
         "docs", help="write docs/results/*.md from the committed JSON (assets/, bench/results.json)"
     )
@@ -234,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             "ablate": reports.ablate,
             "docs": reports.docs,
             "teach": lessons.teach,
+            "teaching": reports.teaching,
         }
         return commands[args.command](args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:  # our errors carry the fix in their message

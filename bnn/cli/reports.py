@@ -187,6 +187,26 @@ def confirm(args: argparse.Namespace, validation, ood) -> int:
     return 0
 
 
+def teaching(args: argparse.Namespace) -> int:
+    from bnn.data import load_fashion_mnist_test, load_mnist
+    from bnn.evaluation.teaching import summary, teaching_report
+    from bnn.figures.tables import format_teaching_table
+    from bnn.model.predict import load_model
+
+    test = load_mnist(args.data_dir, download=args.download).test
+    ood = load_fashion_mnist_test(args.ood_dir)
+    models = {kind: load_model(kind, args.network, args.assets_dir) for kind in config_module.KINDS}
+    examples = tuple(int(text) for text in args.examples.split(","))
+    report = teaching_report(models, test, ood, None, examples, args.draws, seed=args.seed, log=print)
+    report["network"] = args.network
+    print(format_teaching_table(report, summary(report)))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"wrote {args.output}")
+    return 0
+
+
 def docs(args: argparse.Namespace) -> int:
     from bnn.figures.pages import stale_pages, write_pages
 

@@ -145,6 +145,25 @@ def _ablation(root: Path) -> str:
     )
 
 
+def _teaching(root: Path) -> str:
+    from bnn.evaluation.teaching import summary
+
+    report = _json(root, "assets/teaching.json")
+    return (
+        f"The learning curves: [teaching-curves.html](teaching-curves.html) (an interactive Plotly figure).\n\n"
+        f"{tables.format_teaching_table(report, summary(report))}"
+    )
+
+
+def _teaching_figure(root: Path) -> str:
+    """The learning curves as a self-contained Plotly page (its div id fixed, so the file is the same each time)."""
+    from bnn.evaluation.teaching import summary
+    from bnn.figures.reports import teaching_figure
+
+    report = _json(root, "assets/teaching.json")
+    return teaching_figure(report, summary(report)).to_html(include_plotlyjs="cdn", div_id="teaching-curves")
+
+
 def _benchmarks(root: Path) -> str:
     bench = importlib.import_module("bench.__main__")  # the repository's benchmark package
     return _code(bench.table(_json(root, "bench/results.json")))
@@ -231,6 +250,16 @@ PAGES = (
         _ablation,
     ),
     Page(
+        "teaching",
+        "Teaching a style the networks never saw",
+        ("assets/teaching.json",),
+        ("python -m bnn teaching --output assets/teaching.json",),
+        "For k examples per class of a style (scikit-learn's optical digits, black-and-white crops of test digits, "
+        "a photo condition), five random draws each, the variational MLP and its twin are taught one lesson "
+        "(`bnn.teach`) and scored on the rest of the style, on the MNIST test set and against Fashion-MNIST.",
+        _teaching,
+    ),
+    Page(
         "benchmarks",
         "Benchmarks",
         ("bench/results.json",),
@@ -258,8 +287,10 @@ def render_page(page: Page, root: Path) -> str:
 
 
 def render_pages(root: Path) -> dict[Path, str]:
-    """Every page by its path relative to ``root``."""
-    return {RESULTS_DIR / f"{page.name}.md": render_page(page, root) for page in PAGES}
+    """Every page by its path relative to ``root``, and the figures they link to."""
+    pages = {RESULTS_DIR / f"{page.name}.md": render_page(page, root) for page in PAGES}
+    pages[RESULTS_DIR / "teaching-curves.html"] = _teaching_figure(root)
+    return pages
 
 
 def write_pages(root: Path) -> list[Path]:

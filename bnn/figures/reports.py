@@ -381,3 +381,50 @@ def convergence_figure(insight: dict) -> go.Figure:
         legend={"orientation": "h", "y": -0.25},
     )
     return figure
+
+
+def teaching_figure(report: dict, summary: dict) -> go.Figure:
+    """Learning curves of the teaching report: per style (a column), the accuracy on the rest of the style against
+    k examples taught per class (top; the untaught network dotted) and the MNIST test accuracy lost (bottom), for
+    the variational network and its deterministic twin (means over the draws)."""
+    styles = list(summary)
+    figure = make_subplots(
+        rows=2,
+        cols=len(styles),
+        shared_xaxes=True,
+        subplot_titles=[*styles, *([""] * len(styles))],
+        vertical_spacing=0.12,
+    )
+    for column, style in enumerate(styles, start=1):
+        for kind, by_k in summary[style].items():
+            ks = [int(k) for k in by_k]
+            colour = MODEL_COLOURS.get(kind)
+            traces = (
+                (1, [by_k[k]["accuracy"] for k in by_k], "solid", f"{kind}, taught"),
+                (1, [by_k[k]["untaught_accuracy"] for k in by_k], "dot", f"{kind}, untaught"),
+                (2, [100 * by_k[k]["mnist_fall"] for k in by_k], "solid", f"{kind}, MNIST points lost"),
+            )
+            for row, values, dash, name in traces:
+                figure.add_trace(
+                    go.Scatter(
+                        x=ks,
+                        y=values,
+                        mode="lines+markers",
+                        name=name,
+                        legendgroup=name,
+                        showlegend=column == 1,
+                        line={"color": colour, "dash": dash},
+                        hovertemplate=f"k = %{{x}}: %{{y:.3f}}<extra>{name}</extra>",
+                    ),
+                    row=row,
+                    col=column,
+                )
+    figure.update_xaxes(title="examples taught per class (k)", type="log", tickvals=report["examples_per_class"], row=2)
+    figure.update_yaxes(title="accuracy on the rest", row=1, col=1)
+    figure.update_yaxes(title="MNIST points lost", row=2, col=1)
+    figure.update_layout(
+        title=f"Teaching a style the networks never saw ({report['draws']} draws per k, T = {report['num_samples']})",
+        legend={"orientation": "h", "y": -0.2},
+        height=650,
+    )
+    return figure

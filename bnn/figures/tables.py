@@ -253,3 +253,44 @@ def format_shift_table(report: dict) -> str:
             cells.append(f"{bayesian['nll']:.2f} / {deterministic['nll']:.2f}" if bayesian and deterministic else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def format_teaching_table(report: dict, summary: dict) -> str:
+    """The teaching report as a Markdown table: per style, network and k, the accuracy on the rest of the style
+    untaught and taught, the error left (taught / untaught), NLL, the MNIST test accuracy lost and the
+    Fashion-MNIST AUROC by mutual information after teaching (means over the draws). Lesson times are the
+    benchmark's (``python -m bench --only teach``), measured on a quiet machine."""
+    lines = [
+        (
+            "| style | network | k | acc. untaught | acc. taught | error left | NLL taught | MNIST lost (points) | "
+            "Fashion AUROC (MI) |"
+        ),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for style, by_kind in summary.items():
+        for kind, by_k in by_kind.items():
+            for k, row in by_k.items():
+                ratio = "-" if row["error_ratio"] is None else f"{row['error_ratio']:.2f}"
+                auroc = (
+                    "-" if row["ood_auroc_mutual_information"] is None else f"{row['ood_auroc_mutual_information']:.4f}"
+                )
+                lines.append(
+                    f"| {style} | {kind} | {k} | {row['untaught_accuracy']:.3f} | {row['accuracy']:.3f} | {ratio} | "
+                    f"{row['nll']:.3f} | {100 * row['mnist_fall']:.2f} | {auroc} |"
+                )
+    untaught = report["untaught"]
+    lines.append("")
+    lines.append(
+        "Untaught: "
+        + "; ".join(
+            f"{kind} MNIST test accuracy {scores['mnist_accuracy']:.4f}"
+            + (
+                ""
+                if scores["ood_auroc_mutual_information"] is None
+                else f", Fashion AUROC (MI) {scores['ood_auroc_mutual_information']:.4f}"
+            )
+            for kind, scores in untaught.items()
+        )
+        + "."
+    )
+    return "\n".join(lines)

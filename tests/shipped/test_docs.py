@@ -30,7 +30,8 @@ def test_a_changed_figure_makes_its_page_stale(tmp_path):
 
 def test_each_page_names_its_sources_and_the_command_that_measures_them_again():
     pages = render_pages(ROOT)
-    assert len(pages) == len(PAGES) == 8
+    assert len(PAGES) == 9 and len(pages) == len(PAGES) + 1  # and the teaching page's learning curves
+    assert 'id="teaching-curves"' in pages[Path("docs/results/teaching-curves.html")]
     for page in PAGES:
         text = pages[Path("docs/results") / f"{page.name}.md"]
         assert all(f"`{source}`" in text for source in page.sources)
