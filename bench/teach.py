@@ -8,11 +8,17 @@ holds in memory.
   runs and their ratio. In process, as the sessions of one Streamlit process share it; not over the WebSocket.
 - Memory: the process's resident memory before and after SESSIONS sessions each teach one example (their Lessons
   kept, as a server keeps sessions' state), per session.
+
+All of it runs in a fresh Python process with the app's TensorFlow thread settings (one thread per operation, as
+`app.py` sets them before TensorFlow starts), so a lesson shares the cores as it does in a served page.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -101,7 +107,20 @@ def _session_memory(images: np.ndarray, sessions: int) -> dict:
     }
 
 
+SERVING_THREADS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}  # as app.py sets them
+
+
 def run(quick: bool = False) -> dict:
+    environment = {**os.environ, **SERVING_THREADS}
+    command = [sys.executable, "-c", f"import json, bench.teach as t; print(json.dumps(t.measure({quick})))"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=3600, env=environment)
+    if completed.returncode != 0:
+        return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "child failed"}
+    return {**json.loads(completed.stdout.strip().splitlines()[-1]), "tensorflow_threads": SERVING_THREADS}
+
+
+def measure(quick: bool = False) -> dict:
+    """The part's figures, in this process (`run` starts it in a fresh one)."""
     repeats, seconds, sessions = (2, 2.0, 2) if quick else (REPEATS, READ_SECONDS, SESSIONS)
     test = load_mnist().test
     images = test.images[:200]

@@ -16,8 +16,8 @@ the same number of steps with plain cross-entropy: the same evidence, without a 
     taught = teach(model, images, labels)       # images (N, 28, 28) in [0, 1], labels (N,) ints 0-9
     taught.card.taught_examples                 # every example taught so far
 
-Each step's batch holds the coreset (augmented as training digits are) and the new examples repeated to the same
-count, so a handful of examples weighs as much as the replayed digits. Every random choice is seeded: the same
+Each step's batch holds the coreset (augmented as training digits are) and the new examples, and the two halves
+of the loss weigh the same, so a handful of examples counts as much as the replayed digits. Every random choice is seeded: the same
 model, examples and seed give the same taught weights.
 """
 
@@ -206,9 +206,7 @@ class _Teacher:
         self._load(arrays)
         replay_images = tf.constant(np.asarray(replay[0], np.float32))
         replay_labels = tf.constant(np.asarray(replay[1], np.int32))
-        repeats = max(1, -(-len(replay[1]) // len(labels)))  # the new examples, as many as the replayed digits
-        new_images = tf.constant(np.tile(images, (repeats, 1, 1)))
-        new_labels = tf.constant(np.tile(labels, repeats))
+        new_images, new_labels = tf.constant(images), tf.constant(labels)
         for step in range(steps):
             self._step(new_images, new_labels, replay_images, replay_labels, tf.constant([seed, step], tf.int32))
             if progress is not None:
@@ -231,12 +229,14 @@ class _Teacher:
     def _step(self, new_images, new_labels, replay_images, replay_labels, seed):
         images = tf.concat([new_images, augment_batch(replay_images, seed, self.augmentation)], axis=0)
         labels = tf.concat([new_labels, tf.cast(replay_labels, tf.int32)], axis=0)
+        new = tf.shape(new_labels)[0]
         with tf.GradientTape() as tape:
             hidden = images[tf.newaxis]
             for index, layer in enumerate(self.network.layers):
                 hidden = _sampled_layer(layer, hidden, tf.constant(1), seed + 1 + index)
-            nll = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=hidden[0]))
-            loss = nll
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=hidden[0])
+            # the new examples weigh as much as the replayed digits, however few they are
+            loss = 0.5 * tf.reduce_mean(losses[:new]) + 0.5 * tf.reduce_mean(losses[new:])
             if self.variational:
                 kl = tf.add_n(
                     [
@@ -249,7 +249,8 @@ class _Teacher:
                         )
                     ]
                 )
-                loss += self.kl_weight * kl / tf.cast(tf.shape(labels)[0], tf.float32)
+                # per example of a batch in which both halves count as many as the replayed digits
+                loss += self.kl_weight * kl / tf.cast(2 * tf.shape(replay_labels)[0], tf.float32)
         gradients = tape.gradient(loss, self.variables)
         beta_1, beta_2, epsilon = ADAM
         self.count.assign_add(1.0)
