@@ -16,11 +16,10 @@ from pathlib import Path
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-# One thread per TensorFlow operation (set before TensorFlow starts; the environment may override it): a stroke's
-# predictions are a few small operations, and the sessions of one process already run side by side, so
-# TensorFlow's default thread pools would spend more server CPU per answer without answering more (docs/serving.md).
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+from bnn.config import SERVING_THREADS
+
+for _name, _value in SERVING_THREADS.items():  # before TensorFlow starts; the environment may override them
+    os.environ.setdefault(_name, _value)
 
 import bnn  # after the thread settings above
 from bnn import config, figures

@@ -9,7 +9,7 @@ holds in memory.
 - Memory: the process's resident memory before and after SESSIONS sessions each teach one example (their Lessons
   kept, as a server keeps sessions' state), per session.
 
-All of it runs in a fresh Python process with the app's TensorFlow thread settings (one thread per operation, as
+All of it runs in a fresh Python process with the app's TensorFlow thread settings (`bnn.config.SERVING_THREADS`, as
 `app.py` sets them before TensorFlow starts), so a lesson shares the cores as it does in a served page.
 """
 
@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from bench.stats import percentiles
+from bnn.config import SERVING_THREADS
 from bnn.data import load_mnist
 from bnn.model.teach import training_coreset
 from bnn.reading.digit import read_digit
@@ -105,9 +106,6 @@ def _session_memory(images: np.ndarray, sessions: int) -> dict:
         "rss_after_mib": after,
         "per_session_mib": (after - before) / sessions,
     }
-
-
-SERVING_THREADS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}  # as app.py sets them
 
 
 def run(quick: bool = False) -> dict:

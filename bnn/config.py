@@ -68,6 +68,11 @@ VARIATIONAL_LAYERS = ("flipout", "reparameterization")
 FLAGGED_FRACTION = 0.05  # share of validation digits the "not sure" thresholds flag (their 95 % quantile)
 PREDICTION_SAMPLES = 100  # weight samples T per image: predict's default, the app's start value, the model card's
 SAMPLES_SLIDER = {"min_value": 10, "max_value": 1000, "value": PREDICTION_SAMPLES, "step": 10}  # the app's T slider
+# TensorFlow's threads in a served process: one per operation, since a stroke's predictions are a few small
+# operations and the sessions of one process already run side by side (larger pools spend more server CPU per
+# answer without answering more), and two running operations at once, so that a lesson taught in one session runs
+# beside the answers of the others instead of before them (docs/serving.md).
+SERVING_THREADS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "2"}
 THUMBNAIL_SIZE = 56  # px per side of each "What if?" variant on the page
 
 

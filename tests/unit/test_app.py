@@ -99,14 +99,14 @@ def warm_app():
 # --- the page and its controls ----------------------------------------------------------------------------
 
 
-def test_the_server_asks_tensorflow_for_one_thread_per_operation(monkeypatch):
+def test_the_server_asks_tensorflow_for_one_thread_per_operation_and_two_at_once(monkeypatch):
     """Set before TensorFlow starts in a served process (`streamlit run app.py`), unless the environment says."""
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
     monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
     assert_no_exception(open_app())
-    assert os.environ["TF_NUM_INTRAOP_THREADS"] == os.environ["TF_NUM_INTEROP_THREADS"] == "1"
+    assert (os.environ["TF_NUM_INTRAOP_THREADS"], os.environ["TF_NUM_INTEROP_THREADS"]) == ("1", "2")
     source = (ROOT / "app.py").read_text()
-    assert source.index('setdefault("TF_NUM_INTRAOP_THREADS"') < source.index("\nimport bnn")
+    assert source.index("os.environ.setdefault(_name, _value)") < source.index("\nimport bnn  # after")
 
 
 def test_page_has_the_controls_tabs_and_a_draw_prompt():
