@@ -11,16 +11,18 @@ no one else's answers change. Each lesson starts from the networks of the one be
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bnn.config import PREDICTION_SAMPLES
 from bnn.model.predict import DigitModel
-from bnn.model.teach import MAX_EXAMPLES, TeachingError, teach
+from bnn.model.teach import MAX_EXAMPLES, TEACH_STEPS, TeachingError, teach
 from bnn.reading.digit import DigitAnswer, answer_digit
 from bnn.reading.networks import PREDICTIONS_KEPT, Networks, PredictionMemo
 
+PROGRESS_SECONDS = 0.1  # how often a lesson reports its progress
 CHECK_DIGITS = 1000  # MNIST test digits read before and after the lessons: what was forgotten, at a glance
 
 
@@ -84,17 +86,23 @@ class Lessons:
         before = answer_digit(image, current, kind, num_samples, seed, true_label=label)
         steps_done = [0]
 
-        def advance(step: int, steps: int) -> None:  # two networks learn in turn: one bar over both
+        def advance(step: int, steps: int) -> None:  # counted in the teaching threads, reported from this one
             steps_done[0] += 1
-            if progress is not None:
-                progress(steps_done[0], 2 * steps)
 
-        taught = {
-            name: teach(
-                current.models[name], image[None], [label], seed=self.count, coreset=coreset, progress=advance
-            ).frozen()
-            for name in dict.fromkeys((kind, "deterministic"))
-        }
+        def lesson(name: str) -> DigitModel:
+            model = current.models[name]
+            return teach(model, image[None], [label], seed=self.count, coreset=coreset, progress=advance).frozen()
+
+        names = list(dict.fromkeys((kind, "deterministic")))
+        total = TEACH_STEPS * len(names)
+        with ThreadPoolExecutor(len(names)) as pool:  # the two networks learn side by side, each on its own core
+            futures = [pool.submit(lesson, name) for name in names]
+            while wait(futures, timeout=PROGRESS_SECONDS).done != set(futures):
+                if progress is not None:  # from the caller's thread: a page's progress bar belongs to its script
+                    progress(min(steps_done[0], total), total)
+            taught = dict(zip(names, (future.result() for future in futures), strict=True))
+        if progress is not None:
+            progress(total, total)
         self.taught.update(taught)
         self.images.append(np.asarray(image, np.float32))
         self.labels.append(int(label))

@@ -25,10 +25,12 @@ def one(mnist):
 def test_a_lesson_answers_the_input_before_and_after_and_only_the_taught_kinds_change(shipped, one):
     lessons = Lessons("mlp")
     assert lessons.networks(shipped) is shipped
-    steps = []
-    first = lessons.teach(shipped, one, 7, "bayesian", num_samples=20, progress=lambda done, total: steps.append(total))
+    reports = []
+    first = lessons.teach(shipped, one, 7, "bayesian", num_samples=20, progress=lambda *report: reports.append(report))
+    steps = [total for _, total in reports]
     assert first.before.verdict.digit == 1 and first.label == 7 and lessons.count == 1
-    assert steps and set(steps) == {steps[0]} and len(steps) == steps[0]  # one bar over both networks
+    assert steps and set(steps) == {60}  # one bar over both networks' steps, ending full
+    assert reports[-1] == (60, 60) and [done for done, _ in reports] == sorted(done for done, _ in reports)
     for _ in range(2):
         last = lessons.teach(shipped, one, 7, "bayesian", num_samples=20)
     assert last.after.verdict.digit == 7 and last.after.verdict.deterministic_digit == 7
