@@ -21,7 +21,7 @@ from bnn.data import Dataset
 from bnn.evaluation.photos import photo_report
 
 REPORT = ASSETS_DIR / "photos.json"  # python -m bnn photos --output
-NUM_DIGITS, NUM_BLANKS, NUM_SAMPLES, SEED = 300, 30, 30, 0  # python -m bnn photos's defaults: the README's table
+NUM_DIGITS, NUM_BLANKS, NUM_SAMPLES, SEED = 300, 30, 30, 0  # python -m bnn photos's defaults: docs/results/photos.md
 MAX_ACCURACY_LOSS = 0.01  # one point below plain paper
 MAX_CROP_LOSS = 0.02  # a crop: two points below its twin with a margin of paper
 MAX_INPUT_DIFFERENCE = 0.025  # mean absolute difference of a crop's and its twin's network inputs: the bilinear
@@ -36,7 +36,7 @@ def report(mnist) -> dict:
     return photo_report(models, digits, NUM_SAMPLES, SEED, NUM_BLANKS)
 
 
-# Measured misses of the one-point bar (README, "Photos of real paper"); strict, so meeting it shows up.
+# Measured misses of the one-point bar (docs/results/photos.md); strict, so meeting it shows up.
 MISSES = {
     ("tight, light on dark, bilinear x5", "mlp-deterministic"): "1.7 points below plain paper",
     ("hard shadow edge", "mlp-bayesian"): "1.3 points below plain paper",
@@ -50,7 +50,7 @@ CASES = [
     for name in NETWORKS
 ]
 # Measured misses of the two-point bar of crops: a thin binary digit whose strokes the thresholding broke can be
-# taken the other way round (README, "Crops"); strict, so meeting it shows up.
+# taken the other way round (docs/results/photos.md); strict, so meeting it shows up.
 CROP_MISSES = {
     ("binary 16 px, normal, light on dark, nearest x2", "mlp-bayesian"): "2.3 points below its twin",
     ("binary 16 px, normal, light on dark, nearest x2", "mlp-deterministic"): "2.7 points below its twin",

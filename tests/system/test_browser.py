@@ -270,7 +270,7 @@ def covered_chart_titles(page: AppPage, key: str) -> list[str]:
     )
 
 
-# --- the canvas toolbar: issue 36 ------------------------------------------------------------------------------
+# --- the canvas toolbar clear of the page ------------------------------------------------------------------------------
 
 SCREENS = {"1400x1000": (WIDE, {}), "1024x768": (LAPTOP, {}), "390x844-touch": (PHONE, MOBILE)}
 

@@ -566,7 +566,7 @@ def not_digits_page():
 
 
 # The MLP trained on distorted digits reads the seeded scribble as a confident 4 (the LeNet-5 is not sure of
-# it): a regression of the augmented training, reported in the README; strict, so a fix shows up.
+# it): a regression of the augmented training (docs/decisions.md); strict, so a fix shows up.
 SCRIBBLE_GAP = pytest.mark.xfail(strict=True, reason="the augmented Bayesian MLP is sure the scribble is a 4")
 
 

@@ -1,4 +1,4 @@
-"""The words of the "Inside the model" tab and the README's insight tables, from stored numbers."""
+"""The words of the "Inside the model" tab and docs/results/insight.md's tables, from stored numbers."""
 
 from __future__ import annotations
 

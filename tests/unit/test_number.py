@@ -124,7 +124,7 @@ def test_two_stroke_digits_are_merged(mnist, models, medium):
 
 @pytest.mark.slow
 def test_a_single_digit_reads_as_predict_on_the_preprocessed_digit(mnist, models):
-    """Every one of the 10,000 test digits (about 80 s): 1,000 could not tell 99.8 % from 99.9 % (README)."""
+    """Every one of the 10,000 test digits (about 80 s): 1,000 could not tell 99.8 % from 99.9 %."""
     same = []
     for image in mnist.test.images:
         pixels = np.round(image * 255).astype(np.uint8)

@@ -15,7 +15,7 @@ from bnn.figures import tables
 from bnn.model.weights import shipped_architectures, shipped_kinds
 
 ROW_KEYS = {"corruption", "severity", "network", "accuracy", "nll", "brier", "ece", "mean_entropy"}
-ROW_KEYS |= {"mean_mutual_information", "blank_images"}  # the keys the README documents for each row
+ROW_KEYS |= {"mean_mutual_information", "blank_images"}  # the keys every row of a shift report holds
 
 
 @pytest.fixture(scope="module")

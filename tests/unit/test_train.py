@@ -132,7 +132,7 @@ def test_the_kl_weight_defaults_to_the_one_each_architecture_shipped_with():
     for arch, weight in SHIPPED_KL_WEIGHT.items():
         assert Config(kind="bayesian", arch=arch).kl_weight == weight
         assert Config(kind="bayesian", arch=arch, kl_weight=0.5).kl_weight == 0.5
-    assert SHIPPED_KL_WEIGHT == {"mlp": 0.3, "conv": 1.0}  # README, "The variational recipe"
+    assert SHIPPED_KL_WEIGHT == {"mlp": 0.3, "conv": 1.0}  # docs/results/ablation.md
 
 
 def _model_card_of(config):
