@@ -16,8 +16,10 @@ from bnn.model.weights import read_card
 from bnn.reading.verdict import (
     COMPARISON_COLUMNS,
     MAX_ENTROPY,
+    OVERCONFIDENCE_GAP,
     TABLE_COLUMNS,
     Thresholds,
+    Verdict,
     comparison_rows,
     failure_row,
     not_sure_reasons,
@@ -194,3 +196,120 @@ def test_comparison_rows_give_each_method_its_own_answer_and_verdict():
     assert [row["votes"] for row in rows] == ["10 / 10", "6 / 10", "1 / 1"]
     assert [row["not sure"] for row in rows] == ["", "not sure", ""]
     assert rows[2]["mutual information"] == "0.000" and float(rows[1]["mutual information"]) > 0.3
+
+
+# --- every sentence the page shows, word for word ----------------------------------------------------------------
+
+
+def verdict_of(**fields) -> Verdict:
+    """A Verdict with plain values, any of them replaced by ``fields``."""
+    plain = {
+        "digit": 3,
+        "probability": 0.5,
+        "votes": 6,
+        "num_samples": 10,
+        "predictive_entropy": 0.8,
+        "expected_entropy": 0.5,
+        "mutual_information": 0.3,
+        "level": "high",
+        "not_sure": False,
+        "reasons": (),
+        "deterministic_digit": 3,
+        "deterministic_probability": 0.6,
+        "deterministic_flagged": False,
+    }
+    return Verdict(**{**plain, **fields})
+
+
+def test_the_headline_and_explanation_word_for_word():
+    reasons = not_sure_reasons(1.0, 0.6, Thresholds(0.5, 0.3))
+    unsure = verdict_of(not_sure=True, reasons=reasons)
+    assert unsure.headline() == (
+        "**Bayesian: 3** with probability 0.50, uncertainty high (**not sure**) · **Deterministic: 3** with "
+        "probability 0.60"
+    )
+    assert unsure.explanation() == "The network is not sure about this image: " + reasons[0] + " " + reasons[1]
+    assert verdict_of().explanation() == (
+        "The network is fairly sure: its uncertainty is below the thresholds chosen on the validation set."
+    )
+
+
+def test_both_reasons_word_for_word():
+    assert not_sure_reasons(1.0, 0.6, Thresholds(0.5, 0.3)) == (
+        (
+            "its weight samples disagree (epistemic uncertainty 0.60 nats, above the threshold 0.30), so the image is "
+            "probably unlike anything it was trained on;"
+        ),
+        (
+            "and its averaged answer is spread over several digits (total uncertainty 1.00 nats, above the threshold "
+            "0.50)."
+        ),
+    )
+
+
+def test_the_deterministic_note_word_for_word_and_at_the_gap_exactly():
+    at_the_gap = verdict_of(probability=0.25, deterministic_probability=0.25 + OVERCONFIDENCE_GAP)
+    assert at_the_gap.deterministic_note() == (
+        "The deterministic network is much more confident (0.45 for 3) than the Bayesian average (0.25 for 3): a "
+        "single set of weights cannot tell what it has never seen."
+    )
+    assert (
+        verdict_of(deterministic_digit=5).deterministic_note() == "The two networks disagree: 3 (Bayesian) against 5."
+    )
+    assert verdict_of(deterministic_flagged=True).deterministic_note() == (
+        "The deterministic network's own entropy threshold flags this image too."
+    )
+
+
+def test_the_uncertainty_sentences_word_for_word():
+    assert verdict_of().uncertainty_sentences() == {
+        "total": "Total uncertainty (predictive entropy) is 0.800 nats out of at most 2.30: how spread out the averaged "
+        "answer is over the ten digits.",
+        "aleatoric": "Aleatoric uncertainty (expected entropy) is 0.500 nats: the doubt each sampled network has on "
+        "its own, from an image that is ambiguous in itself; more training would not remove it.",
+        "epistemic": "Epistemic uncertainty (mutual information) is 0.300 nats: how much the sampled networks "
+        "disagree with each other, the model's own ignorance; it grows on things unlike the training digits.",
+    }
+
+
+def test_the_record_is_the_clis_json_line():
+    verdict = verdict_of(not_sure=True, reasons=("a reason.",), kind="mc-dropout")
+    assert verdict.record("seven.png") == {
+        "file": "seven.png",
+        "kind": "mc-dropout",
+        "method": "mc-dropout",
+        "digit": 3,
+        "probability": 0.5,
+        "votes": 6,
+        "num_samples": 10,
+        "predictive_entropy": 0.8,
+        "expected_entropy": 0.5,
+        "mutual_information": 0.3,
+        "uncertainty": "high",
+        "not_sure": True,
+        "reasons": ["a reason."],
+        "deterministic_digit": 3,
+        "deterministic_probability": 0.6,
+    }
+
+
+def test_a_sure_row_leaves_the_not_sure_column_empty():
+    assert verdict_of().row("a.png")["not sure"] == ""
+
+
+def test_without_thresholds_the_level_is_the_share_of_a_quarter_of_the_largest_entropy():
+    quarter = 0.25 * MAX_ENTROPY
+    assert uncertainty_level(0.3 * quarter, 0.0, Thresholds()) == "low"
+    assert uncertainty_level(1.5 * quarter, 0.0, Thresholds()) == "high"
+
+
+def test_a_deterministic_entropy_exactly_at_its_threshold_is_not_flagged():
+    flat = prediction(np.full(10, 0.1))
+    limit = float(flat.predictive_entropy[0])
+    assert not summarise(CONFIDENT, flat, LOOSE, Thresholds(predictive_entropy=limit)).deterministic_flagged
+    assert summarise(CONFIDENT, flat, LOOSE, Thresholds(predictive_entropy=limit - 1e-9)).deterministic_flagged
+
+
+def test_a_kind_without_a_page_name_is_listed_by_its_id():
+    (row,) = comparison_rows({"laplace": (CONFIDENT, LOOSE)})
+    assert row["method"] == "laplace"
