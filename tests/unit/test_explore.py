@@ -225,3 +225,54 @@ def test_the_shipped_networks_grow_less_sure_as_a_digit_is_turned_upside_down(mn
         upright.append(rotation.mutual_information[rotation.sweep.values.index(0)])
         turned.append(rotation.mutual_information[[0, -1]].mean())
     assert np.mean(turned) > 5 * np.mean(upright)
+
+
+def test_each_sweep_is_named_titled_and_labelled_for_the_page():
+    sweeps = {sweep.name: sweep for sweep in explore.variants(stroke())}
+    assert [(sweep.name, sweep.title, sweep.unit) for sweep in sweeps.values()] == [
+        ("rotation", "Rotated", "degrees"),
+        ("shift", "Shifted sideways", "pixels"),
+        ("thickness", "Thinner or thicker strokes", "pixels per side"),
+        ("bar", "Partly covered by a bar", "centre row of the bar"),
+    ]
+    assert sweeps["rotation"].labels()[5:8] == ["-15°", "0°", "+15°"]
+    assert sweeps["shift"].labels()[3:6] == ["-2 px", "as drawn", "+2 px"]
+    assert sweeps["thickness"].labels() == ["-2 px", "-1 px", "as drawn", "+1 px", "+2 px", "+3 px"]
+    assert sweeps["bar"].labels() == ["no bar", "row 6", "row 10", "row 14", "row 18", "row 22"]
+
+
+def test_the_bar_is_bar_height_rows_centred_on_its_row():
+    image = lopsided()
+    covered = explore.cover(image, 14)
+    assert np.flatnonzero(covered.sum(axis=1) == 0).tolist() == [12, 13, 14, 15]  # BAR_HEIGHT = 4 rows
+    np.testing.assert_array_equal(
+        np.delete(covered, [12, 13, 14, 15], axis=0), np.delete(image, [12, 13, 14, 15], axis=0)
+    )
+
+
+def test_any_turn_but_zero_moves_the_ink():
+    image = lopsided()
+    np.testing.assert_array_equal(explore.rotate(image, 0), image)
+    assert not np.array_equal(explore.rotate(image, 1), image)
+
+
+def test_variants_are_float32_network_inputs_in_0_to_1_whatever_they_are_given():
+    loud = stroke().astype(np.float64) * 1.5 - 0.25  # outside [0, 1], in float64
+    for sweep in explore.variants(loud):
+        assert sweep.images.dtype == np.float32, sweep.name
+        assert sweep.images.min() >= 0.0 and sweep.images.max() <= 1.0, sweep.name
+        assert sweep.images.max() == 1.0, sweep.name  # clipped, not rescaled
+
+
+def test_explore_asks_for_the_samples_and_seed_it_is_given_and_seed_0_by_default():
+    calls = []
+
+    class Recording(InkModel):
+        def predict(self, images, num_samples=1, seed=None):
+            calls.append((self.kind, num_samples, seed))
+            return super().predict(images, num_samples, seed)
+
+    sampled, deterministic = Recording("bayesian", num_samples=7), Recording("deterministic", num_samples=1)
+    assert explore.explore(sampled, deterministic, stroke(), num_samples=7, seed=5).num_samples == 7
+    assert explore.explore(sampled, deterministic, stroke(), num_samples=7).num_samples == 7
+    assert calls == [("bayesian", 7, 5), ("deterministic", 1, None), ("bayesian", 7, 0), ("deterministic", 1, None)]
