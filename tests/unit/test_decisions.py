@@ -89,3 +89,46 @@ def test_a_written_decision_reads_back_the_same_and_is_refused_for_other_feature
     assert [read.says_two(row) for row in inputs[:50]] == [bool(label) for label in targets[:50]]
     with pytest.raises(ValueError, match="was fitted on"):
         decisions.read_decision(path, ("signal",))
+
+
+def test_a_logit_of_exactly_zero_says_one_digit():
+    decision = decisions.LogisticDecision(NAMES, np.array([1.0, 0.0]), -2.0)
+    assert not decision.says_two(np.array([2.0, 5.0]))  # log-odds 0: even odds are not enough to cut
+    assert decision.says_two(np.array([2.5, 5.0]))  # log-odds 0.5
+
+
+def test_the_fit_does_not_depend_on_the_units_of_a_feature():
+    """Features are standardised before the penalty: a feature in other units (x 1000) gets the same decision, its
+    coefficient scaled back."""
+    inputs, targets = overlapping()
+    two_features = np.c_[inputs, np.random.default_rng(1).normal(0, 1, len(targets))]
+    plain = decisions.fit(two_features, targets, single_weight=2.0)
+    scaled = decisions.fit(two_features * [1.0, 1000.0], targets, single_weight=2.0)
+    np.testing.assert_allclose(scaled.coefficients * [1.0, 1000.0], plain.coefficients, rtol=1e-3, atol=1e-6)
+    assert scaled.intercept == pytest.approx(plain.intercept, rel=1e-3)
+
+
+def test_a_feature_of_pure_noise_leaves_the_boundary_where_it_was():
+    """The intercept comes back to the raw features with every feature's coefficient: with one-digit examples
+    weighted 8 times (a boundary away from the features' mean), a second feature of noise moves it by little."""
+    inputs, targets = overlapping()
+    alone = decisions.fit(inputs + 5.0, targets, single_weight=8.0)
+    noisy = decisions.fit(np.c_[inputs + 5.0, np.random.default_rng(2).normal(3.0, 1.0, len(targets))], targets, 8.0)
+    at_noise_mean = -(noisy.intercept + noisy.coefficients[1] * 3.0) / noisy.coefficients[0]
+    assert boundary(alone) > 5.5 and at_noise_mean == pytest.approx(boundary(alone), abs=0.1)
+
+
+def test_out_of_fold_decisions_come_from_the_fit_on_the_other_folds():
+    inputs, targets = overlapping(count=600)
+    fold = np.random.default_rng(4).integers(0, decisions.FOLDS, len(targets))  # the folds drawn with the seed
+    expected = np.zeros(len(targets), bool)
+    for k in range(decisions.FOLDS):
+        others = decisions.fit(inputs[fold != k], targets[fold != k], 3.0)
+        expected[fold == k] = others.logit(inputs[fold == k]) > 0
+    np.testing.assert_array_equal(decisions.out_of_fold(inputs, targets, seed=4, single_weight=3.0), expected)
+    assert not np.array_equal(decisions.out_of_fold(inputs, targets, seed=5, single_weight=3.0), expected)
+
+
+def test_a_weight_with_as_many_mistakes_as_before_is_no_worse():
+    counts = {1.0: {"cut": 5, "found": 45}, 2.0: {"cut": 6, "found": 45}}
+    assert decisions.largest_weight_no_worse(counts, {"cut": 5, "found": 45}, 0.5, ("cut",), ("found",)) == 1.0
