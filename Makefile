@@ -1,9 +1,10 @@
 # make app    set up (first time) and start the Streamlit app
 # make test   set up (first time) and run the whole test suite
 # make quick  the tests a newcomer runs in a minute: no browser, server, training or whole-test-set pass
+# make mutants  mutation testing (mutmut) of the modules that decide what a user is told; not in CI
 VENV := .venv
 
-.PHONY: app test quick
+.PHONY: app test quick mutants
 app: $(VENV)/.app-ready
 	$(VENV)/bin/streamlit run app.py
 
@@ -12,6 +13,17 @@ test: $(VENV)/.test-ready
 
 quick: $(VENV)/.test-ready
 	$(VENV)/bin/python -m pytest -m "not slow and not browser" -n 2 --dist loadfile
+
+# Mutants and the tests that run against them: [tool.mutmut] in pyproject.toml. mutmut copies the tree into mutants/
+# and tests from there, so MNIST is found through BNN_DATA_DIR. Survivors are listed, then each module's score: the
+# share of its mutants a test failed on (a mutant that hangs until mutmut's timeout counts as caught).
+mutants: $(VENV)/.test-ready
+	BNN_DATA_DIR=$${BNN_DATA_DIR:-$(CURDIR)/../shared/data/mnist} $(VENV)/bin/mutmut run
+	$(VENV)/bin/mutmut results
+	$(VENV)/bin/mutmut results --all true | awk -F': ' '{ module = $$1; sub(/^ +/, "", module); \
+		sub(/\.x(_|ǁ).*/, "", module); total[module]++; if ($$2 == "killed" || $$2 == "timeout") killed[module]++ } \
+		END { for (module in total) printf "%-28s %4d of %4d killed  %5.1f %%\n", module, killed[module], \
+		total[module], 100 * killed[module] / total[module] }' | sort
 
 $(VENV)/.app-ready: requirements.txt scripts/setup.sh
 	bash scripts/setup.sh app
