@@ -45,7 +45,9 @@ def test_a_one_taught_as_a_seven_reads_seven_in_this_session_and_forgetting_rest
     panel = texts(app.main.get_by_key("teach-draw"))
     assert "3 of at most 200 examples taught" in panel and "Taught: 7." in panel
     assert "What was forgotten, on 1,000 MNIST test digits" in panel and " -> " in panel
-    assert app.main.get_by_key("lesson-before-draw") is not None and app.main.get_by_key("lesson-after-draw") is not None
+    assert (
+        app.main.get_by_key("lesson-before-draw") is not None and app.main.get_by_key("lesson-after-draw") is not None
+    )
     app.button(key="forget-draw").click().run()
     assert_no_exception(app)
     assert "Bayesian: 1" in verdict(app) and votes(app) == shipped_votes  # bit-identical: the shipped networks
