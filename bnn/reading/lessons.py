@@ -11,7 +11,6 @@ no one else's answers change. Each lesson starts from the networks of the one be
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +21,6 @@ from bnn.model.teach import MAX_EXAMPLES, TEACH_STEPS, TeachingError, teach
 from bnn.reading.digit import DigitAnswer, answer_digit
 from bnn.reading.networks import PREDICTIONS_KEPT, Networks, PredictionMemo
 
-PROGRESS_SECONDS = 0.1  # how often a lesson reports its progress
 CHECK_DIGITS = 1000  # MNIST test digits read before and after the lessons: what was forgotten, at a glance
 
 
@@ -84,25 +82,22 @@ class Lessons:
             )
         current = self.networks(shipped)
         before = answer_digit(image, current, kind, num_samples, seed, true_label=label)
-        steps_done = [0]
-
-        def advance(step: int, steps: int) -> None:  # counted in the teaching threads, reported from this one
-            steps_done[0] += 1
-
-        def lesson(name: str) -> DigitModel:
-            model = current.models[name]
-            return teach(model, image[None], [label], seed=self.count, coreset=coreset, progress=advance).frozen()
-
         names = list(dict.fromkeys((kind, "deterministic")))
-        total = TEACH_STEPS * len(names)
-        with ThreadPoolExecutor(len(names)) as pool:  # the two networks learn side by side, each on its own core
-            futures = [pool.submit(lesson, name) for name in names]
-            while wait(futures, timeout=PROGRESS_SECONDS).done != set(futures):
-                if progress is not None:  # from the caller's thread: a page's progress bar belongs to its script
-                    progress(min(steps_done[0], total), total)
-            taught = dict(zip(names, (future.result() for future in futures), strict=True))
-        if progress is not None:
-            progress(total, total)
+        total, done = TEACH_STEPS * len(names), [0]
+
+        def advance(step: int, steps: int) -> None:  # the networks learn in turn: one bar over all their steps
+            done[0] += 1
+            if progress is not None:
+                progress(done[0], total)
+
+        # in turn, not side by side: a lesson then takes one of the process's two running operations, and the
+        # other sessions' answers keep the other
+        taught = {
+            name: teach(
+                current.models[name], image[None], [label], seed=self.count, coreset=coreset, progress=advance
+            ).frozen()
+            for name in names
+        }
         self.taught.update(taught)
         self.images.append(np.asarray(image, np.float32))
         self.labels.append(int(label))
