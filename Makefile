@@ -15,15 +15,13 @@ quick: $(VENV)/.test-ready
 	$(VENV)/bin/python -m pytest -m "not slow and not browser" -n 2 --dist loadfile
 
 # Mutants and the tests that run against them: [tool.mutmut] in pyproject.toml. mutmut copies the tree into mutants/
-# and tests from there, so MNIST is found through BNN_DATA_DIR. Survivors are listed, then each module's score: the
-# share of its mutants a test failed on (a mutant that hangs until mutmut's timeout counts as caught).
+# and tests from there, so MNIST is found through BNN_DATA_DIR. Survivors are listed; each module's score goes to
+# bench/mutants.json and docs/results/mutants.md.
 mutants: $(VENV)/.test-ready
 	BNN_DATA_DIR=$${BNN_DATA_DIR:-$(CURDIR)/../shared/data/mnist} $(VENV)/bin/mutmut run
 	$(VENV)/bin/mutmut results
-	$(VENV)/bin/mutmut results --all true | awk -F': ' '{ module = $$1; sub(/^ +/, "", module); \
-		sub(/\.x(_|ǁ).*/, "", module); total[module]++; if ($$2 == "killed" || $$2 == "timeout") killed[module]++ } \
-		END { for (module in total) printf "%-28s %4d of %4d killed  %5.1f %%\n", module, killed[module], \
-		total[module], 100 * killed[module] / total[module] }' | sort
+	$(VENV)/bin/python -m scripts.mutation_scores --output bench/mutants.json
+	$(VENV)/bin/python -m bnn docs
 
 $(VENV)/.app-ready: requirements.txt scripts/setup.sh
 	bash scripts/setup.sh app

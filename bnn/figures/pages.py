@@ -156,12 +156,25 @@ def _teaching(root: Path) -> str:
 
 
 def _teaching_figure(root: Path) -> str:
-    """The learning curves as a self-contained Plotly page (its div id fixed, so the file is the same each time)."""
+    """The learning curves as a self-contained Plotly page, the same each time: its div id fixed and its template
+    named (importing Streamlit makes its own theme Plotly's default, so the file would depend on what ran before)."""
     from bnn.evaluation.teaching import summary
     from bnn.figures.reports import teaching_figure
 
     report = _json(root, "assets/teaching.json")
-    return teaching_figure(report, summary(report)).to_html(include_plotlyjs="cdn", div_id="teaching-curves")
+    figure = teaching_figure(report, summary(report))
+    figure.layout.template = "plotly"
+    return figure.to_html(include_plotlyjs="cdn", div_id="teaching-curves")
+
+
+def _mutants(root: Path) -> str:
+    report = _json(root, "bench/mutants.json")
+    lines = ["| module | mutants | caught | score |", "|---|---:|---:|---:|"]
+    for module, row in report["modules"].items():
+        score = 100 * row["caught"] / row["mutants"]
+        lines.append(f"| `{module}` | {row['mutants']:,} | {row['caught']:,} | {score:.1f} % |")
+    total = sum(row["mutants"] for row in report["modules"].values())
+    return f"{report['mutmut']}, {total:,} mutants, measured {report['measured_at']}.\n\n" + "\n".join(lines)
 
 
 def _benchmarks(root: Path) -> str:
@@ -258,6 +271,17 @@ PAGES = (
         "a photo condition), five random draws each, the variational MLP and its twin are taught one lesson "
         "(`bnn.teach`) and scored on the rest of the style, on the MNIST test set and against Fashion-MNIST.",
         _teaching,
+    ),
+    Page(
+        "mutants",
+        "Mutation testing",
+        ("bench/mutants.json",),
+        ("make mutants",),
+        "Each module that decides what a user is told, mutated line by line (mutmut) and tested with the fast tests "
+        "named in pyproject.toml: the share of mutants some test fails on. The survivors judged equivalent are "
+        "listed, with why, in [development](../development.md#mutation-testing).",
+        _mutants,
+        lambda root: "any; which mutants a test fails on follows from the code and its tests",
     ),
     Page(
         "benchmarks",

@@ -30,9 +30,19 @@ def test_a_changed_figure_makes_its_page_stale(tmp_path):
 
 def test_each_page_names_its_sources_and_the_command_that_measures_them_again():
     pages = render_pages(ROOT)
-    assert len(PAGES) == 9 and len(pages) == len(PAGES) + 1  # and the teaching page's learning curves
+    assert len(PAGES) == 10 and len(pages) == len(PAGES) + 1  # and the teaching page's learning curves
     assert 'id="teaching-curves"' in pages[Path("docs/results/teaching-curves.html")]
     for page in PAGES:
         text = pages[Path("docs/results") / f"{page.name}.md"]
         assert all(f"`{source}`" in text for source in page.sources)
         assert all(command in text for command in page.commands) and "Machine: " in text
+
+
+def test_the_pages_do_not_depend_on_plotlys_default_template(monkeypatch):
+    """Importing Streamlit (as the app tests do) makes its own theme Plotly's default template; the generated pages
+    must be the same whatever ran before them in the suite."""
+    import plotly.io as pio
+
+    before = render_pages(ROOT)
+    monkeypatch.setattr(pio.templates, "default", "plotly_dark")
+    assert render_pages(ROOT) == before
