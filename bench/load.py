@@ -141,10 +141,11 @@ def run_level(
     sent twice to a server. ``floor``: ``url`` serves the floor page, whose answers have no verdict.
     """
     drawings = drawings or itertools.count()
-    return asyncio.run(_level(url, sessions, seconds, max_strokes, server_pids, memory, drawings, floor))
+    return asyncio.run(draw_level(url, sessions, seconds, max_strokes, server_pids, memory, drawings, floor))
 
 
-async def _level(url, sessions, seconds, max_strokes, server_pids, memory, drawings, floor) -> Level:
+async def draw_level(url, sessions, seconds, max_strokes, server_pids, memory, drawings, floor=False) -> Level:
+    """`run_level` in a running event loop, beside other sessions' work."""
     if memory:
         memory.reset()
     pages = [AppSession(url, TIMEOUT) for _ in range(sessions)]

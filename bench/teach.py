@@ -5,9 +5,12 @@ holds in memory.
   page's Teach button does), timed REPEATS times after one untimed lesson, for the MLP and the LeNet-5.
 - Readers beside a teacher: READERS threads read a digit as the page does (`read_digit`, T = 100, a new input each
   time so no memo answers), first alone, then while one more thread teaches without pause: p95 latency of both
-  runs and their ratio. In process, as the sessions of one Streamlit process share it; not over the WebSocket.
+  runs and their ratio. In process, as the sessions of one Streamlit process share it (and over the WebSocket below).
 - Memory: the process's resident memory before and after SESSIONS sessions each teach one example (their Lessons
   kept, as a server keeps sessions' state), per session.
+- Over the WebSocket (`bench/teach_load.py`): the same questions asked of a served app by sessions speaking to it
+  as pages do: drawers' p95 beside a session that teaches, Teach to the page's answer, server memory per taught
+  session.
 
 All of it runs in a fresh Python process with the app's TensorFlow thread settings (`bnn.config.SERVING_THREADS`, as
 `app.py` sets them before TensorFlow starts), so a lesson shares the cores as it does in a served page.
@@ -24,6 +27,7 @@ import time
 
 import numpy as np
 
+from bench import teach_load
 from bench.stats import percentiles
 from bnn.config import SERVING_THREADS
 from bnn.data import load_mnist
@@ -37,7 +41,9 @@ REPEATS = 10  # timed lessons per architecture, after one untimed
 READERS = 4  # sessions reading digits while one teaches
 READ_SECONDS = 15.0  # how long each phase of the readers' run lasts
 SESSIONS = 16  # taught sessions whose memory is measured
-TARGETS = {"lesson_p50_s": {"mlp": 1.0, "conv": 3.0}, "reader_p95_ratio": 2.0, "session_mib": 10.0}
+# The readers' ratio has no target here: the issue's is over the WebSocket (bench/teach_load.py), where a page's
+# stroke also waits on Streamlit, not on the network's few milliseconds alone.
+TARGETS = {"lesson_p50_s": {"mlp": 1.0, "conv": 3.0}, "session_mib": 10.0}
 
 
 def _rss_mib() -> float:
@@ -114,7 +120,8 @@ def run(quick: bool = False) -> dict:
     completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=3600, env=environment)
     if completed.returncode != 0:
         return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "child failed"}
-    return {**json.loads(completed.stdout.strip().splitlines()[-1]), "tensorflow_threads": SERVING_THREADS}
+    in_process = json.loads(completed.stdout.strip().splitlines()[-1])
+    return {**in_process, "tensorflow_threads": SERVING_THREADS, "websocket": teach_load.measure(quick)}
 
 
 def measure(quick: bool = False) -> dict:
@@ -142,7 +149,6 @@ def measure(quick: bool = False) -> dict:
         "targets": TARGETS,
         "targets_met": {
             **{f"lesson_p50_{arch}": lessons[arch]["p50"] <= TARGETS["lesson_p50_s"][arch] for arch in lessons},
-            "reader_p95_ratio": ratio <= TARGETS["reader_p95_ratio"],
             "session_mib": memory["per_session_mib"] <= TARGETS["session_mib"],
         },
     }
@@ -162,8 +168,7 @@ def table_lines(result: dict) -> list[str]:
     alone, beside = result["reader_ms_alone"], result["reader_ms_beside_a_teacher"]
     lines.append(
         f"  {result['readers']} readers (T = 100): p95 {alone['p95']:.0f} ms alone, {beside['p95']:.0f} ms beside a "
-        f"teacher: {result['reader_p95_ratio']:.2f}x (target <= {result['targets']['reader_p95_ratio']:.0f}x: "
-        f"{met('reader_p95_ratio')})"
+        f"teacher: {result['reader_p95_ratio']:.2f}x (in process; the target is over the WebSocket, below)"
     )
     memory = result["memory"]
     lines.append(
@@ -174,4 +179,6 @@ def table_lines(result: dict) -> list[str]:
         f"  {result['repeats']} lessons each; load average {result['load_average_before']:.1f} before, "
         f"{result['load_average_after']:.1f} after"
     )
+    if "websocket" in result:  # a results file from before it was measured has none
+        lines += teach_load.table_lines(result["websocket"])
     return lines

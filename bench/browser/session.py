@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import io
 import json
 import math
@@ -45,6 +46,8 @@ CANVAS_COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 VERDICT = re.compile(r"^\*\*[^*]+: (\d)\*\*.* · \*\*Deterministic: \d\*\*")  # bnn.reading.verdict.Verdict.headline
 FINISHED = {0: "finished", 1: "compile error", 2: "interrupted", 3: "fragment finished"}
+TAUGHT = re.compile(r"^\*\*(\d+) of at most \d+ examples taught in this session")  # app.py's show_lessons
+TEACH_CHOICE, TEACH_BUTTON = "true-digit-draw-0", "teach-button-draw"  # app.py's keys of the Draw tab's teach panel
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 
 # Pen strokes in 0..1 canvas coordinates, (0, 0) the top left: the drawn digits of tests/helpers/digits.py.
@@ -114,6 +117,7 @@ class Answer:
     verdict_ms: float  # from sending the drawing to the frame holding the verdict (nan without one)
     error: str | None = None  # why there is no verdict: a message shown, a timeout, a closed socket
     media: tuple[str, ...] = ()  # addresses of the images the result shows (served by this process only)
+    taught: int | None = None  # examples this session has taught, as the page says (None: it says nothing of it)
 
     @property
     def right(self) -> bool:
@@ -195,6 +199,8 @@ class _Run:
     media: list[str] = field(default_factory=list)
     canvas_id: str | None = None
     canvas_fragment: str = ""  # the id of the st.fragment the canvas is drawn in ("" outside any)
+    widget_ids: list[str] = field(default_factory=list)  # of the selectboxes and buttons shown (each ends in its key)
+    taught: int | None = None
 
 
 class AppSession:
@@ -216,6 +222,7 @@ class AppSession:
         self.page_script_hash = ""
         self.canvas_id: str | None = None
         self.canvas_fragment = ""
+        self.widget_ids: list[str] = []  # the selectboxes and buttons of the last answer (the teach panel's)
         self.open_ms = float("nan")  # GET / to the first script run finished
         self._socket = None
 
@@ -278,13 +285,35 @@ class AppSession:
             run = await self._read_run(start + self.timeout)
         except Exception as error:  # noqa: BLE001 -- a timeout or a closed socket is an answer that failed
             return Answer(drawing.digit, None, (time.perf_counter() - start) * 1000, float("nan"), _describe(error))
-        milliseconds = (time.perf_counter() - start) * 1000
-        error = None
-        if run.finished != ("fragment finished" if self.canvas_fragment else "finished"):
-            error = f"the script run ended {run.finished}"
-        elif run.digit is None:
-            error = "no verdict" + (f": {run.alerts[0]}" if run.alerts else "")
-        return Answer(drawing.digit, run.digit, milliseconds, (run.verdict_at - start) * 1000, error, tuple(run.media))
+        self.widget_ids = run.widget_ids
+        expected = "fragment finished" if self.canvas_fragment else "finished"
+        return _answer(drawing.digit, run, start, expected)
+
+    async def teach(self, drawing: Drawing, digit: int) -> Answer:
+        """Teach the networks of this session that ``drawing``, the one `draw` sent last, is a ``digit``: pick it
+        under "Was this right?" and press Teach, as a page does. The answer is the page's after the lesson (the
+        app reruns the whole page once taught), read by this session's taught networks."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        choice, button = _widget_id(self.widget_ids, TEACH_CHOICE), _widget_id(self.widget_ids, TEACH_BUTTON)
+        start = time.perf_counter()
+        if choice is None or button is None:
+            return Answer(digit, None, 0.0, float("nan"), "no teach panel under the last answer")
+        try:
+            widgets = [
+                WidgetState(id=self.canvas_id, json_value=drawing.value),
+                WidgetState(id=choice, string_value=str(digit)),
+                WidgetState(id=button, trigger_value=True),
+            ]
+            await self._send_rerun(widgets, fragment=self.canvas_fragment)
+            run = await self._read_run(start + self.timeout)
+        except Exception as error:  # noqa: BLE001 -- as in draw
+            return Answer(digit, None, (time.perf_counter() - start) * 1000, float("nan"), _describe(error))
+        self.widget_ids = run.widget_ids
+        answer = _answer(digit, run, start, "finished")
+        if answer.error is None and answer.taught is None:
+            return dataclasses.replace(answer, error="the page did not say what it was taught")
+        return answer
 
     async def _send_rerun(self, widgets, fragment: str = "") -> None:
         """A rerun request with these widget states; with ``fragment``, of that fragment only, as a page asks
@@ -324,6 +353,23 @@ class AppSession:
                     return run
 
 
+def _answer(digit_sent: int, run: _Run, start: float, expected: str) -> Answer:
+    """The `Answer` of ``run``, a script run that should have ended ``expected``, started at ``start``."""
+    milliseconds = (time.perf_counter() - start) * 1000
+    error = None
+    if run.finished != expected:
+        error = f"the script run ended {run.finished}"
+    elif run.digit is None:
+        error = "no verdict" + (f": {run.alerts[0]}" if run.alerts else "")
+    verdict_ms = (run.verdict_at - start) * 1000
+    return Answer(digit_sent, run.digit, milliseconds, verdict_ms, error, tuple(run.media), run.taught)
+
+
+def _widget_id(widget_ids: list[str], key: str) -> str | None:
+    """The id of the widget whose key is ``key`` (Streamlit ends a keyed widget's id with its key)."""
+    return next((widget_id for widget_id in widget_ids if widget_id.endswith(f"-{key}")), None)
+
+
 def _read_element(element, run: _Run, fragment: str = "") -> None:
     """Note what ``element`` (sent from the fragment ``fragment``, "" outside any) tells about the run: the
     verdict, a message, an image, the canvas and its fragment."""
@@ -332,12 +378,16 @@ def _read_element(element, run: _Run, fragment: str = "") -> None:
         match = VERDICT.search(element.markdown.body)
         if match and run.digit is None:
             run.digit, run.verdict_at = int(match.group(1)), time.perf_counter()
+        if counted := TAUGHT.search(element.markdown.body):
+            run.taught = int(counted.group(1))
     elif kind == "alert":
         run.alerts.append(element.alert.body)
     elif kind == "exception":
         run.alerts.append(f"exception: {element.exception.message}")
     elif kind == "imgs":
         run.media.extend(image.url for image in element.imgs.imgs)
+    elif kind in ("selectbox", "button"):
+        run.widget_ids.append(getattr(element, kind).id)
     elif kind == "bidi_component" and element.bidi_component.component_name == CANVAS_COMPONENT and not run.canvas_id:
         # the Draw tab's canvas comes first; the Number tab has a (wider) one too
         run.canvas_id, run.canvas_fragment = element.bidi_component.id, fragment

@@ -83,3 +83,25 @@ def test_sessions_drawing_on_the_floor_page_count_its_lines_as_answers(tmp_path,
     assert summary["sessions"] == load.TARGET_SESSIONS
     assert summary["answers"] == load.TARGET_SESSIONS * STROKES and summary["errors"] == summary["wrong"] == 0
     assert summary["server_cpu_s_per_answer"] > 0 and summary["verdict_p50_ms"] is None
+
+
+@pytest.mark.slow
+def test_a_session_teaches_as_a_page_does_and_another_session_is_not_taught(server):
+    """`AppSession.teach` (the teaching load benchmark's lesson): the page answers from the taught networks and
+    counts the lessons; a session beside it is not taught, and reads the same drawing as before."""
+    drawing = digit_drawing(1)  # a 1
+
+    async def lessons():
+        async with AppSession(server.url) as teacher, AppSession(server.url) as other:
+            before = await other.draw(drawing)
+            drawn, answers = [], []
+            for _ in range(2):
+                drawn.append(await teacher.draw(drawing))
+                answers.append(await teacher.teach(drawing, 7))
+            return before, drawn, answers, await other.draw(drawing)
+
+    before, drawn, answers, after = asyncio.run(lessons())
+    assert drawn[0].right and drawn[0].taught is None and drawn[1].error is None and drawn[1].taught == 1
+    assert [answer.error for answer in answers] == [None, None], server.log_tail()
+    assert [answer.taught for answer in answers] == [1, 2] and answers[-1].digit_read == 7  # taught: a 7
+    assert before.right and after.taught is None and after.digit_read == before.digit_read
