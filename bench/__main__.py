@@ -5,8 +5,10 @@ drawing through preprocess_image), training (epoch time against a
 batch-size-1 eager loop), memory (peak resident memory of the T = 1000 predictive), app
 (``bench/app.py``: cold start and input-to-charts time of the Streamlit page) and load (``bench/load.py``:
 answered strokes per second, latency, server CPU and memory with 1 to 64 sessions on the app's WebSocket,
-directly and through nginx) and number (``bench/number.py``: server time of reading a 4-digit number). Every figure is a median or a ratio of medians measured in this run, or a count
-over it; the JSON records the machine it ran on.
+directly and through nginx), number (``bench/number.py``: server time of reading a 4-digit number) and teach
+(``bench/teach.py``: one correction's time, and drawing sessions beside a teaching one over the WebSocket). Every
+figure is a median or a ratio of medians measured in this run, or a count over it; the JSON records the machine it
+ran on.
 
 Each part is a module ``bench/<part>.py`` with ``run(quick) -> dict`` (its JSON entry), ``TITLE`` and
 ``table_lines(result) -> list[str]`` (its block of the printed table). A part that was skipped or failed
