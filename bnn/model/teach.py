@@ -39,6 +39,9 @@ from bnn.model.predict import DigitModel, EnsembleModel, _sampled_layer, model_f
 
 TEACH_STEPS = 30  # Adam steps per lesson: enough to follow 10 examples per class, short enough for a page
 LEARNING_RATE = 3e-3  # Adam's step size, chosen with the steps on validation digits of a generated style
+NEW_SHARE = 0.5  # the new examples' share of the loss, the replayed digits the rest: more learns more from a lesson
+#                 of many examples and forgets more from one (docs/decisions.md)
+KL_SCALE = 1.0  # times the KL to the old posterior, on top of the card's kl_weight: less learns and forgets more
 CORESET_PER_CLASS = 10  # replayed training digits per class: VCL's random coreset, the smallest that kept
 #                         validation accuracy from falling on the generated style (the choice is in docs/decisions.md)
 CORESET_SEED = 0  # which training digits form the coreset: fixed, so every lesson replays the same ones
@@ -198,7 +201,7 @@ class _Teacher:
             for variable in self.variables
         ]
         self.count = tf.Variable(0.0, trainable=False)
-        self.kl_weight = float(card.network_settings.get("kl_weight", 1.0))
+        self.kl_weight = KL_SCALE * float(card.network_settings.get("kl_weight", 1.0))
         self.augmentation = Augmentation()
         self.lock = threading.Lock()
 
@@ -235,8 +238,8 @@ class _Teacher:
             for index, layer in enumerate(self.network.layers):
                 hidden = _sampled_layer(layer, hidden, tf.constant(1), seed + 1 + index)
             losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=hidden[0])
-            # the new examples weigh as much as the replayed digits, however few they are
-            loss = 0.5 * tf.reduce_mean(losses[:new]) + 0.5 * tf.reduce_mean(losses[new:])
+            # the new examples weigh a fixed share, however few they are
+            loss = NEW_SHARE * tf.reduce_mean(losses[:new]) + (1 - NEW_SHARE) * tf.reduce_mean(losses[new:])
             if self.variational:
                 kl = tf.add_n(
                     [

@@ -63,6 +63,21 @@ def test_a_one_taught_three_times_as_a_seven_reads_seven_and_the_shipped_network
     assert int(taught.predict(one[None], 50, seed=0).label[0]) == 7
 
 
+@pytest.mark.parametrize(("knob", "value"), [("NEW_SHARE", 0.9), ("KL_SCALE", 0.1)])
+def test_a_heavier_share_of_new_examples_or_a_lighter_kl_moves_the_posterior_further(
+    bayesian, one, monkeypatch, knob, value
+):
+    shipped = posterior_kl(teach(bayesian, [one], [7], seed=0), bayesian)
+    monkeypatch.setattr(teaching, knob, value)
+    teaching._teacher_for.cache_clear()  # a teacher reads the recipe when it is built
+    try:
+        assert (
+            posterior_kl(teach(bayesian, [one], [7], seed=0), bayesian) > 1.2 * shipped
+        )  # not wired: the same lesson, the same KL
+    finally:
+        teaching._teacher_for.cache_clear()  # the shipped recipe's teacher for the tests after this one
+
+
 @pytest.mark.parametrize("kind", ["deterministic", "mc-dropout", "ensemble"])
 def test_every_other_kind_is_fine_tuned_on_the_same_lesson(kind, one):
     model = bnn.load_model(kind, "mlp")
