@@ -80,7 +80,7 @@ PAGE_CSS = """<style>
 .st-key-number-column { display: none; }
 </style>""".replace("CANVAS_SIZE", str(config.CANVAS_SIZE))
 TEACH_INTRO = (
-    "**Teach it.** If the answer was wrong, pick the digit you meant and teach it: the networks of this session "
+    "**Teach it.** If the answer was wrong, pick the digit you meant and teach it: the networks of this page "
     "learn your style; no one else's change."
 )
 TEACH_NEEDS_MNIST = (
@@ -88,7 +88,7 @@ TEACH_NEEDS_MNIST = (
     "the MNIST files (or run `python -m bnn train --download` once) and reload the page."
 )
 WHAT_HAPPENED = (
-    "Yesterday's posterior is today's prior: each lesson starts from what the network believed, weight by weight, "
+    "The posterior becomes the prior: each lesson starts from what the network believed, weight by weight, "
     "and moves it only as far as your example and a few replayed training digits ask. Weights it was sure of barely "
     "move, so it learns your style without forgetting the digits it knew; the deterministic twin, fine-tuned on the "
     'same examples, has no such anchor. "Forget what I taught" brings back the shipped networks exactly.'
@@ -174,12 +174,12 @@ def load_networks(arch: str, assets_dir: str) -> bnn.Networks:
 
 
 def session_lessons(arch: str) -> Lessons:
-    """This session's lessons for ``arch``: kept in its own state, so no other session's answers change."""
+    """This page's lessons for ``arch``: kept in its Streamlit session state, so no other page's answers change."""
     return st.session_state.setdefault("lessons", {}).setdefault(arch, Lessons(arch))
 
 
 def session_networks(choices: Choices) -> bnn.Networks:
-    """The networks this session answers with: the shipped ones, or those its lessons taught."""
+    """The networks this page answers with: the shipped ones, or those its lessons taught."""
     return session_lessons(choices.arch).networks(load_networks(choices.arch, choices.assets_dir))
 
 
@@ -222,7 +222,7 @@ def explore_input(image, choices: Choices) -> Exploration:
 
 
 def explore_taught(image, choices: Choices) -> Exploration:
-    """The same through this session's networks: never cached across sessions, which do not share lessons."""
+    """The same through this page's networks: never cached across pages, which do not share lessons."""
     models = session_networks(choices).models
     return explore(models[choices.kind], models["deterministic"], image, choices.num_samples, choices.seed)
 
@@ -461,11 +461,11 @@ def draw_panel(choices: Choices, is_open: bool, brush: int) -> None:
         teach_panel("draw", choices, answered and [(answered.network_input, answered.verdict.digit)])
 
 
-# --- teaching: the person's corrections update a posterior of this session's own ---------------------------
+# --- teaching: the person's corrections update a posterior of this page's own ------------------------------
 
 
 def teach_panel(suffix: str, choices: Choices, read: list[tuple[NetworkInput, int]] | None) -> None:
-    """Under a result: "Was this right?", the true digit and Teach; then what the lesson changed, what the session
+    """Under a result: "Was this right?", the true digit and Teach; then what the lesson changed, what the page
     taught so far, and forgetting, keeping or sharing it. ``read``: each digit of the result (its network input and
     the digit read): one for a drawing, one per digit for a number."""
     lessons = session_lessons(choices.arch)
@@ -546,8 +546,8 @@ def show_lesson(suffix: str, lesson: Lesson, choices: Choices) -> None:
 
 
 def show_lessons(suffix: str, lessons: Lessons, choices: Choices) -> None:
-    """Every example taught in this session, the forgetting check, "Forget what I taught" and what happened."""
-    st.markdown(f"**{lessons.count} of at most {MAX_EXAMPLES} examples taught in this session.**")
+    """Every example taught on this page, the forgetting check, "Forget what I taught" and what happened."""
+    st.markdown(f"**{lessons.count} of at most {MAX_EXAMPLES} examples taught on this page.**")
     if lessons.count:
         thumbnails = [enlarge(image, config.THUMBNAIL_SIZE) for image in lessons.images]
         st.image(thumbnails, caption=[str(label) for label in lessons.labels], width=config.THUMBNAIL_SIZE)
@@ -677,7 +677,7 @@ def read_number_with(data: bytes, choices: Choices, networks: bnn.Networks) -> b
 def number_outcome(data: bytes, choices: Choices) -> bnn.NumberReading | Exception:
     """The image read as a number, or the exception that stopped it; shows nothing."""
     try:
-        if session_lessons(choices.arch).taught:  # this session's networks: never cached across sessions
+        if session_lessons(choices.arch).taught:  # this page's networks: never cached across pages
             return read_number_with(data, choices, session_networks(choices))
         return read_number(data, choices)
     except Exception as error:  # noqa: BLE001 -- shown as a message by number_panel

@@ -46,7 +46,7 @@ CANVAS_COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 VERDICT = re.compile(r"^\*\*[^*]+: (\d)\*\*.* · \*\*Deterministic: \d\*\*")  # bnn.reading.verdict.Verdict.headline
 FINISHED = {0: "finished", 1: "compile error", 2: "interrupted", 3: "fragment finished"}
-TAUGHT = re.compile(r"^\*\*(\d+) of at most \d+ examples taught in this session")  # app.py's show_lessons
+TAUGHT = re.compile(r"^\*\*(\d+) of at most \d+ examples taught on this page")  # app.py's show_lessons
 TEACH_CHOICE, TEACH_BUTTON = "true-digit-draw-0", "teach-button-draw"  # app.py's keys of the Draw tab's teach panel
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 
@@ -117,7 +117,7 @@ class Answer:
     verdict_ms: float  # from sending the drawing to the frame holding the verdict (nan without one)
     error: str | None = None  # why there is no verdict: a message shown, a timeout, a closed socket
     media: tuple[str, ...] = ()  # addresses of the images the result shows (served by this process only)
-    taught: int | None = None  # examples this session has taught, as the page says (None: it says nothing of it)
+    taught: int | None = None  # examples this page has taught, as it says (None: it says nothing of it)
 
     @property
     def right(self) -> bool:

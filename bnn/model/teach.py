@@ -1,4 +1,4 @@
-"""Teaching a network a person's style: Bayes' rule, with yesterday's posterior as today's prior.
+"""Teaching a network a person's style: Bayes' rule, the current posterior becoming the prior.
 
 A variational network is updated by variational continual learning (Nguyen et al. 2018, "Variational Continual
 Learning"): the new mean-field posterior q maximises the tempered ELBO of the new examples and of a small fixed

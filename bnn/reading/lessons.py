@@ -1,5 +1,5 @@
-"""One person's lessons: the examples they taught and the networks those lessons made, kept per session so that
-no one else's answers change. Each lesson starts from the networks of the one before (`bnn.teach`).
+"""One person's lessons: the examples they taught and the networks those lessons made, kept per page (its Streamlit
+session) so that no one else's answers change. Each lesson starts from the networks the last one made (`bnn.teach`).
 
     lessons = Lessons("mlp")
     networks = lessons.networks(shipped)                      # the shipped networks until something is taught
@@ -36,7 +36,7 @@ class Lesson:
 
 @dataclass
 class Lessons:
-    """Every example one session taught one architecture, and the networks they made (by kind; the kinds not
+    """Every example one page taught one architecture, and the networks they made (by kind; the kinds not
     taught are the shipped ones)."""
 
     arch: str
@@ -51,7 +51,7 @@ class Lessons:
         return len(self.labels)
 
     def networks(self, shipped: Networks) -> Networks:
-        """The networks this session answers with: the shipped ones, the taught kinds replaced."""
+        """The networks this page answers with: the shipped ones, the taught kinds replaced."""
         if not self.taught:
             return shipped
         if self._networks is None or any(
@@ -72,12 +72,12 @@ class Lessons:
         progress: Callable[[int, int], None] | None = None,
         coreset: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Lesson:
-        """Teach ``image`` as ``label`` to ``kind`` and the deterministic twin, each starting from this session's
+        """Teach ``image`` as ``label`` to ``kind`` and the deterministic twin, each starting from this page's
         current network; returns the input answered before and after. TeachingError past MAX_EXAMPLES.
         ``coreset``: the digits replayed (default: `bnn.model.teach.training_coreset`, from MNIST)."""
         if self.count >= MAX_EXAMPLES:
             raise TeachingError(
-                f"This session has taught {MAX_EXAMPLES} examples, the most one session may: forget what was "
+                f"This page has taught {MAX_EXAMPLES} examples, the most one page may: forget what was "
                 "taught to start again, or download the taught network to keep it."
             )
         current = self.networks(shipped)
@@ -91,7 +91,7 @@ class Lessons:
                 progress(done[0], total)
 
         # in turn, not side by side: a lesson then takes one of the process's two running operations, and the
-        # other sessions' answers keep the other
+        # other pages' answers keep the other
         taught = {
             name: teach(
                 current.models[name], image[None], [label], seed=self.count, coreset=coreset, progress=advance
@@ -115,7 +115,7 @@ class Lessons:
         return self._checked["scores"]
 
     def forget(self) -> None:
-        """Back to the shipped networks: every lesson of this session undone."""
+        """Back to the shipped networks: every lesson of this page undone."""
         self.images.clear()
         self.labels.clear()
         self.taught.clear()
@@ -123,7 +123,7 @@ class Lessons:
 
     def adopt(self, models: dict[str, DigitModel]) -> None:
         """Answer with ``models`` (a taught network uploaded, by kind) from now on; the examples behind them are not
-        known, so the session's own list starts empty."""
+        known, so the page's own list starts empty."""
         self.forget()
         self.taught.update({kind: model.frozen() for kind, model in models.items()})
 

@@ -1,4 +1,4 @@
-"""Teaching on the page (AppTest): "Was this right?" and Teach change this session's answers only, show the
+"""Teaching on the page (AppTest): "Was this right?" and Teach change this page's answers only, show the
 lesson before and after and what was forgotten, and "Forget what I taught" brings back the shipped answers exactly."""
 
 from __future__ import annotations
