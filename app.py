@@ -184,8 +184,8 @@ def session_networks(choices: Choices) -> bnn.Networks:
 
 
 @st.cache_resource(show_spinner="Loading the digits replayed while teaching…")
-def load_coreset(data_dir: str) -> tuple:  # the argument keys the cache: where MNIST is looked for
-    return training_coreset()
+def load_coreset(data_dir: str) -> tuple:
+    return training_coreset(data_dir or None)  # none given: bnn looks where it always does
 
 
 @st.cache_data(show_spinner=False)
@@ -217,13 +217,16 @@ def predict_kind(image, choices: Choices, kind: str, networks: bnn.Networks) -> 
 @st.cache_data(max_entries=64, show_spinner=False)
 def explore_input(image, choices: Choices) -> Exploration:
     """The what-if variants of one (28, 28) input through both shipped networks (one batched call each)."""
-    models = load_networks(choices.arch, choices.assets_dir).models
-    return explore(models[choices.kind], models["deterministic"], image, choices.num_samples, choices.seed)
+    return explore_with(load_networks(choices.arch, choices.assets_dir), image, choices)
 
 
 def explore_taught(image, choices: Choices) -> Exploration:
     """The same through this page's networks: never cached across pages, which do not share lessons."""
-    models = session_networks(choices).models
+    return explore_with(session_networks(choices), image, choices)
+
+
+def explore_with(networks: bnn.Networks, image, choices: Choices) -> Exploration:
+    models = networks.models
     return explore(models[choices.kind], models["deterministic"], image, choices.num_samples, choices.seed)
 
 

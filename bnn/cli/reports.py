@@ -14,6 +14,19 @@ from bnn.evaluation import confirmation
 from bnn.evaluation import insight as insight_module
 
 
+def write_json(path, report: dict, indent: int = 2) -> None:
+    """``report`` as JSON at ``path`` (its folder made if need be), and a line saying so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=indent) + "\n")
+    print(f"wrote {path}")
+
+
+def write_html(figure, path) -> None:
+    """``figure`` as a self-contained page at ``path`` (it opens offline), and a line saying so."""
+    figure.write_html(path, include_plotlyjs=True)
+    print(f"wrote {path}")
+
+
 def train(args: argparse.Namespace) -> int:
     from bnn.data import load_mnist
     from bnn.model.train import train
@@ -52,9 +65,7 @@ def evaluate(args: argparse.Namespace) -> int:
     report = build_report(models, test, ood, args.num_samples, args.seed, log=print, progress=True, round_trip=True)
     print(format_table(report))
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"wrote {args.output}")
+        write_json(args.output, report)
     if args.figures_dir:
         args.figures_dir.mkdir(parents=True, exist_ok=True)
         charts = {"reliability": figures.reliability_figure(report)}
@@ -64,9 +75,7 @@ def evaluate(args: argparse.Namespace) -> int:
                 title=f"{model.name}: weight posterior",
             )
         for name, figure in charts.items():
-            path = args.figures_dir / f"{name}.html"
-            figure.write_html(path, include_plotlyjs=True)  # self-contained: opens offline
-            print(f"wrote {path}")
+            write_html(figure, args.figures_dir / f"{name}.html")
     return 0
 
 
@@ -96,9 +105,7 @@ def insight(args: argparse.Namespace) -> int:
             figure = chart.build()
             if figure is None:  # no OOD set
                 continue
-            path = args.figures_dir / f"insight-{args.arch}-{chart.name}.html"
-            figure.write_html(path, include_plotlyjs=True)  # self-contained: opens offline
-            print(f"wrote {path}")
+            write_html(figure, args.figures_dir / f"insight-{args.arch}-{chart.name}.html")
     return 0
 
 
@@ -114,9 +121,7 @@ def photos(args: argparse.Namespace) -> int:
     report = photo_report(models, digits, args.num_samples, args.seed, args.num_blanks)
     print(format_photo_table(report) + "\n\n" + format_crop_table(report))
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"wrote {args.output}")
+        write_json(args.output, report)
     return 0
 
 
@@ -129,14 +134,12 @@ def shift(args: argparse.Namespace) -> int:
         args.num_images, args.num_samples, args.seed, data_dir=args.data_dir, assets_dir=args.assets_dir, log=print
     )
     print(format_shift_table(report))
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.output}")
+    write_json(args.output, report)
     if args.figure:
         from bnn.figures import rotation_figure
 
         args.figure.parent.mkdir(parents=True, exist_ok=True)
-        rotation_figure(report).write_html(args.figure, include_plotlyjs=True)  # self-contained: opens offline
-        print(f"wrote {args.figure}")
+        write_html(rotation_figure(report), args.figure)
     return 0
 
 
@@ -201,9 +204,7 @@ def teaching(args: argparse.Namespace) -> int:
     report["network"] = args.network
     print(format_teaching_table(report, summary(report)))
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=1) + "\n")
-        print(f"wrote {args.output}")
+        write_json(args.output, report, indent=1)
     return 0
 
 

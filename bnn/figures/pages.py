@@ -110,15 +110,19 @@ def _numbers(root: Path) -> str:
             for feature, value in zip(decision["features"], decision["coefficients"], strict=True)
         ]
         rows.append(f"| intercept | {decision['intercept']:.3f} |")
-        fitted_on = ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in decision["fitted_on"].items())
-        checks = ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in decision["cross_validated"].items())
         before = decision["rule_before"]
-        before_counts = ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in before.items() if key != "rule")
+        counts = {key: value for key, value in before.items() if key != "rule"}
         blocks.append(
-            f"## {title}\n\nFitted on {fitted_on}.\n\nOut of fold: {checks}. The hand-set rule it "
-            f"replaced ({before['rule']}): {before_counts}.\n\n" + "\n".join(rows)
+            f"## {title}\n\nFitted on {_listed(decision['fitted_on'])}.\n\nOut of fold: "
+            f"{_listed(decision['cross_validated'])}. The hand-set rule it replaced ({before['rule']}): "
+            f"{_listed(counts)}.\n\n" + "\n".join(rows)
         )
     return "\n\n".join(blocks)
+
+
+def _listed(counts: dict) -> str:
+    """``{"one_digit": 3, ...}`` -> "one digit: 3, ..."."""
+    return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts.items())
 
 
 def _insight(root: Path) -> str:
